@@ -1,0 +1,3 @@
+from civicwatt.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The one interface every job uses to talk to a time-series database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal, Protocol
+
+from store.types import Bucket, RawReadings, Row
+
+Aggregate = Literal["sum", "mean", "max", "min", "last", "count"]
+
+
+class Store(Protocol):
+    """Write rows; read raw readings, rows and per-interval aggregates.
+
+    Times are epoch nanoseconds (UTC); ranges are [start_ns, end_ns).
+    Writes are idempotent: the same series and time overwrite (fields merge).
+    Every method raises `StoreUnavailable` when the database is down.
+    """
+
+    description: str  # the URL with secrets removed, for logs
+
+    def write(self, rows: Sequence[Row]) -> None: ...
+
+    def read_raw(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        points: Sequence[str] | None = None,
+        field: str = "value",
+    ) -> RawReadings: ...
+
+    def read_rows(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        where: Mapping[str, str] | None = None,
+    ) -> list[Row]: ...
+
+    def aggregate(
+        self,
+        measurement: str,
+        field: str,
+        start_ns: int,
+        end_ns: int,
+        every_ns: int,
+        fn: Aggregate = "sum",
+        group_by: Sequence[str] = (),
+        where: Mapping[str, str] | None = None,
+    ) -> list[Bucket]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
