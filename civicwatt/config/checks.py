@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from civicwatt.config.purposes import Purpose, PurposeTree
 from civicwatt.config.site import CANONICAL_UNITS, Building, Point, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
+from rules.setpoint_settings import SetpointSettings, check_setpoints
 
 METERED = ("energy", "power", "water", "gas")
 Found = tuple[tuple, object, str]  # (path as a tuple of keys, bad value, what is allowed)
@@ -106,3 +107,13 @@ def render_path(path: tuple) -> str:
     for key in path:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
     return text
+
+
+def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
+                            points: dict[int, Point]) -> list[Found]:
+    """Unknown zones, two owners for one point, offsets and baselines the bounds always clip."""
+    if setpoints is None:
+        return []
+    zones = {z.id: b.id for b in buildings.values() for _, z in _all_zones(b.zones, ())}
+    known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
+    return check_setpoints(setpoints, zones, known)

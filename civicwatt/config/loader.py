@@ -95,6 +95,7 @@ def load_site(path: str | Path) -> SiteConfig:
     found += checks.check_purposes(parts.get("purposes", {}))
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
+    found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points)
 
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from civicwatt.config.purposes import Purpose
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
+from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
                    "status"]
@@ -139,6 +140,7 @@ class SiteConfig(_Model):
     mqtt: MqttSettings | None = None
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    setpoints: SetpointSettings | None = None
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
