@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import check_config
+from civicwatt.commands import setpoints as setpoints_cmd
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +36,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(setpoints_cmd.app, name="setpoints")
 
 
 def main() -> None:

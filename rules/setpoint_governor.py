@@ -207,9 +207,7 @@ class Governor:
             if mem.expires_at - now > timedelta(seconds=settings.refresh_before):
                 return None  # write on change only
             rule = "refresh"
-        elif not active and value == current and not target.active:
-            return None
-        elif not active and value == mem.reported and target.active:
+        elif not active and value == current:
             return None  # the controller already holds it
         reason = target.reason if rule in (target.rule, "refresh") else (
             f"restore towards {target.value:g} °C ({target.reason})")
@@ -231,7 +229,7 @@ class Governor:
         step = ramp.step if goal > current else -ramp.step
         nxt = current + step
         nxt = min(nxt, goal) if step > 0 else max(nxt, goal)
-        return round_into(nxt, target.low, target.high, target.step)
+        return round_into(nxt, target.low, target.high, target.step, target.mode == "cool")
 
 
 def _adds_load(mode: str, current: float, new: float) -> bool:

@@ -129,10 +129,15 @@ def upcoming_periods(settings: SetpointSettings, now: datetime, timezone: str,
     return tuple(out)
 
 
-def round_into(value: float, low: float, high: float, step: float) -> float | None:
-    """Round to the device step, moving inward to stay within [low, high]; None if no step fits."""
+def round_into(value: float, low: float, high: float, step: float,
+               ties_up: bool = True) -> float | None:
+    """Round to the device step (a tie goes up, or down if not `ties_up`), moving inward to stay
+    within [low, high]; None if no step fits. Cooling ties go up and heating ties down, so a
+    half-step offset is not rounded away."""
     value = min(max(value, low), high)
-    rounded = round(value / step) * step
+    scaled = value / step
+    rounded = (math.floor(scaled + 0.5 + 1e-9) if ties_up else math.ceil(scaled - 0.5 - 1e-9)) \
+        * step
     if rounded < low - 1e-9:
         rounded = math.ceil(low / step - 1e-9) * step
     if rounded > high + 1e-9:
@@ -184,8 +189,9 @@ def _target(settings: SetpointSettings, inputs: SiteInputs, zone: ZoneSetpoints,
     elif occupied and controller.mode == "cool" and _precool_due(settings, inputs):
         wanted = base - settings.precool.offset  # type: ignore[union-attr]
         rule, reason, active = "precool", "pre-cooling before a demand-limit period", True
-    value = round_into(wanted, low, high, controller.step)
-    base_value = round_into(baseline, low, high, controller.step)
+    up = controller.mode == "cool"
+    value = round_into(wanted, low, high, controller.step, up)
+    base_value = round_into(baseline, low, high, controller.step, up)
     if value is None or base_value is None:
         return None  # no device step fits inside the bounds
     return Target(zone=zone.zone, point=controller.point, mode=controller.mode, value=value,
@@ -226,8 +232,9 @@ def _deadband(settings: SetpointSettings, zone: ZoneSetpoints, zone_targets: Seq
             high = min(high, other_value - deadband)
         if low > high:
             continue  # no value keeps the deadband: command nothing rather than guess
-        value = round_into(target.value, low, high, target.step)
-        base = round_into(target.baseline, low, high, target.step)
+        up = target.mode == "cool"
+        value = round_into(target.value, low, high, target.step, up)
+        base = round_into(target.baseline, low, high, target.step, up)
         if value is None or base is None:
             continue
         out.append(Target(**{**target.__dict__, "value": value, "baseline": base, "low": low,
