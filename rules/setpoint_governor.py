@@ -10,7 +10,7 @@ injected `random.Random` (seed it in tests).
   pre-cooling) go in ramp steps, and a restore after a level drop starts after
   a random delay, so zones do not all rebound at the same minute.
 - Write on change only; refresh a still-wanted command before it expires;
-  minimum dwell and hourly caps per point and per site.
+  minimum dwell (for everything but sheds) and hourly caps per point and per site.
 - A reported value that differs from what the controller said it applied is a
   person's override: the point is left alone for the hold time.
 """
@@ -147,8 +147,8 @@ class Governor:
             mem = self.point(decision.target.point)
             mem.writes = [t for t in mem.writes if t > hour_ago]
             if mem.sent_at is not None and now - mem.sent_at < timedelta(
-                    seconds=limits.min_dwell):
-                continue
+                    seconds=limits.min_dwell) and not _sheds(decision):
+                continue  # dwell gates load increases and refreshes, never a shed
             if len(mem.writes) >= limits.per_point_hour:
                 continue
             if len(self._site_writes) >= limits.per_site_hour:
@@ -209,8 +209,12 @@ class Governor:
             rule = "refresh"
         elif not active and value == current:
             return None  # the controller already holds it
-        reason = target.reason if rule in (target.rule, "refresh") else (
-            f"restore towards {target.value:g} °C ({target.reason})")
+        if rule == "refresh" and not target.active:
+            reason = f"hold before a randomised restore to {target.value:g} °C"
+        elif rule in (target.rule, "refresh"):
+            reason = target.reason
+        else:
+            reason = f"restore towards {target.value:g} °C ({target.reason})"
         return Decision(target=target, value=value, previous=current, rule=rule, reason=reason,
                         expires_at=expires)
 
