@@ -228,6 +228,9 @@ def test_manual_override_is_left_alone(rig) -> None:
     sim = r.sims["f2.cool"]
     assert sim.setpoint == 27.5
     sim.person_sets(25.0)  # someone is too warm
+    # the state reaches civicwatt within milliseconds, long before its next evaluation
+    wait_until(lambda: r.job.receive() is not None
+               and r.job.governor.point("f2.cool").reported == 25.0, 10, "the person's state")
     r.run_until(local(17, 30))
     assert sim.setpoint == 25.0  # never re-asserted, not even by the restore
     assert r.sims["f3.cool"].setpoint == 26.5  # the other zone carried on normally
