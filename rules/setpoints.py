@@ -185,7 +185,8 @@ def _target(settings: SetpointSettings, inputs: SiteInputs, zone: ZoneSetpoints,
         wanted = base + sign * steps[level - 1]
         rule, active = "demand_limit", True
         reason = f"level {level}: " + "; ".join(site.reasons) + (
-            f" (zone max {zone.max_level})" if zone.max_level < site.level else "")
+            f" (zone max {zone.max_level})" if zone.max_level < site.level else "") + (
+            ", on the setback" if base != baseline else "")
     elif occupied and controller.mode == "cool" and _precool_due(settings, inputs):
         wanted = base - settings.precool.offset  # type: ignore[union-attr]
         rule, reason, active = "precool", "pre-cooling before a demand-limit period", True

@@ -37,14 +37,15 @@ class Clock:
         return self.now
 
 
-def site_yaml(tmp: Path, broker, mode: str = "live", **setpoints) -> Path:
+def site_yaml(tmp: Path, broker, mode: str = "live", store_url: str | None = None,
+              **setpoints) -> Path:
     data = {
         "version": 1,
         "site": {"id": SITE, "name": "HQ", "timezone": "Asia/Shanghai", "country": "CN"},
         "buildings": [{"id": "b1", "floor_area_m2": 1000, "occupants": 50,
                        "zones": [{"id": "f2"}, {"id": "f3"}]}],
         "mqtt": {"url": broker.url, "client_id": f"cw-{tmp.name[-12:]}"},
-        "store": {"url": f"sqlite:///{tmp}/audit.db"},
+        "store": {"url": store_url or f"sqlite:///{tmp}/audit.db"},
         "setpoints": {
             "mode": mode, "seed": 11, "expiry": 1800, "refresh_before": 600,
             "period_schedule": [{"start": "14:00", "end": "16:00", "period": "sharp"}],
@@ -70,11 +71,12 @@ def site_yaml(tmp: Path, broker, mode: str = "live", **setpoints) -> Path:
 class Rig:
     """One job, two cooling controllers, a recorder and a shared clock."""
 
-    def __init__(self, tmp: Path, broker, mode: str = "live", **setpoints) -> None:
+    def __init__(self, tmp: Path, broker, mode: str = "live", store_url: str | None = None,
+                 **setpoints) -> None:
         self.clock = Clock(T0)
         self.broker = broker
         self.recorder = Recorder(broker.host, broker.port)
-        self.config = load_site(site_yaml(tmp, broker, mode, **setpoints))
+        self.config = load_site(site_yaml(tmp, broker, mode, store_url, **setpoints))
         self.store = open_store(self.config.store.url)
         self.job = SetpointJob(self.config, store=self.store, clock=self.clock,
                                rng=random.Random(3))
@@ -277,3 +279,18 @@ def test_dry_run_sends_nothing(rig) -> None:
     assert all(sim.applied == [] for sim in r.sims.values())
     audit = r.audit()
     assert audit and {row.fields["status"] for row in audit} == {"planned"}
+
+
+def test_audit_trail_in_influxdb(rig, influx_url) -> None:
+    """The lifecycle in InfluxDB 1.x: one row per command, its status rewritten in place."""
+    r = rig(store_url=influx_url)
+    r.run_until(local(14, 10))
+    rows = [row for row in r.audit() if row.series.tag("point") == "f2.cool"]
+    assert [row.series.tag("rule") for row in rows] == ["precool", "refresh", "demand_limit"]
+    last = rows[-1]
+    assert last.fields["status"] == "applied" and last.fields["value"] == 27.5
+    assert last.fields["previous"] == 26.0
+    assert datetime.fromisoformat(last.fields["expires_at"]) == local(14, 0) + timedelta(
+        minutes=30)
+    assert dict(last.series.tags) == {"site": SITE, "building": "b1", "zone": "f2",
+                                      "point": "f2.cool", "rule": "demand_limit"}
