@@ -172,6 +172,23 @@ class Topics(_Model):
     current_temperature: str = "civicwatt/{site}/{building}/{zone}/hvac/current_temperature"
     response: str = "civicwatt/{site}/setpoints/response"
 
+    @field_validator("command", "state", "current_temperature", "response")
+    @classmethod
+    def _fields(cls, template: str) -> str:
+        import string
+
+        try:
+            names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a topic template: {exc}") from exc
+        unknown = names - {"site", "building", "zone", "point", "mode", "ha"}
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}; use {{site}} {{building}} "
+                             "{zone} {point} {mode} {ha}")
+        if "+" in template or "#" in template:
+            raise ValueError("a command or state topic has no + or # wildcards")
+        return template
+
 
 class Controller(_Model):
     """One writable setpoint (a cooling or a heating controller of a zone)."""

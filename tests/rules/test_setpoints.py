@@ -235,6 +235,10 @@ def test_setting_models_reject_bad_values() -> None:
             {"point": "p", "mode": "cool", "baseline": "reported"}]}])
     with pytest.raises(ValueError, match="levels are 0..3"):
         make_settings(levels={"periods": {"sharp": 4}})
+    with pytest.raises(ValueError, match="unknown fields"):
+        make_settings(topics={"command": "x/{floor}/set"})
+    with pytest.raises(ValueError, match="wildcards"):
+        make_settings(topics={"state": "x/+/state"})
 
 
 # ----------------------------------------------------------------- properties
