@@ -86,6 +86,8 @@ def parse_dr(payload: bytes, now: datetime, max_age_s: int) -> tuple[int, dateti
     until = now + timedelta(seconds=max_age_s)
     if isinstance(data, dict):
         level = data.get("level")
+        if "expires_at" in data and not isinstance(data["expires_at"], str):
+            return None
         if isinstance(data.get("expires_at"), str):
             try:
                 end = datetime.fromisoformat(data["expires_at"])
