@@ -12,7 +12,8 @@ injected `random.Random` (seed it in tests).
 - Write on change only; refresh a still-wanted command before it expires;
   minimum dwell (for everything but sheds) and hourly caps per point and per site.
 - A reported value that differs from what the controller said it applied is a
-  person's override: the point is left alone for the hold time.
+  person's override: the point is left alone for the hold time; so is a point
+  whose controller rejected a command (no retry storm).
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class Governor:
         if command_id != mem.command_id or status not in allowed.get(mem.status or "", ()):
             return None
         mem.status = status
+        if status == "rejected":  # the controller refuses (local mode, its own limits): back off
+            mem.override_until = at + timedelta(seconds=self.settings.hold)
         if status == "applied":
             mem.applied_value = value if value is not None else mem.value
             mem.applied_at = at

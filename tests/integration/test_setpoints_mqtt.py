@@ -294,3 +294,18 @@ def test_audit_trail_in_influxdb(rig, influx_url) -> None:
         minutes=30)
     assert dict(last.series.tags) == {"site": SITE, "building": "b1", "zone": "f2",
                                       "point": "f2.cool", "rule": "demand_limit"}
+
+
+def test_controller_rejection_backs_off(rig) -> None:
+    """A controller whose clock says the command is already expired rejects it; civicwatt
+    records the rejection and leaves the point alone instead of retrying every tick."""
+    r = rig(hold=2 * 3600)
+    sim = r.sims["f2.cool"]
+    sim.clock = lambda: r.clock.now + timedelta(hours=1)  # a controller clock far ahead
+    r.run_until(local(15, 30))
+    assert sim.applied == [] and sim.setpoint == 26.5
+    assert [reason for _, reason in sim.rejected] == ["expired"]  # one try, then hands off
+    rows = [row for row in r.audit() if row.series.tag("point") == "f2.cool"]
+    assert [row.fields["status"] for row in rows] == ["rejected"]
+    assert r.sims["f3.cool"].setpoint == 27.5  # the other zone is unaffected
+    r.check_recorded()
