@@ -19,3 +19,10 @@ app = typer.Typer(
 
 def main() -> None:
     app()
+
+
+from civicwatt.commands import meter as _meter  # noqa: E402
+from civicwatt.commands import tariff as _tariff  # noqa: E402
+
+app.command("meter")(_meter.meter)
+app.add_typer(_tariff.app, name="tariff")
