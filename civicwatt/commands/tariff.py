@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
 from civicwatt.metering.files import InputError, load_tariff
 
@@ -16,7 +17,8 @@ app = typer.Typer(help="Tariffs: import from OpenEI URDB, check files.", no_args
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    err = Console(stderr=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
