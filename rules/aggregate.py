@@ -23,7 +23,8 @@ def period_totals(
     `weights[name]` is one factor per interval (e.g. price per kWh); NaN
     weights make that interval's contribution NaN (e.g. a period with no price).
     """
-    data = np.nan_to_num(kwh, nan=0.0)
+    data = kwh.copy()
+    np.copyto(data, 0.0, where=np.isnan(data))  # faster than nan_to_num (no ±inf checks)
     n_int = period.size
     names = list(weights)
     mat = np.zeros((n_int, len(names) * n_periods))

@@ -102,7 +102,8 @@ def grid(first_day: dt.date, end_day: dt.date, clock: Clock, interval_ns: int) -
         raise ValueError(f"empty range: {first_day} to {end_day} (end is exclusive)")
     start = local_midnight_ns(first_day, clock.tz)
     end = local_midnight_ns(end_day, clock.tz)
-    bounds = np.arange(start, end + 1, interval_ns, dtype=np.int64)
+    # integer arithmetic: np.arange(start, stop, step) sizes itself in floating point
+    bounds = start + np.arange((end - start) // interval_ns + 1, dtype=np.int64) * interval_ns
     _, minute = clock.day_and_minute(bounds, first_day)
     step_min = interval_ns // MINUTE_NS
     if bounds[-1] != end or np.any(minute % step_min):

@@ -32,13 +32,15 @@ class MeterResult:
         return self.classification.periods
 
     def weights(self) -> dict[str, np.ndarray]:
+        """Per-interval factors for each total; CO₂ left out when there is no factor."""
         n = self.classification.period.size
         weights = {
             "kwh": np.ones(n),
             "cost": self.classification.price,
             "kgce": np.full(n, self.kgce_factor),
         }
-        weights["co2_kg"] = self.co2_factor if self.co2_factor is not None else np.full(n, np.nan)
+        if self.co2_factor is not None:
+            weights["co2_kg"] = self.co2_factor
         return weights
 
     def totals(self, group: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
@@ -46,7 +48,10 @@ class MeterResult:
         per_point = period_totals(
             self.energy.kwh, self.classification.period, len(self.periods), self.weights()
         )
-        return {name: group_sum(v, group, n_groups) for name, v in per_point.items()}
+        out = {name: group_sum(v, group, n_groups) for name, v in per_point.items()}
+        if "co2_kg" not in out:  # no emission factor: carbon unknown, not zero
+            out["co2_kg"] = np.full_like(out["kwh"], np.nan)
+        return out
 
 
 def meter(

@@ -24,7 +24,8 @@ def counter_from_load(
     zone = ZoneInfo(tz)
     t0 = ns(start, tz)
     t1 = ns(end, tz)
-    times = np.arange(t0, t1 + 1, step_min * 60 * NS, dtype=np.int64)
+    step = step_min * 60 * NS
+    times = t0 + np.arange((t1 - t0) // step + 1, dtype=np.int64) * step
     loads = np.array([kw(dt.datetime.fromtimestamp(t / NS, zone)) for t in times[:-1]], np.float64)
     values = initial + np.concatenate(([0.0], np.cumsum(loads * step_min / 60)))
     return times, values
