@@ -43,6 +43,18 @@ class EmissionFactors(_Model):
     default_region: str = "CN"
     regions: dict[str, Region] = Field(min_length=1)
 
+    def resolve(self, region: str | None, country: str | None = None) -> str | None:
+        """The table key for a site's region: `region`, `<country>-<region>` or the
+        country itself, case-insensitively; None when nothing matches."""
+        keys = {k.lower(): k for k in self.regions}
+        candidates = [region, f"{country}-{region}" if country and region else None]
+        if not region:
+            candidates.append(country)
+        for c in candidates:
+            if c and c.lower() in keys:
+                return keys[c.lower()]
+        return None
+
     def lookup(self, region: str | None, year: int) -> tuple[float, int]:
         """(factor, data year used): the latest year ≤ `year`, else the earliest."""
         name = region or self.default_region

@@ -55,7 +55,9 @@ def meter(
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA timezone, e.g. Asia/Shanghai.")
     ] = None,
-    interval: Annotated[str, typer.Option("--interval", help="15m, 30m, 1h …")] = "15m",
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="15m (default), 30m, 1h …")
+    ] = None,
     emission_factor: Annotated[
         float | None,
         typer.Option("--emission-factor", help="kgCO2/kWh for every interval (overrides table)."),
@@ -71,16 +73,14 @@ def meter(
     if end <= first:
         _fail(f"--to {to} must be after --from {from_} (the end date is exclusive)")
     try:
-        interval_ns = parse_interval(interval)
+        interval_ns = parse_interval(interval or "15m")
         gap_ns = _duration(max_gap) if max_gap else None
     except ValueError as exc:
         _fail(str(exc))
     if config is not None:
         if readings or points or tariff:
             _fail("use either --config (store) or --readings/--points/--tariff (offline), not both")
-        from civicwatt.jobs.metering import run_job
-
-        run_job(config, first, end, interval_ns)
+        _store_job(config, first, end, interval_ns if interval else None)
         return
     missing = [
         f
@@ -123,14 +123,44 @@ def meter(
     _print_table(out, first, end)
 
 
-def _duration(text: str) -> int:
-    from rules.clock import NS
+def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | None) -> None:
+    from civicwatt.config import ConfigError
+    from civicwatt.jobs.metering import MeteringConfigError, run_job
+    from store import StoreError
 
-    raw = text.strip().lower()
-    for suffix, seconds in (("min", 60), ("m", 60), ("h", 3600), ("d", 86400), ("s", 1)):
-        if raw.endswith(suffix) and raw[: -len(suffix)].isdigit():
-            return int(raw[: -len(suffix)]) * seconds * NS
-    raise ValueError(f"--max-gap {text!r}: write it like 30m, 2h or 1d")
+    try:
+        summary = run_job(config, first, end, interval_ns, progress=sys.stderr.isatty())
+    except ConfigError as exc:
+        _fail(f"{config} has problems:\n" + "\n".join(f"  {p}" for p in exc.problems))
+    except (MeteringConfigError, InputError, FileNotFoundError, StoreError, ValueError) as exc:
+        _fail(str(exc))
+    console = Console()
+    console.print(
+        f"计量完成 metered {summary.points} points × {summary.days} days: "
+        f"{summary.rows:,} energy_interval rows, {summary.kwh:,.1f} kWh, "
+        f"{summary.estimated:,} estimated intervals",
+        highlight=False,
+    )
+    for e in summary.events:
+        when = dt.datetime.fromtimestamp(e["time_ns"] / 1e9, dt.UTC).isoformat()
+        console.print(
+            f"事件 event: {e['point']} {e['kind']} at {when} ({e['before']:g} → {e['after']:g})",
+            highlight=False,
+        )
+    for b in summary.balances:
+        state = "ok" if b.ok else "[yellow]imbalance 不平衡[/yellow]"
+        console.print(
+            f"平衡 balance {b.parent}: {b.parent_kwh:,.1f} kWh vs sub-meters "
+            f"{b.children_kwh:,.1f} kWh ({b.imbalance_pct:+.1f} %) {state}"
+        )
+    for note in summary.notes:
+        console.print(f"[dim]{escape(note)}[/dim]")
+
+
+def _duration(text: str) -> int:
+    from civicwatt.metering.settings import parse_duration
+
+    return parse_duration(text)
 
 
 def _print_table(out, first: dt.date, end: dt.date) -> None:
