@@ -377,3 +377,38 @@ def test_tariff_import_urdb(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(broken))
     res = civicwatt("tariff", "import", str(tmp_path / "bad.json"))
     assert "month 1 hour 23: period 5 is not an index" in res.stderr
+
+
+def test_readme_example():
+    """The README's example data: a lighting meter (6 kW 08–18, else 0.5 kW) and an AHU meter
+    (20 kW 09–17, else 2 kW) over 2026-06-01/02, the AHU with no readings 08:45–11:00 on
+    06-01. AHU day 2: flat 07–10 (2+2+20) + 13–17 (80) + 22–23 (2) = 106, peak 10–13 (60) +
+    17–22 (10) = 70. Day 1: the 40.5 kWh of 08:45–11:00 spread over 9 quarters (4.5 each):
+    flat 3.5 + 22.5 + 80 + 2 = 108, peak 18 + 40 + 10 = 68. Valley 16 h × 2 kW = 32."""
+    data = ROOT / "tests" / "data" / "metering"
+    res = civicwatt(
+        "meter",
+        "--readings",
+        str(data / "readings.csv"),
+        "--points",
+        str(data / "points.csv"),
+        "--tariff",
+        str(BEIJING),
+        "--tz",
+        "Asia/Shanghai",
+        "--from",
+        "2026-06-01",
+        "--to",
+        "2026-06-03",
+        "--json",
+    )
+    assert res.returncode == 0, res.stderr
+    rows = {(r["purpose"], r["period"]): r["kwh"] for r in json.loads(res.stdout)["rows"]}
+    assert rows == {
+        ("01A10", "valley"): 8,
+        ("01A10", "flat"): 74,
+        ("01A10", "peak"): 52,
+        ("01B20", "valley"): 32,
+        ("01B20", "flat"): 214,
+        ("01B20", "peak"): 138,
+    }
