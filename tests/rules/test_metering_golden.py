@@ -292,3 +292,23 @@ def test_power_point_integrates_trapezoidally():
         max_gap_ns=HOUR,
     )
     assert list(r.energy.kwh[0, :2]) == [2, 4]
+
+
+def test_monthly_demand_charge():
+    """Demand charge 40 per kW of the month's highest 15-min mean: two points, 1 kW all day,
+    plus 5 kWh in 12:00–12:15 on 2026-01-20 at point 1 (20 kW mean) → peak 1 + 20 + 1 = 22
+    kW → 880; February has only the base 2 kW → 80."""
+    from rules.engine import demand_charges
+
+    data = simple_tariff([w("flat", "00:00", "24:00")], {"flat": 1.0},
+                         demand_charge={"price_per_kw": 40})
+    tariff = Tariff.from_dict(data)
+    t, v = counter_from_load("2026-01-01T00:00", "2026-03-01T00:00", lambda x: 1.0)
+    spike = t > ns("2026-01-20T12:00")
+    v2 = v + np.where(spike, 5.0, 0.0)
+    pi = np.repeat(np.arange(2, dtype=np.int32), t.size)
+    r = meter(pi, np.concatenate((t, t)), np.concatenate((v, v2)), ("a", "b"),
+              PointRules.uniform(2), tariff, "Asia/Shanghai", D(2026, 1, 1), D(2026, 3, 1))
+    charges = demand_charges(r, tariff)
+    assert [(c.month, round(c.max_kw, 9), round(c.charge, 6)) for c in charges] == [
+        ("2026-01", 22.0, 880.0), ("2026-02", 2.0, 80.0)]
