@@ -168,6 +168,16 @@ def meter_site(
     return summary
 
 
+def meter_recent(site: SiteConfig, store: Store, now: dt.datetime, days: int = 1) -> JobSummary:
+    """For the scheduler: re-meter the last `days` local days and today so far.
+
+    `now` is passed in (tz-aware); intervals not yet covered by readings are
+    simply not written, and the next run fills them.
+    """
+    today = now.astimezone(ZoneInfo(site.site.timezone)).date()
+    return meter_site(site, store, today - dt.timedelta(days=days), today + dt.timedelta(days=1))
+
+
 def _read(plan: _Plan, store: Store, start_ns: int, end_ns: int):
     index = {pid: i for i, pid in enumerate(plan.ids)}
     parts = []

@@ -17,12 +17,12 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from civicwatt.metering.settings import CONFIG_DIR
 from rules.carbon import CoalFactors, EmissionFactors
 from rules.intervals import ENERGY, POWER
 from rules.tariffs import Tariff, describe_errors
 from rules.urdb import UrdbError, from_urdb, looks_like_urdb
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ENERGY_UNITS = {"kwh": 1.0, "wh": 1e-3, "mwh": 1e3}
 _POWER_UNITS = {"kw": 1.0, "w": 1e-3, "mw": 1e3}

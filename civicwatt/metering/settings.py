@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+#: Shipped config (tariffs, factor tables); the same override as the site loader's.
+CONFIG_DIR = Path(
+    os.environ.get("CIVICWATT_CONFIG_DIR", Path(__file__).resolve().parents[2] / "config")
+)
 
 
 class VirtualMeter(BaseModel):
@@ -26,22 +30,32 @@ class VirtualMeter(BaseModel):
 class MeteringSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tariff: str = Field(description="tariff file (YAML or URDB JSON), relative to the config, "
-                                    "or the name of a shipped one in config/tariffs/")
+    tariff: str = Field(
+        description="tariff file (YAML or URDB JSON), relative to the config, "
+        "or the name of a shipped one in config/tariffs/"
+    )
     interval: str = Field(default="15m", description="interval length: 5m, 15m, 30m, 1h")
-    max_gap: str | None = Field(default=None, description="longer reading steps are gaps "
-                                                          "(estimated); default 2 intervals")
-    lookback: str = Field(default="2d", description="readings read before/after the range, so "
-                                                    "its edges interpolate across gaps")
-    temperature_point: str | None = Field(default=None, description="outdoor temperature point "
-                                                                    "for tariff triggers")
-    power_points: list[str] = Field(default_factory=list,
-                                    description="power (kW) points to integrate as meters too")
-    emission_factor: float | None = Field(default=None, ge=0,
-                                          description="kgCO2/kWh for every interval (overrides "
-                                                      "the table and site.grid_region)")
-    emission_factors: str | None = Field(default=None, description="factor table; default "
-                                                                   "config/emission_factors.yaml")
+    max_gap: str | None = Field(
+        default=None, description="longer reading steps are gaps (estimated); default 2 intervals"
+    )
+    lookback: str = Field(
+        default="2d",
+        description="readings read before/after the range, so its edges interpolate across gaps",
+    )
+    temperature_point: str | None = Field(
+        default=None, description="outdoor temperature point for tariff triggers"
+    )
+    power_points: list[str] = Field(
+        default_factory=list, description="power (kW) points to integrate as meters too"
+    )
+    emission_factor: float | None = Field(
+        default=None,
+        ge=0,
+        description="kgCO2/kWh for every interval (overrides the table and site.grid_region)",
+    )
+    emission_factors: str | None = Field(
+        default=None, description="factor table; default config/emission_factors.yaml"
+    )
     coal_factors: str | None = Field(default=None, description="default config/coal_factors.yaml")
     coal_convention: Literal["equivalent", "equal_value"] = "equivalent"
     holidays: list[dt.date] = Field(default_factory=list, description="site holidays")
@@ -125,11 +139,21 @@ def check_metering(
         try:
             parse_formula(vm.formula, metered, children)
         except FormulaError as exc:
-            found.append((("metering", "virtual_meters", i, "formula"), vm.formula,
-                          f"{exc}; names are energy points or listed power_points"))
+            found.append(
+                (
+                    ("metering", "virtual_meters", i, "formula"),
+                    vm.formula,
+                    f"{exc}; names are energy points or listed power_points",
+                )
+            )
         if vm.id in by_id:
-            found.append((("metering", "virtual_meters", i, "id"), vm.id,
-                          "a new id (a point already uses this one)"))
+            found.append(
+                (
+                    ("metering", "virtual_meters", i, "id"),
+                    vm.id,
+                    "a new id (a point already uses this one)",
+                )
+            )
     factors = None
     try:
         path = metering.emission_factors
@@ -142,9 +166,14 @@ def check_metering(
         and site is not None
         and factors.resolve(site.grid_region, site.country) is None
     ):
-        found.append((("site", "grid_region"), site.grid_region,
-                      f"a region of the emission-factor table ({', '.join(factors.regions)})"
-                      ", or set metering.emission_factor"))
+        found.append(
+            (
+                ("site", "grid_region"),
+                site.grid_region,
+                f"a region of the emission-factor table ({', '.join(factors.regions)})"
+                ", or set metering.emission_factor",
+            )
+        )
     try:
         path = metering.coal_factors
         load_coal_factors(base_dir / path if path else None)

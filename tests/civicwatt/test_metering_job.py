@@ -176,3 +176,22 @@ def test_job_config_errors(tmp_path):
         "2026-07-02",
     )
     assert res.returncode == 1 and "no `metering:` section" in res.stderr
+
+
+def test_meter_recent_for_the_scheduler(tmp_path):
+    """At 2026-07-02 12:00 local, `meter_recent` covers 07-01 and 07-02 — the same 768 rows
+    the command writes for that range."""
+    from civicwatt.config import load_site
+    from civicwatt.jobs.metering import meter_recent
+
+    url = f"sqlite:///{tmp_path / 'cw.db'}"
+    (tmp_path / "site.yaml").write_text(SITE.format(url=url))
+    seed(url, tmp_path)
+    site = load_site(tmp_path / "site.yaml")
+    store = open_store(url, tmp_path)
+    try:
+        summary = meter_recent(site, store, dt.datetime(2026, 7, 2, 12, tzinfo=SH))
+    finally:
+        store.close()
+    assert (summary.days, summary.rows) == (2, 768)
+    assert [e["kind"] for e in summary.events] == ["rollover"]
