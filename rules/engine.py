@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from rules.aggregate import group_sum, period_totals
-from rules.clock import MINUTE_NS, Clock, grid
+from rules.clock import MINUTE_NS, Clock, grid, local_midnight_ns
 from rules.intervals import IntervalEnergy, PointRules, interval_energy
 from rules.tariffs import Tariff
 from rules.tou import Classification, classify, daily_max
@@ -76,10 +77,9 @@ def meter(
     `co2_factor` a constant or one value per interval; `max_gap_ns` defaults
     to two intervals.
     """
-    from rules.clock import local_midnight_ns
-
+    zone = ZoneInfo(tz)
     clock = Clock.for_range(
-        tz, local_midnight_ns(first_day, _zone(tz)), local_midnight_ns(end_day, _zone(tz))
+        zone, local_midnight_ns(first_day, zone), local_midnight_ns(end_day, zone)
     )
     bounds = grid(first_day, end_day, clock, interval_ns)
     gap = 2 * interval_ns if max_gap_ns is None else max_gap_ns
@@ -93,12 +93,6 @@ def meter(
     n = bounds.size - 1
     factor = None if co2_factor is None else np.broadcast_to(np.asarray(co2_factor, float), (n,))
     return MeterResult(points, bounds, energy, cls, factor, kgce_factor)
-
-
-def _zone(tz: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,10 @@ def interval_energy(
         np.asarray(point_index), np.asarray(time_ns, np.int64), np.asarray(value, np.float64)
     )
     n = int(t.size)
+    if n and (pi.min() < 0 or pi.max() >= n_points):
+        raise ValueError(
+            f"point_index must lie in 0..{n_points - 1} (one entry per PointRules row)"
+        )
     empty_events = MeterEvents(
         *(np.empty(0, d) for d in (np.int64, np.int64, np.int8, float, float))
     )
