@@ -79,3 +79,38 @@ def test_coarse_grid_sums_the_fine_grid(data):
     coarse = energy(data, np.arange(0, 2 * DAY + 1, 60 * MIN, dtype=np.int64)).kwh
     summed = fine.reshape(fine.shape[0], -1, 4).sum(axis=2)
     np.testing.assert_allclose(summed, coarse, rtol=1e-9, atol=1e-7, equal_nan=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counters(), st.integers(1, 3))
+def test_split_date_range_keeps_tou_totals(data, split_day):
+    """Through the whole engine (Beijing tariff, Asia/Shanghai): metering [d0, d4) equals
+    metering [d0, ds) plus [ds, d4), period by period, in kWh and in cost."""
+    import datetime as dt
+    from pathlib import Path
+
+    import yaml
+
+    from rules.engine import meter
+    from rules.tariffs import Tariff
+
+    root = Path(__file__).resolve().parents[2]
+    tariff = Tariff.from_dict(yaml.safe_load(
+        (root / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml").read_text()))
+    n, pi, t, v = data
+    t = t * 2 + 1_782_835_200 * 1_000_000_000  # stretch over 4 days from 2026-07-01 00:00 +08
+    ids = tuple(str(i) for i in range(n))
+    d0 = dt.date(2026, 7, 1)
+
+    def totals(first, end):
+        r = meter(pi, t, v, ids, PointRules.uniform(n), tariff, "Asia/Shanghai", first, end,
+                  max_gap_ns=10 * DAY)
+        out = r.totals(np.zeros(n, np.int64), 1)
+        return {p: (out["kwh"][0, i], out["cost"][0, i]) for i, p in enumerate(r.periods)}
+
+    whole = totals(d0, d0 + dt.timedelta(days=4))
+    left = totals(d0, d0 + dt.timedelta(days=split_day))
+    right = totals(d0 + dt.timedelta(days=split_day), d0 + dt.timedelta(days=4))
+    for period, (kwh, cost) in whole.items():
+        assert np.isclose(left[period][0] + right[period][0], kwh, rtol=1e-9, atol=1e-7)
+        assert np.isclose(left[period][1] + right[period][1], cost, rtol=1e-9, atol=1e-7)
