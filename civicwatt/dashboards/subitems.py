@@ -34,7 +34,8 @@ def build(ctx: SiteContext) -> Dashboard:
         for top, codes in ctx.subitems().items()]
     zones = {z.id: z.name for b in ctx.config.buildings for z in _walk(b.zones)}
     purposes = {code: ctx.purpose_name(code)
-                for code in {ctx.config.point_by_id(p).purpose for p in ctx.leaves} if code}
+                for code in sorted({ctx.config.point_by_id(p).purpose for p in ctx.leaves})
+                if code}
     panels: list[Panel] = [
         row(t("subitems", lang)),
         bars(t("by_subitem", lang), by_subitem, "kwatth", w=16),
