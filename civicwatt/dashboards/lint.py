@@ -27,7 +27,7 @@ ALLOWED_BUCKETS = {"15m", "1h", "1d", "7d"}
 #: Grafana unit ids used or likely to be used by civicwatt (grafana-data valueFormats).
 KNOWN_UNITS = {
     "none", "short", "percent", "percentunit", "watt", "kwatt", "megwatt", "watth", "kwatth",
-    "mwatth" , "kvoltamp", "kvoltampreact", "amp", "volt", "hertz", "celsius", "fahrenheit",
+    "kvoltamp", "kvoltampreact", "amp", "volt", "hertz", "celsius", "fahrenheit",
     "kelvin", "humidity", "Wm2", "m3", "litreh", "flowcms", "massmg", "massg", "masskg",
     "masst", "ms", "s", "m", "h", "d", "dtdurations", "dateTimeAsIso", "bytes", "ops",
     "reqps", "currencyUSD", "currencyEUR", "currencyGBP", "currencyJPY", "currencyINR",
