@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from civicwatt.dashboards.context import SiteContext, one_of
 from civicwatt.dashboards.model import Dashboard, Target, row
-from civicwatt.dashboards.panels import bars, gauge_bars, lines, table, timeline, variables
+from civicwatt.dashboards.panels import bars, by_name, gauge_bars, lines, table, timeline, variables
 from civicwatt.dashboards.text import t
 
 _QUANTITIES = ("energy", "power", "temperature", "humidity", "water", "gas", "setpoint", "status")
@@ -27,7 +27,7 @@ def build(ctx: SiteContext) -> Dashboard:
         table(t("last_reading", lang),
               [Target(f'SELECT last("value") AS "value", last("quality") AS "quality" '
                       f'{readings} WHERE {where} GROUP BY "point"', result_format="table")],
-              w=10, h=10),
+              w=10, h=10, overrides=[by_name("Time", unit="dateTimeFromNow")]),
         timeline("status-history", t("readings_hour", lang),
                  [Target(f'SELECT count("value") {readings} WHERE {where} '
                          f'GROUP BY time(1h), "point" fill(0) {tz}', alias="$tag_point")],

@@ -172,7 +172,10 @@ class Dashboard:
             "graphTooltip": 1, "fiscalYearStartMonth": 0, "liveNow": False,
             "time": {"from": self.time_from, "to": self.time_to}, "timepicker": {},
             "refresh": self.refresh, "schemaVersion": SCHEMA_VERSION, "version": 1,
-            "links": [], "panels": panels,
+            "links": [{"type": "dashboards", "tags": ["civicwatt"], "asDropdown": True,
+                       "title": "civicwatt", "includeVars": True, "keepTime": True,
+                       "icon": "external link", "targetBlank": False, "tooltip": "", "url": ""}],
+            "panels": panels,
             "templating": {"list": [v.to_json(datasource) for v in self.variables]},
             "annotations": {"list": annotations},
         }
