@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config
+from civicwatt.commands import check_config, dashboards
 from civicwatt.commands import setpoints as setpoints_cmd
 
 app = typer.Typer(
@@ -36,8 +36,16 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(setpoints_cmd.app, name="setpoints")
 
 
 def main() -> None:
     app()
+
+
+from civicwatt.commands import meter as _meter  # noqa: E402
+from civicwatt.commands import tariff as _tariff  # noqa: E402
+
+app.command("meter")(_meter.meter)
+app.add_typer(_tariff.app, name="tariff")

@@ -47,7 +47,8 @@ def plan(
                   "or 2026-07-15T06:30Z", markup=False)
         raise typer.Exit(1) from None
     logging.getLogger("civicwatt.setpoints").setLevel(logging.ERROR)
-    report = SetpointJob(site, store=_forecast_store(site)).plan(now)
+    job = SetpointJob(site, store=_forecast_store(site))
+    report = job.plan(now)
     if as_json:
         typer.echo(json.dumps({"commands": [c.plan_entry() for c in report.commands]},
                               ensure_ascii=False))
@@ -57,7 +58,8 @@ def plan(
     if not console.is_terminal:
         console = Console(width=160)
     reasons = "; ".join(report.level.reasons) or "no demand limit 无需限负荷"
-    console.print(f"{local:%Y-%m-%d %H:%M %Z} · 时段 period {report.period} · "
+    source = getattr(job.periods, "description", "custom")
+    console.print(f"{local:%Y-%m-%d %H:%M %Z} · 时段 period {report.period} ({source}) · "
                   f"级别 level {report.level.level} ({reasons}) · mode {site.setpoints.mode}")
     table = Table(show_header=True)
     for column in ("点位 point", "区域 zone", "模式 mode", "设定 °C", "原 from", "级别 level",

@@ -1,1 +1,1 @@
-"""Jobs that wire the store and MQTT to the pure rules; `civicwatt run` schedules them."""
+"""Jobs: the glue between the store and the pure packages (rules/, forecaster/)."""

@@ -27,6 +27,7 @@ from civicwatt.setpoints.inputs import (
     parse_dr,
     parse_state,
     schedule_periods,
+    tariff_periods,
 )
 from civicwatt.setpoints.mqtt import Inbound, SetpointLink
 from rules.setpoint_governor import Decision, Governor, StatusChange
@@ -92,8 +93,9 @@ class SetpointJob:
         self.store = store
         self.clock = clock or (lambda: datetime.now(UTC))
         self.governor = Governor(self.settings, rng)
-        # Until the tariff engine is wired: the config's period schedule.
-        self.periods = periods or schedule_periods(self.settings, self.tz)
+        # The site's tariff (metering.tariff) when there is one, else setpoints.period_schedule.
+        self.periods = periods or tariff_periods(config) or schedule_periods(self.settings,
+                                                                             self.tz)
         self.link = link
         self.zones = config.zones()
         self._controllers: dict[str, tuple[ZoneSetpoints, Controller]] = {
@@ -194,6 +196,10 @@ class SetpointJob:
     def inputs(self, now: datetime) -> SiteInputs:
         period, upcoming = self.periods(now)
         local = now.astimezone(ZoneInfo(self.tz))
+        metering = self.config.metering
+        workday = is_workday(local.date(), self.config.site.country,
+                             tuple(metering.holidays) if metering else (),
+                             tuple(metering.workdays) if metering else ())
         dr = None
         if self._dr is not None and now < self._dr[1]:
             dr = self._dr[0]
@@ -202,7 +208,7 @@ class SetpointJob:
         if forecast is not None and self.store is not None:
             peak = forecast_peak(self.store, self.site, now, forecast.horizon)
         return SiteInputs(now=now, timezone=self.tz,
-                          workday=is_workday(local.date(), self.config.site.country),
+                          workday=workday,
                           period=period, upcoming=upcoming, forecast_peak_kw=peak, dr_level=dr)
 
     def _evaluate(self, now: datetime, send: bool) -> TickReport:

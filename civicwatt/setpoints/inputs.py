@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from rules.setpoint_settings import SetpointSettings
 from rules.setpoints import period_at, upcoming_periods
@@ -26,34 +26,64 @@ PeriodSource = Callable[[datetime], tuple[str, tuple[tuple[datetime, str], ...]]
 def schedule_periods(settings: SetpointSettings, timezone: str,
                      horizon: timedelta = timedelta(hours=6)) -> PeriodSource:
     """The `setpoints.period_schedule` fallback (used until a tariff is configured)."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(timezone)
 
     def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
         return (period_at(settings, now.astimezone(tz)),
                 upcoming_periods(settings, now, timezone, horizon))
 
+    source.description = "setpoints.period_schedule"  # type: ignore[attr-defined]
     return source
 
 
-@lru_cache(maxsize=4096)
-def is_workday(day: date, country: str) -> bool:
-    """Working day: China with 调休 (chinesecalendar), elsewhere the `holidays` package."""
-    if country == "CN":
-        try:
-            import chinese_calendar
-            return bool(chinese_calendar.is_workday(day))
-        except (ImportError, NotImplementedError):
-            pass  # outside chinesecalendar's years: fall through to `holidays`
-    import holidays
+def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
+                   step: timedelta = timedelta(minutes=5)) -> PeriodSource | None:
+    """TOU periods from the site's tariff (`metering.tariff`), via the metering engine's
+    classifier; None without a `metering:` section. Temperature-triggered periods (a hot
+    day's extra sharp hours) are not seen here: no daily maximum is known in advance."""
+    metering = getattr(site, "metering", None)
+    if metering is None:
+        return None
+    import numpy as np
 
-    if day.weekday() >= 5:
-        return False
-    try:
-        return day not in holidays.country_holidays(country, years=day.year)
-    except NotImplementedError:
-        return True
+    from civicwatt.metering.files import load_tariff
+    from civicwatt.metering.settings import CONFIG_DIR, resolve_file
+    from rules.clock import Clock
+    from rules.tou import classify
+
+    tariff = load_tariff(resolve_file(metering.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
+    cal = tariff.calendar
+    tariff = tariff.model_copy(update={"calendar": cal.model_copy(update={
+        "extra_holidays": (*cal.extra_holidays, *metering.holidays),
+        "extra_workdays": (*cal.extra_workdays, *metering.workdays)})})
+    tz = site.site.timezone
+    step_ns, n = int(step.total_seconds() * 1e9), int(horizon / step)
+
+    def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
+        start = int(now.timestamp() * 1e9)
+        bounds = start + step_ns * np.arange(n + 2, dtype=np.int64)
+        bounds[1:] -= start % step_ns  # later instants on the local 5-minute grid
+        clock = Clock.for_range(tz, int(bounds[0]), int(bounds[-1]))
+        first_day = now.astimezone(ZoneInfo(tz)).date()
+        found = classify(tariff, bounds, clock, first_day)
+        names = [found.periods[i] for i in found.period]
+        upcoming = tuple(
+            (datetime.fromtimestamp(int(bounds[k]) / 1e9, UTC), names[k])
+            for k in range(1, len(names)) if names[k] != names[k - 1])
+        return names[0], upcoming
+
+    source.description = f"tariff {tariff.name}"  # type: ignore[attr-defined]
+    return source
+
+
+def is_workday(day: date, country: str, holidays: tuple[date, ...] = (),
+               workdays: tuple[date, ...] = ()) -> bool:
+    """Working day by the tariff engine's calendar: China with 调休 (chinesecalendar), other
+    countries by `holidays`, plus the site's own extra holidays and workdays."""
+    from rules.calendar import WORKDAY, CalendarSpec, day_type
+
+    spec = CalendarSpec(country=country, extra_holidays=holidays, extra_workdays=workdays)
+    return day_type(day, spec)[0] == WORKDAY
 
 
 def forecast_peak(store: Store, site: str, now: datetime, horizon_s: int) -> float | None:

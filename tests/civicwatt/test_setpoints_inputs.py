@@ -6,7 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from civicwatt.setpoints.inputs import forecast_peak, is_workday, parse_dr, parse_state
+from civicwatt.config import load_site
+from civicwatt.setpoints.inputs import (
+    forecast_peak,
+    is_workday,
+    parse_dr,
+    parse_state,
+    schedule_periods,
+    tariff_periods,
+)
 from store import Row, Series, open_store
 
 NOW = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)
@@ -58,3 +66,25 @@ def test_state_payloads() -> None:
 ])
 def test_workdays(day, country, expected) -> None:
     assert is_workday(day, country) is expected
+
+
+def test_periods_come_from_the_sites_tariff() -> None:
+    site = load_site("config/example-site.yaml")
+    source = tariff_periods(site)
+    assert source is not None and "Beijing" in source.description
+    at = datetime(2026, 7, 15, 2, 55, tzinfo=UTC)  # 10:55 local, summer
+    period, upcoming = source(at)
+    assert period == "peak"
+    assert upcoming[:3] == ((datetime(2026, 7, 15, 3, 0, tzinfo=UTC), "sharp"),
+                            (datetime(2026, 7, 15, 5, 0, tzinfo=UTC), "flat"),
+                            (datetime(2026, 7, 15, 8, 0, tzinfo=UTC), "sharp"))
+    assert source(datetime(2026, 1, 14, 10, 30, tzinfo=UTC))[0] == "sharp"  # 18:30 winter
+    fallback = schedule_periods(site.setpoints, site.site.timezone)
+    assert fallback(at)[0] == "peak" and fallback.description == "setpoints.period_schedule"
+    without = site.model_copy(update={"metering": None})
+    assert tariff_periods(without) is None
+
+
+def test_site_holiday_lists_count() -> None:
+    assert is_workday(date(2026, 7, 15), "CN", holidays=(date(2026, 7, 15),)) is False
+    assert is_workday(date(2026, 7, 18), "CN", workdays=(date(2026, 7, 18),)) is True
