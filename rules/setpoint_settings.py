@@ -234,7 +234,6 @@ class ZoneSetpoints(_Model):
 class SetpointSettings(_Model):
     mode: Mode = "dry-run"
     writer: str = Field(default="civicwatt", description="our owner name")
-    interval: int = Field(default=300, ge=10, description="seconds between evaluations")
     expiry: int = Field(default=1800, ge=1, description="command lifetime, seconds")
     refresh_before: int = Field(default=600, ge=0,
                                 description="re-send a still-wanted command this long before "
@@ -301,13 +300,18 @@ def bounds(settings: SetpointSettings, zone: ZoneSetpoints, controller: Controll
 
 
 def check_setpoints(settings: SetpointSettings, zone_buildings: Mapping[str, str],
-                    points: Mapping[str, tuple[str, str, str]]) -> list[Found]:
+                    points: Mapping[str, tuple[str, str, str]],
+                    every_s: float | None = None) -> list[Found]:
     """Cross-checks of the `setpoints:` section, as (path, value, allowed) tuples.
 
     `zone_buildings`: zone id → building id; `points`: point id → (building,
-    zone, quantity). Paths start with "setpoints".
+    zone, quantity); `every_s`: how often the rules run. Paths start with "setpoints".
     """
     found: list[Found] = []
+    if every_s is not None and settings.refresh_before < every_s:
+        found.append((("setpoints", "refresh_before"), settings.refresh_before,
+                      f"at least service.setpoints_every_s ({every_s:g} s), or a still-wanted "
+                      "command expires between two evaluations"))
     owners: dict[str, tuple[tuple, str]] = {}
     seen_zones: set[str] = set()
     for zi, zone in enumerate(settings.zones):

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from civicwatt.config.purposes import Purpose, PurposeTree
-from civicwatt.config.site import CANONICAL_UNITS, Building, Point, Zone
+from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
 from rules.setpoint_settings import SetpointSettings, check_setpoints
 
@@ -110,10 +110,11 @@ def render_path(path: tuple) -> str:
 
 
 def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
-                            points: dict[int, Point]) -> list[Found]:
+                            points: dict[int, Point], service: object = None) -> list[Found]:
     """Unknown zones, two owners for one point, offsets and baselines the bounds always clip."""
     if setpoints is None:
         return []
     zones = {z.id: b.id for b in buildings.values() for _, z in _all_zones(b.zones, ())}
     known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
-    return check_setpoints(setpoints, zones, known)
+    every = getattr(service or ServiceSettings(), "setpoints_every_s", None)
+    return check_setpoints(setpoints, zones, known, every)

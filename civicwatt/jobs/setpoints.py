@@ -1,7 +1,7 @@
 """The setpoint service: every few minutes, rules → governor → MQTT commands, audited in the store.
 
 `SetpointJob(config).tick()` is what `civicwatt run` schedules (every
-`setpoints.interval` seconds); `civicwatt setpoints plan` calls `plan()`.
+`service.setpoints_every_s` seconds); `civicwatt setpoints plan` calls `plan()`.
 Lifecycle of a command, each step a `setpoint_command` row at the command's
 time (same series + time, so the status field is overwritten): planned →
 sent → acked → applied, or rejected / expired / overridden. Dry-run zones

@@ -38,7 +38,7 @@ class Clock:
 
 
 def site_yaml(tmp: Path, broker, mode: str = "live", store_url: str | None = None,
-              **setpoints) -> Path:
+              service: dict | None = None, **setpoints) -> Path:
     data = {
         "version": 1,
         "site": {"id": SITE, "name": "HQ", "timezone": "Asia/Shanghai", "country": "CN"},
@@ -63,6 +63,8 @@ def site_yaml(tmp: Path, broker, mode: str = "live", store_url: str | None = Non
             **setpoints,
         },
     }
+    if service:
+        data["service"] = service
     path = tmp / "site.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     return path
@@ -72,11 +74,11 @@ class Rig:
     """One job, two cooling controllers, a recorder and a shared clock."""
 
     def __init__(self, tmp: Path, broker, mode: str = "live", store_url: str | None = None,
-                 **setpoints) -> None:
+                 service: dict | None = None, **setpoints) -> None:
         self.clock = Clock(T0)
         self.broker = broker
         self.recorder = Recorder(broker.host, broker.port)
-        self.config = load_site(site_yaml(tmp, broker, mode, store_url, **setpoints))
+        self.config = load_site(site_yaml(tmp, broker, mode, store_url, service, **setpoints))
         self.store = open_store(self.config.store.url)
         self.job = SetpointJob(self.config, store=self.store, clock=self.clock,
                                rng=random.Random(3))
@@ -242,7 +244,7 @@ def test_manual_override_is_left_alone(rig) -> None:
 
 
 def test_controller_outage_longer_than_expiry_never_applies_late(rig) -> None:
-    r = rig(expiry=1, refresh_before=0)
+    r = rig(expiry=1, refresh_before=0, service={"setpoints_every_s": 0.5})
     sim = r.sims["f2.cool"]
     sim.disconnect()  # its session (and subscription) stays with the broker
     r.clock.now = local(14, 5)

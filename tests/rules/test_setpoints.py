@@ -224,7 +224,9 @@ def test_checks_name_unknown_zones_two_owners_and_clipped_offsets() -> None:
 def test_checks_pass_a_sane_config() -> None:
     s = make_settings(policy={"comfort_cooling": {"low": 24, "high": 28.5}},
                       offsets={"heating": [0.5, 1.0, 1.0]})
-    assert check_setpoints(s, {"f2": "b1", "dc": "b1"}, {}) == []
+    assert check_setpoints(s, {"f2": "b1", "dc": "b1"}, {}, every_s=300) == []
+    ((path, _, allowed),) = check_setpoints(s, {"f2": "b1", "dc": "b1"}, {}, every_s=900)
+    assert path == ("setpoints", "refresh_before") and "setpoints_every_s" in allowed
 
 
 def test_setting_models_reject_bad_values() -> None:
