@@ -237,7 +237,7 @@ class SetpointSettings(_Model):
     expiry: int = Field(default=1800, ge=1, description="command lifetime, seconds")
     refresh_before: int = Field(default=600, ge=0,
                                 description="re-send a still-wanted command this long before "
-                                            "it expires")
+                                            "it expires; 0 = never (commands just run out)")
     hold: int = Field(default=4 * 3600, ge=0, description="leave an overridden point this long")
     seed: int | None = Field(default=None, description="restore jitter seed (tests)")
     cooling_months: tuple[int, ...] = (5, 6, 7, 8, 9, 10)
@@ -308,7 +308,7 @@ def check_setpoints(settings: SetpointSettings, zone_buildings: Mapping[str, str
     zone, quantity); `every_s`: how often the rules run. Paths start with "setpoints".
     """
     found: list[Found] = []
-    if every_s is not None and settings.refresh_before < every_s:
+    if every_s is not None and 0 < settings.refresh_before < every_s:
         found.append((("setpoints", "refresh_before"), settings.refresh_before,
                       f"at least service.setpoints_every_s ({every_s:g} s), or a still-wanted "
                       "command expires between two evaluations"))

@@ -244,7 +244,7 @@ def test_manual_override_is_left_alone(rig) -> None:
 
 
 def test_controller_outage_longer_than_expiry_never_applies_late(rig) -> None:
-    r = rig(expiry=1, refresh_before=0, service={"setpoints_every_s": 0.5})
+    r = rig(expiry=1, refresh_before=0)
     sim = r.sims["f2.cool"]
     sim.disconnect()  # its session (and subscription) stays with the broker
     r.clock.now = local(14, 5)
