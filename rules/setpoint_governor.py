@@ -83,6 +83,24 @@ class Governor:
     def point(self, point: str) -> PointMemory:
         return self.memory.setdefault(point, PointMemory())
 
+    def restore(self, point: str, command_id: str, value: float, status: str, sent_at: datetime,
+                expires_at: datetime, now: datetime, applied: float | None = None) -> None:
+        """Take back a command from the audit trail after a restart, so the controller's echo
+        of it is never mistaken for its own setpoint (which would stack the next offset)."""
+        mem = self.point(point)
+        if status == "overridden":
+            mem.override_until = now + timedelta(seconds=self.settings.hold)  # the safe side
+            return
+        if status not in ("sent", "acked", "applied") or expires_at <= now:
+            return
+        mem.value, mem.command_id, mem.sent_at, mem.expires_at = value, command_id, sent_at, \
+            expires_at
+        mem.status, mem.live = status, True
+        mem.applied_value = applied if applied is not None else (
+            value if status == "applied" else None)
+        mem.applied_at = sent_at if status == "applied" else None
+        mem.writes.append(sent_at)
+
     # ------------------------------------------------------------------ observations
 
     def observe_state(self, point: str, value: float, at: datetime) -> None:
@@ -114,8 +132,7 @@ class Governor:
     def sweep(self, now: datetime) -> list[StatusChange]:
         """Expire unanswered commands; flag overrides. Call before `decide`."""
         changes: list[StatusChange] = []
-        step_of = {t: c.step for z in self.settings.zones for c in z.controllers
-                   for t in [c.point]}
+        step_of = {c.point: c.step for z in self.settings.zones for c in z.controllers}
         for point, mem in self.memory.items():
             if mem.command_id is None:
                 continue

@@ -144,8 +144,43 @@ class SetpointJob:
 
     # ------------------------------------------------------------------ service
 
+    def recover(self, now: datetime | None = None) -> int:
+        """Re-read the commands still in force from the audit trail (after a restart)."""
+        if self.store is None:
+            return 0
+        now = now or self.clock()
+        end = int(now.timestamp() * 1e9) + 1
+        start = end - int((self.settings.expiry + self.settings.hold + 3600) * 1e9)
+        try:
+            rows = self.store.read_rows("setpoint_command", start, end, where={"site": self.site})
+        except StoreError as exc:
+            log.warning("setpoints: cannot recover commands in force (%s)", exc)
+            return 0
+        latest: dict[str, Row] = {}
+        for row in sorted(rows, key=lambda r: r.time_ns):
+            latest[row.series.tag("point")] = row
+        recovered = 0
+        for point, row in latest.items():
+            fields = row.fields
+            try:
+                expires = datetime.fromisoformat(str(fields["expires_at"]))
+                value = float(fields["value"])  # type: ignore[arg-type]
+            except (KeyError, TypeError, ValueError):
+                continue
+            applied = fields.get("applied")
+            self.governor.restore(
+                point, str(fields.get("command_id", "")), value, str(fields.get("status")),
+                datetime.fromtimestamp(row.time_ns / 1e9, UTC), expires, now,
+                float(applied) if isinstance(applied, int | float) else None)
+            series, fields_copy = row.series, dict(fields)
+            self._audit[str(fields.get("command_id", ""))] = (series, row.time_ns, fields_copy)
+            recovered += 1
+        return recovered
+
     def start(self, wait: float = 5.0) -> bool:
-        """Connect to the site's broker (states and DR are read even in dry-run)."""
+        """Recover commands in force, then connect to the site's broker (states and DR are
+        read even in dry-run)."""
+        self.recover()
         mqtt = self.config.mqtt
         if self.link is None and mqtt is not None:
             password = mqtt.password.get_secret_value() if mqtt.password else None

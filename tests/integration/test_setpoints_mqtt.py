@@ -311,3 +311,21 @@ def test_controller_rejection_backs_off(rig) -> None:
     assert [row.fields["status"] for row in rows] == ["rejected"]
     assert r.sims["f3.cool"].setpoint == 27.5  # the other zone is unaffected
     r.check_recorded()
+
+
+def test_restart_never_stacks_an_offset_on_its_own_echo(rig, tmp_path) -> None:
+    """After a restart the controller reports our 27.5 °C; with `baseline: reported` a naive
+    service would take that as the baseline and command 28.5. The audit trail prevents it."""
+    r = rig()
+    r.run_until(local(14, 5))
+    assert r.sims["f3.cool"].setpoint == 27.5
+    r.job.stop()
+    r.job = SetpointJob(r.config, store=r.store, clock=r.clock, rng=random.Random(5))
+    assert r.job.start()
+    wait_until(lambda: r.job.receive() is not None
+               and r.job.governor.point("f3.cool").reported == 27.5, 10, "retained states")
+    assert r.job.governor.baselines()["f3.cool"] is None  # the echo is not a baseline
+    r.run_until(local(15, 0))
+    assert r.sims["f3.cool"].setpoint == 27.5 and r.sims["f2.cool"].setpoint == 27.5
+    assert max(v for _, v in r.sims["f3.cool"].applied) == 27.5
+    r.check_recorded()
