@@ -110,11 +110,18 @@ def render_path(path: tuple) -> str:
 
 
 def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
-                            points: dict[int, Point], service: object = None) -> list[Found]:
-    """Unknown zones, two owners for one point, offsets and baselines the bounds always clip."""
+                            points: dict[int, Point], service: object = None,
+                            has_mqtt: bool = True) -> list[Found]:
+    """Unknown zones, two owners for one point, offsets and baselines the bounds always clip,
+    live commands without a broker."""
     if setpoints is None:
         return []
+    found: list[Found] = []
+    live = [z.zone for z in setpoints.zones if setpoints.zone_mode(z) == "live"]
+    if live and not has_mqtt:
+        found.append((("setpoints", "mode"), "live", f"an `mqtt:` broker section: zones "
+                      f"{', '.join(live)} are live but there is no broker to send to"))
     zones = {z.id: b.id for b in buildings.values() for _, z in _all_zones(b.zones, ())}
     known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
     every = getattr(service or ServiceSettings(), "setpoints_every_s", None)
-    return check_setpoints(setpoints, zones, known, every)
+    return found + check_setpoints(setpoints, zones, known, every)

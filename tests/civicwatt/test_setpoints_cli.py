@@ -95,6 +95,18 @@ def test_check_config_names_setpoint_mistakes(tmp_path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_live_without_a_broker(tmp_path) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data.pop("points_csv")
+    del data["mqtt"]
+    data["setpoints"]["zones"][0]["mode"] = "live"
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    out = cli("check-config", str(path))
+    assert out.returncode == 1
+    assert "zones b1.f2 are live but there is no broker" in " ".join(out.stderr.split())
+
+
 def test_example_config_is_clean() -> None:
     out = cli("check-config", str(EXAMPLE))
     assert out.returncode == 0, out.stderr

@@ -312,3 +312,45 @@ def test_levels_never_add_up_across_calls(case, calls) -> None:
             t = d.target
             lo, hi = sorted((t.value, d.previous if d.previous is not None else t.value))
             assert lo <= d.value <= hi  # between where it was and the target, never past it
+
+
+def test_site_cap_sheds_first() -> None:
+    zones = [{"zone": f"z{i}", "controllers": [{"point": f"p{i}", "mode": "cool",
+                                               "baseline": 26.5, "setback": 29}]}
+             for i in range(5)]
+    s = make_settings(zones=zones, rate_limits={"per_site_hour": 3})
+    gov = Governor(s, random.Random(1))
+    _, ts = targets(s, inputs(SUMMER, "sharp"), {})
+    assert len(gov.decide(ts, SUMMER)) == 3
+    later = SUMMER + timedelta(minutes=30)
+    _, ts = targets(s, inputs(later, "sharp"), {})
+    assert gov.decide(ts, later) == []  # the site's hour is used up
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["flat", "peak", "sharp", "valley"]),
+                          st.one_of(st.none(), st.integers(0, 3)), st.booleans(),
+                          st.one_of(st.none(), st.floats(20, 32))), min_size=5, max_size=40),
+       st.integers(0, 2**16))
+def test_any_sequence_stays_bounded_and_within_rate_limits(steps, seed) -> None:
+    """Random periods, DR levels, day types and reported values, tick after tick."""
+    s = make_settings(rate_limits={"min_dwell": 600, "per_point_hour": 4, "per_site_hour": 6})
+    gov = Governor(s, random.Random(seed))
+    zone = s.zones[0]
+    sent: dict[str, list[datetime]] = {}
+    for i, (period, dr, workday, reported) in enumerate(steps):
+        now = SUMMER + timedelta(minutes=5 * i)
+        if reported is not None:
+            gov.observe_state("f2.cool", reported, now)
+        gov.sweep(now)
+        _, ts = targets(s, inputs(now, period, dr_level=dr, workday=workday), gov.baselines())
+        for d in gov.decide(ts, now):
+            controller = next(c for c in zone.controllers if c.point == d.target.point)
+            low, high = bounds(s, zone, controller, occupied=False)
+            assert low <= d.value <= high
+            assert d.value == round(d.value / controller.step) * controller.step
+            sent.setdefault(d.target.point, []).append(now)
+            gov.record(d, f"c{i}", now, live=False)
+    for times in sent.values():
+        for t in times:
+            assert sum(1 for u in times if t <= u < t + timedelta(hours=1)) <= 4
