@@ -74,12 +74,17 @@ def _limit(function: str, max_registers: int, max_bits: int) -> int:
     return max_bits if function in BIT_FUNCTIONS else max_registers
 
 
-def _merge(spans: list[tuple[int, int]], limit: int, gap: int) -> list[tuple[int, int]]:
-    """Greedy left-to-right cover of sorted (start, end) spans by reads of <= limit."""
+def _merge(spans: list[tuple[int, int]], limit: int, gap: int,
+           barriers: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Greedy left-to-right cover of sorted (start, end) spans by reads of <= limit.
+
+    A read never reads through a gap that overlaps a barrier (an isolated point).
+    """
     reads: list[tuple[int, int]] = []
     start = end = -1
     for a, b in spans:
-        if start >= 0 and a - end <= gap and max(end, b) - start <= limit:
+        blocked = any(lo < a and end < hi for lo, hi in barriers)
+        if start >= 0 and a - end <= gap and max(end, b) - start <= limit and not blocked:
             end = max(end, b)
             continue
         if start >= 0:
@@ -97,13 +102,23 @@ def plan_reads(
     one_register_per_request: bool = False,
     max_registers: int = MAX_REGISTERS_PER_READ,
     max_bits: int = MAX_BITS_PER_READ,
+    isolate: frozenset[str] = frozenset(),
 ) -> DevicePlan:
-    """Plan the reads of one device's points (name, register) -> DevicePlan."""
+    """Plan the reads of one device's points (name, register) -> DevicePlan.
+
+    Points named in `isolate` get a read of their own (the poller isolates the points
+    of a merged read the device refused with "illegal data address").
+    """
     pts = tuple(points)
     by_fn: dict[str, list[tuple[int, int]]] = {}
-    for _, reg in pts:
-        by_fn.setdefault(reg.fn, []).append((reg.addr, reg.addr + reg.words))
     reads: list[Read] = []
+    barriers: dict[str, list[tuple[int, int]]] = {}
+    for name, reg in pts:
+        if name in isolate:
+            reads.append(Read(reg.fn, reg.addr, reg.words))
+            barriers.setdefault(reg.fn, []).append((reg.addr, reg.addr + reg.words))
+        else:
+            by_fn.setdefault(reg.fn, []).append((reg.addr, reg.addr + reg.words))
     for fn in sorted(by_fn, key=_FUNCTION_ORDER.__getitem__):
         spans = sorted(set(by_fn[fn]))
         if one_register_per_request:
@@ -111,8 +126,10 @@ def plan_reads(
             reads += [Read(fn, a, 1) for a in addrs]  # type: ignore[arg-type]
             continue
         gap = max_gap * 16 if fn in BIT_FUNCTIONS else max_gap
-        for s, e in _merge(spans, _limit(fn, max_registers, max_bits), gap):
+        limit = _limit(fn, max_registers, max_bits)
+        for s, e in _merge(spans, limit, gap, barriers.get(fn, ())):
             reads.append(Read(fn, s, e - s))  # type: ignore[arg-type]
+    reads = sorted(set(reads), key=lambda r: (_FUNCTION_ORDER[r.function], r.address, r.count))
     return DevicePlan(tuple(reads), pts, _locate(reads, pts))
 
 
@@ -134,8 +151,10 @@ def _locate(
     for _, reg in points:
         candidates = by_fn.get(reg.fn, [])
         whole = next((i for i in candidates
-                      if reads[i].address <= reg.addr and reg.addr + reg.words <= reads[i].end),
-                     None)
+                      if reads[i].address == reg.addr and reads[i].count == reg.words), None)
+        if whole is None:
+            whole = next((i for i in candidates if reads[i].address <= reg.addr
+                          and reg.addr + reg.words <= reads[i].end), None)
         if whole is not None:
             base = reads[whole].address
             out.append(tuple((whole, reg.addr + k - base) for k in range(reg.words)))

@@ -122,3 +122,13 @@ def test_shards_are_stable_and_partition_devices():
     assert set(shards) == {0, 1, 2}
     assert all(60 <= shards.count(s) <= 140 for s in range(3))
     assert all(shard_of(d, 1) == 0 for d in ids)
+
+
+def test_isolated_points_get_reads_of_their_own():
+    points = pts((H, 0, "uint16"), (H, 1, "uint16"), (H, 2, "float32"), (H, 10, "uint16"))
+    plan = plan_reads(points, isolate=frozenset({"p1"}))
+    # no merged read reads through the isolated register any more
+    assert list(plan.reads) == [Read(H, 0, 1), Read(H, 1, 1), Read(H, 2, 9)]
+    # p1 decodes from its own read, not the merged one that the device refused
+    ri, _ = plan.locations[1][0]
+    assert plan.reads[ri] == Read(H, 1, 1)

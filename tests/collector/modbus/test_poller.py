@@ -1,0 +1,244 @@
+"""The poller against a real pymodbus server: readings, failures, offline and back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from collector.modbus.poller import ModbusPoller, PointTarget, point_series
+from collector.modbus.settings import ModbusSettings, RegisterField
+from collector.modbus.simulator import SimulatedDevice
+
+pytestmark = pytest.mark.integration
+
+
+def settings(port: int, devices: list[dict], **gw) -> ModbusSettings:
+    return ModbusSettings.model_validate({
+        "gateways": [{"id": "gw", "host": "127.0.0.1", "port": port, "timeout": 0.3, **gw}],
+        "devices": [{"gateway": "gw", **d} for d in devices],
+    })
+
+
+def target(device: str, point: str, quantity: str = "power", **reg) -> PointTarget:
+    return PointTarget(point, device, RegisterField(**reg),
+                       point_series(quantity, site="hq", building="b1", zone="f3",
+                                    purpose="01A10", point=point))
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_poll_reads_decodes_and_tags_rows(modbus_server):
+    dev = SimulatedDevice(3)
+    dev.set_value("input", 0, 230.5, "float32", "CDAB")
+    dev.set_value("input", 12, 123456789, "uint32")   # Wh counter
+    dev.set_value("holding", 100, -125, "int16")  # 0.1 degC
+    dev.set_value("holding", 101, 0b100, "uint16")
+    dev.set_bits("coil", 7, [True])
+    server = modbus_server(dev)
+    s = settings(server.port, [{"id": "m1", "unit": 3}])
+    targets = [
+        target("m1", "v", "voltage", function="input", address=0, type="float32", order="CDAB"),
+        target("m1", "e", "energy", function="input", address=12, type="uint32", scale=0.001),
+        target("m1", "t", "temperature", address=100, type="int16", scale=0.1),
+        target("m1", "alarm", "status", address=101, type="uint16", bit=2),
+        target("m1", "relay", "status", function="coil", address=7),
+    ]
+    got: list = []
+    poller = ModbusPoller(s, targets, got.extend)
+    assert poller.plan_lines() == ["m1 unit 3: 3 reads covering 16 registers + 1 bit for 5 points"]
+    rows = run(poller.poll_device("m1"))
+    by_point = {r.series.tag("point"): r for r in rows}
+    assert {p: r.fields["value"] for p, r in by_point.items()} == {
+        "v": 230.5, "e": pytest.approx(123456.789), "t": -12.5, "alarm": 1.0, "relay": 1.0}
+    assert all(r.fields["quality"] == 0 for r in rows)
+    e = by_point["e"]
+    assert e.series.measurement == "energy"
+    assert e.series.tag_dict == {"site": "hq", "building": "b1", "zone": "f3",
+                                 "purpose": "01A10", "point": "e"}
+    assert abs(e.time_ns - time.time_ns()) < 5e9
+    st = poller.state["m1"]
+    assert (st.online, st.reads_ok, st.reads_failed, st.readings) == (True, 3, 0, 5)
+    poller.close()
+
+
+def test_counter_wrap_is_passed_on_as_read(modbus_server):
+    dev = SimulatedDevice(1)
+    server = modbus_server(dev)
+    poller = ModbusPoller(settings(server.port, [{"id": "m", "unit": 1}]),
+                          [target("m", "e", "energy", address=0, type="uint16")], lambda r: None)
+
+    async def two_polls():
+        dev.set_value("holding", 0, 65535, "uint16")
+        a = await poller.poll_device("m")
+        dev.set_value("holding", 0, 3, "uint16")
+        b = await poller.poll_device("m")
+        return a[0].fields["value"], b[0].fields["value"]
+
+    assert run(two_polls()) == (65535.0, 3.0)
+    poller.close()
+
+
+def test_busy_device_is_retried_and_then_read(modbus_server):
+    dev = SimulatedDevice(2)
+    dev.set_value("holding", 0, 42, "uint16")
+    dev.busy_for = 2
+    server = modbus_server(dev)
+    poller = ModbusPoller(settings(server.port, [{"id": "m", "unit": 2, "retries": 2}]),
+                          [target("m", "x", address=0)], lambda r: None, busy_wait=0.01)
+    rows = run(poller.poll_device("m"))
+    assert [r.fields["value"] for r in rows] == [42.0]
+    assert dev.requests == 3
+    poller.close()
+
+
+def test_busy_past_retries_gives_no_reading_but_device_stays_online(modbus_server):
+    dev = SimulatedDevice(2)
+    dev.busy_for = 10
+    server = modbus_server(dev)
+    poller = ModbusPoller(settings(server.port, [{"id": "m", "unit": 2, "retries": 1}]),
+                          [target("m", "x", address=0)], lambda r: None, busy_wait=0.01)
+    assert run(poller.poll_device("m")) == []
+    st = poller.state["m"]
+    assert st.online is True and "device busy" in st.last_error
+    assert dev.requests == 2
+    poller.close()
+
+
+def test_illegal_address_isolates_points_and_names_the_register(modbus_server, caplog):
+    dev = SimulatedDevice(5)
+    dev.set_value("holding", 0, 1, "uint16")
+    dev.set_value("holding", 4, 2, "uint16")
+    dev.set_value("holding", 6, 3, "uint16")
+    dev.illegal.append(("holding", 4, 5))  # one bad register among three points
+    server = modbus_server(dev)
+    poller = ModbusPoller(settings(server.port, [{"id": "m9", "unit": 5}]),
+                          [target("m9", "a", address=0), target("m9", "bad", address=4),
+                           target("m9", "c", address=6)], lambda r: None)
+    assert poller.plan_lines() == ["m9 unit 5: 1 read covering 7 registers for 3 points"]
+    with caplog.at_level("ERROR"):
+        rows = run(poller.poll_device("m9"))
+    assert sorted((r.series.tag("point"), r.fields["value"]) for r in rows) == [
+        ("a", 1.0), ("c", 3.0)]  # no reading (and never a 0) for the bad one
+    st = poller.state["m9"]
+    assert st.online is True
+    assert "unit 5 holding 4: exception 0x02 illegal data address (point bad" in st.last_error
+    assert "m9" in caplog.text and "holding 4" in caplog.text
+    # the plan now keeps the bad register out of merged reads: next poll is clean of retries
+    before = dev.requests
+    rows = run(poller.poll_device("m9"))
+    assert len(rows) == 2 and dev.requests - before == len(poller.plans["m9"].reads)
+    poller.close()
+
+
+def test_nan_float_is_not_a_reading(modbus_server):
+    dev = SimulatedDevice(1)
+    dev.set_value("input", 0, float("nan"), "float32")
+    dev.set_value("input", 2, 5.0, "float32")
+    server = modbus_server(dev)
+    poller = ModbusPoller(settings(server.port, [{"id": "m", "unit": 1}]),
+                          [target("m", "nan", function="input", address=0, type="float32"),
+                           target("m", "ok", function="input", address=2, type="float32")],
+                          lambda r: None)
+    rows = run(poller.poll_device("m"))
+    assert [(r.series.tag("point"), r.fields["value"]) for r in rows] == [("ok", 5.0)]
+    poller.close()
+
+
+def test_rtu_over_tcp_framing(modbus_server):
+    dev = SimulatedDevice(7)
+    dev.set_value("holding", 10, 3.25, "float32", "BADC")
+    server = modbus_server(dev, framer="rtu")
+    s = settings(server.port, [{"id": "m", "unit": 7}], transport="rtu_over_tcp")
+    poller = ModbusPoller(s, [target("m", "x", address=10, type="float32", order="BADC")],
+                          lambda r: None)
+    assert [r.fields["value"] for r in run(poller.poll_device("m"))] == [3.25]
+    poller.close()
+
+
+def test_shard_splits_devices_between_replicas(modbus_server):
+    server = modbus_server(*[SimulatedDevice(u) for u in range(1, 21)])
+    devs = [{"id": f"m{u}", "unit": u} for u in range(1, 21)]
+    targets = [target(f"m{u}", f"p{u}", address=0) for u in range(1, 21)]
+    s = settings(server.port, devs)
+    seen = [set(ModbusPoller(s, targets, lambda r: None, shard=(i, 3)).devices)
+            for i in range(3)]
+    assert set().union(*seen) == {f"m{u}" for u in range(1, 21)}
+    assert sum(len(x) for x in seen) == 20 and all(seen)
+
+
+def test_dead_device_goes_offline_backs_off_while_others_keep_schedule(modbus_server):
+    """Schedule adherence, not speed: healthy devices poll on every 0.2 s tick (generous
+    tolerance) while a dead one is marked offline, probed less and less often, and
+    produces no readings; when it answers again it is back online."""
+    devices = [SimulatedDevice(u) for u in (1, 2, 3)]
+    for d in devices:
+        d.set_value("holding", 0, d.unit, "uint16")
+    server = modbus_server(*devices)
+    interval = 0.2
+    s = settings(server.port, [{"id": f"m{u}", "unit": u, "interval": interval, "retries": 0,
+                                "timeout": 0.25} for u in (1, 2, 3)])
+    polls: dict[str, list[float]] = {"m1": [], "m2": [], "m3": []}
+
+    def sink(rows):
+        for r in rows:
+            polls[r.series.tag("point").split(".")[0]].append(time.monotonic())
+
+    targets = [target(f"m{u}", f"m{u}.x", address=0) for u in (1, 2, 3)]
+    poller = ModbusPoller(s, targets, sink, max_backoff=1.6)
+    probes: list[float] = []
+
+    async def scenario():
+        task = asyncio.create_task(poller.run())
+        await asyncio.sleep(0.5)
+        devices[2].mode = "dead"
+        dead_since = time.monotonic()
+        start_requests = devices[2].requests
+        readings_before = len(polls["m3"])
+        await asyncio.sleep(3.0)
+        assert poller.state["m3"].online is False
+        assert "no answer" in poller.state["m3"].last_error
+        assert len(polls["m3"]) == readings_before  # not one reading while dead
+        probes.append(devices[2].requests - start_requests)
+        for d in ("m1", "m2"):
+            assert poller.state[d].online is True
+        devices[2].mode = "ok"
+        await asyncio.sleep(2.5)  # longest back-off is 1.6 s
+        poller.stop()
+        await task
+        return dead_since
+
+    dead_since = run(scenario())
+    # dead for 3 s at a 0.2 s interval is 15 ticks; with back-off 0.2, 0.4, 0.8, 1.6 ... far fewer
+    assert 2 <= probes[0] <= 6
+    assert poller.state["m3"].online is True and len(polls["m3"]) > 0
+    for d in ("m1", "m2"):
+        times = [t for t in polls[d] if t > dead_since]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert len(times) >= int(5.5 / interval) - 4, (d, len(times))
+        assert max(gaps) < 2.5 * interval, (d, max(gaps))
+
+
+@pytest.mark.parametrize(("one_in_flight", "expect_max"), [(True, 1), (False, 4)])
+def test_one_request_in_flight_per_gateway_when_it_needs_it(modbus_server, one_in_flight,
+                                                             expect_max):
+    devices = [SimulatedDevice(u) for u in (1, 2, 3, 4)]
+    for d in devices:
+        d.delay = 0.05
+    server = modbus_server(*devices)
+    s = settings(server.port, [{"id": f"m{u}", "unit": u} for u in (1, 2, 3, 4)],
+                 one_in_flight=one_in_flight)
+    poller = ModbusPoller(s, [target(f"m{u}", f"p{u}", address=0) for u in (1, 2, 3, 4)],
+                          lambda r: None)
+
+    async def all_at_once():
+        return await asyncio.gather(*(poller.poll_device(f"m{u}") for u in (1, 2, 3, 4)))
+
+    results = run(all_at_once())
+    assert all(len(rows) == 1 for rows in results)
+    assert server.max_in_flight == expect_max
+    assert len(set(poller.links.values())) == (1 if one_in_flight else 4)
+    poller.close()
