@@ -65,11 +65,13 @@ class SimulatedDevice:
                 block[address + i] = bool(b)
 
     def simdevice(self) -> SimDevice:
+        # one SimData holding a list of values: pymodbus 3.16 multiplies a SimData's
+        # registers by `count` twice while checking it, so count=N is quadratic
         def bits() -> list[SimData]:
-            return [SimData(0, count=self.size, values=False, datatype=DataType.BITS)]
+            return [SimData(0, values=[False] * self.size, datatype=DataType.BITS)]
 
         def regs() -> list[SimData]:
-            return [SimData(0, count=self.size, values=0, datatype=DataType.REGISTERS)]
+            return [SimData(0, values=[0] * self.size, datatype=DataType.REGISTERS)]
 
         # (coils, discrete inputs, holding registers, input registers), all distinct
         return SimDevice(id=self.unit, simdata=(bits(), bits(), regs(), regs()),
@@ -147,7 +149,8 @@ class SimulatorServer:
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._run, name="modbus-sim", daemon=True)
         self._thread.start()
-        self._ready.wait(10)
+        if not self._ready.wait(30):
+            raise RuntimeError("simulator did not start listening within 30 s")
         if self._error is not None:
             raise RuntimeError(f"simulator failed to start: {self._error}")
         return self
