@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import check_config
+from civicwatt.commands import modbus as modbus_cmd
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +36,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(modbus_cmd.app, name="modbus")
 
 
 def main() -> None:
