@@ -153,8 +153,10 @@ def read(
                           "function": function, "values": [_json_value(v) for v in values]},
                          ensure_ascii=False))
         return
-    table = Table(title=f"{host}:{port} unit {unit} {function} {type_} {order}"
-                        + (f" x{scale:g}" if scale != 1.0 else ""), title_justify="left")
+    console = Console(soft_wrap=True)
+    console.print(f"{host}:{port} unit {unit} {function} {type_} {order}"
+                  + (f" x{scale:g}" if scale != 1.0 else ""), highlight=False)
+    table = Table()
     for column in ("address", "registers" if function not in BIT_FUNCTIONS else "bit", "value"):
         table.add_column(column, justify="right" if column != "registers" else "left")
     step = 1 if function in BIT_FUNCTIONS or type_ == "string" else TYPE_WORDS[type_]
@@ -162,7 +164,7 @@ def read(
         shown = " ".join(f"{w:04X}" for w in chunk) if function not in BIT_FUNCTIONS else str(
             chunk[0])
         table.add_row(str(address + i * step), shown, repr(v) if isinstance(v, str) else str(v))
-    Console().print(table)
+    console.print(table)
 
 
 def _hint(code: int | None, message: str) -> str:
@@ -222,7 +224,7 @@ def scan(
         found = asyncio.run(go())
     except ModbusError as exc:
         raise _fail(f"modbus scan: {exc}", _hint(exc.code, exc.message)) from None
-    console = Console()
+    console = Console(soft_wrap=True)
     if not found:
         console.print(f"{host}:{port}: no unit answered among {len(ids)} tried "
                       f"(timeout {timeout:g} s)")

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pymodbus.constants import ExcCodes
 from pymodbus.framer import FramerType
@@ -115,8 +116,26 @@ class SimulatedDevice:
         return None
 
 
-async def _gateway_no_response(*_args: object) -> ExcCodes:
-    return ExcCodes.GATEWAY_NO_RESPONSE
+class _Gateway:
+    """The server's datastore, answering 0x0B for unit ids that have no device."""
+
+    def __init__(self, core: Any, units: set[int]) -> None:
+        self.core, self.units = core, units
+
+    async def async_getValues(self, device_id: int, func_code: int, address: int,
+                              count: int = 1) -> Any:
+        if device_id not in self.units:
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        return await self.core.async_getValues(device_id, func_code, address, count)
+
+    async def async_setValues(self, device_id: int, func_code: int, address: int,
+                              values: Any) -> Any:
+        if device_id not in self.units:
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        return await self.core.async_setValues(device_id, func_code, address, values)
+
+    def device_ids(self) -> list[int]:
+        return sorted(self.units)
 
 
 class SimulatorServer:
@@ -173,10 +192,9 @@ class SimulatorServer:
 
     async def _serve(self) -> None:
         sims = [d.simdevice() for d in self.devices.values()]
-        sims.append(SimDevice(id=0, simdata=[SimData(0, count=1, values=0,
-                                                     datatype=DataType.REGISTERS)],
-                              action=_gateway_no_response))
         self._server = ModbusTcpServer(sims, address=(self.host, self.port), framer=self.framer)
+        # every other unit id: "gateway target failed to respond", like an RS-485 gateway
+        self._server.context = _Gateway(self._server.context, set(self.devices))
         await self._server.serve_forever(background=True)
         sock = self._server.transport.sockets[0]  # type: ignore[attr-defined]
         self.port = sock.getsockname()[1]
@@ -201,3 +219,64 @@ class SimulatorServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _profile_device(unit: int, registers: dict, size: int) -> SimulatedDevice:
+    """A device holding a plausible, distinct value in every field of a profile."""
+    dev = SimulatedDevice(unit, size=size)
+    for i, reg in enumerate(registers.values()):
+        if reg.fn in ("coil", "discrete"):
+            dev.set_bits(reg.fn, reg.addr, [bool((unit + i) % 2)])
+            continue
+        if reg.type == "string":
+            dev.set_value(reg.fn, reg.addr, f"SIM{unit}", "string", reg.order, reg.length)
+            continue
+        engineering = unit * 100 + i + 0.25
+        raw = (engineering - reg.offset) / (reg.scale or 1.0)
+        if not reg.type.startswith("float"):
+            unsigned = reg.type.startswith("u") or reg.type == "bool"
+            top = (1 << (16 * reg.words - (0 if unsigned else 1))) - 1
+            raw = min(max(0, round(raw)) if unsigned else round(raw), top)
+        dev.set_value(reg.fn, reg.addr, raw, reg.type, reg.order)
+    return dev
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve simulated meters shaped like a shipped profile, for trying the tools by hand."""
+    import argparse
+    from pathlib import Path
+
+    from collector.modbus.profiles import load_profiles
+
+    devices_dir = Path(__file__).resolve().parents[2] / "config" / "devices"
+    parser = argparse.ArgumentParser(prog="python -m collector.modbus.simulator",
+                                     description=main.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5020)
+    parser.add_argument("--units", default="1-5", help="unit ids, e.g. 1-5")
+    parser.add_argument("--profile", default="eastron-sdm630",
+                        help=f"one of the profiles in {devices_dir}")
+    parser.add_argument("--framer", choices=("socket", "rtu"), default="socket",
+                        help="rtu = RTU over TCP, like a serial gateway")
+    args = parser.parse_args(argv)
+    profiles = load_profiles(devices_dir)
+    if args.profile not in profiles:
+        parser.error(f"--profile {args.profile!r}: one of {', '.join(sorted(profiles))}")
+    lo, _, hi = args.units.partition("-")
+    units = range(int(lo), int(hi or lo) + 1)
+    registers = profiles[args.profile].registers
+    size = max(r.addr + r.words for r in registers.values()) + 16
+    server = SimulatorServer([_profile_device(u, registers, size) for u in units],
+                             host=args.host, port=args.port, framer=args.framer).start()
+    print(f"{len(units)} simulated {args.profile} meter(s), units {args.units}, on "
+          f"{server.address} ({args.framer}); Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -111,3 +111,44 @@ def test_plan_reports_config_problems(tmp_path):
     assert r.returncode == 1
     assert "modbus.devices[2].gateway" in r.stderr and "gw-b9" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_build_poller_from_site_config_and_its_health(modbus_server):  # noqa: F811
+    """The wiring `civicwatt collect` uses: site points -> tagged rows, metrics, /healthz."""
+    import asyncio
+
+    from civicwatt.commands.modbus import build_poller, poller_check, poller_metrics
+    from civicwatt.config import load_site
+
+    site = load_site(ROOT / "config" / "example-site.yaml")
+    server = modbus_server(*[SimulatedDevice(u, size=400) for u in (1, 2, 3, 4)])  # 5 is dead
+    gateways = [g.model_copy(update={"port": server.port, "timeout": 0.3})
+                for g in site.modbus.gateways]
+    site = site.model_copy(update={"modbus": site.modbus.model_copy(
+        update={"gateways": gateways})})
+    server.devices[1].set_value("input", 342, 1500.5, "float32")
+    rows: list = []
+    poller = build_poller(site, rows.extend)
+    assert sorted(poller.devices) == ["b2-hvac", "b2-kitchen", "b2-light", "b2-main", "b2-power"]
+
+    async def poll_all():
+        return await asyncio.gather(*(poller.poll_device(d) for d in poller.devices))
+
+    results = dict(zip(poller.devices, asyncio.run(poll_all()), strict=True))
+    poller.close()
+    main = {r.series.tag("point"): r for r in results["b2-main"]}
+    assert main["b2.main"].fields == {"value": 1500.5, "quality": 0}
+    assert main["b2.main"].series.measurement == "energy"
+    assert main["b2.main"].series.tag_dict == {
+        "site": site.site.id, "building": "b2", "zone": "b2", "purpose": "01000",
+        "point": "b2.main"}
+    assert results["b2-kitchen"] == []  # unit 5 does not answer: no readings, offline
+    healthy, detail = poller_check(poller)
+    assert healthy and detail["devices"]["b2-kitchen"] == "offline"
+    assert "b2-kitchen" in detail["offline"]
+    online = {m.labels["device"]: m.value for m in poller_metrics(poller)
+              if m.name == "civicwatt_modbus_online"}
+    assert online == {"b2-main": 1.0, "b2-light": 1.0, "b2-hvac": 1.0, "b2-power": 1.0,
+                      "b2-kitchen": 0.0}
+    shards = [set(build_poller(site, rows.extend, (i, 2)).devices) for i in range(2)]
+    assert shards[0] | shards[1] == set(poller.devices) and not shards[0] & shards[1]
