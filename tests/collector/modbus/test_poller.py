@@ -159,6 +159,32 @@ def test_rtu_over_tcp_framing(modbus_server):
     poller.close()
 
 
+def test_rtu_serial_line(modbus_server):
+    """The `rtu` transport (pymodbus's serial client over pyserial) on a pyserial
+    socket:// URL: a real RTU byte stream, served by the simulator's RTU framer."""
+    a, b = SimulatedDevice(4), SimulatedDevice(6)
+    a.set_value("holding", 3, 12.5, "float32")
+    b.set_value("input", 0, 7, "uint16")
+    server = modbus_server(a, b, framer="rtu")
+    s = ModbusSettings.model_validate({
+        "gateways": [{"id": "line1", "transport": "rtu", "baudrate": 19200, "parity": "E",
+                      "serial_port": f"socket://127.0.0.1:{server.port}"}],
+        "devices": [{"id": "m4", "gateway": "line1", "unit": 4},
+                    {"id": "m6", "gateway": "line1", "unit": 6}],
+    })
+    poller = ModbusPoller(s, [target("m4", "x", address=3, type="float32"),
+                              target("m6", "y", function="input", address=0)], lambda r: None)
+    assert poller.links["m4"] is poller.links["m6"]  # one serial line, one request at a time
+
+    async def both():
+        return await asyncio.gather(poller.poll_device("m4"), poller.poll_device("m6"))
+
+    rows = [r for rs in run(both()) for r in rs]
+    assert sorted(r.fields["value"] for r in rows) == [7.0, 12.5]
+    assert server.max_in_flight == 1
+    poller.close()
+
+
 def test_shard_splits_devices_between_replicas(modbus_server):
     server = modbus_server(*[SimulatedDevice(u) for u in range(1, 21)])
     devs = [{"id": f"m{u}", "unit": u} for u in range(1, 21)]
