@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config
+from civicwatt.commands import check_config, dashboards
 from civicwatt.commands import modbus as modbus_cmd
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(modbus_cmd.app, name="modbus")
 
 
