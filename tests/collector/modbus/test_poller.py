@@ -62,6 +62,10 @@ def test_poll_reads_decodes_and_tags_rows(modbus_server):
     assert abs(e.time_ns - time.time_ns()) < 5e9
     st = poller.state["m1"]
     assert (st.online, st.reads_ok, st.reads_failed, st.readings) == (True, 3, 0, 5)
+    [mon] = poller.state_rows(123, "replica-0")
+    assert mon.series.measurement == "civicwatt" and mon.time_ns == 123
+    assert mon.series.tag_dict == {"component": "modbus", "instance": "replica-0", "device": "m1"}
+    assert mon.fields["online"] == 1 and mon.fields["readings"] == 5
     poller.close()
 
 
