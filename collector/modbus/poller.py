@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -109,6 +110,13 @@ class DeviceState:
         }
 
 
+def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
 def _effective(dev: Device, profile: DeviceProfile | None) -> tuple[float, int, bool]:
     """(interval, max_gap, one_register_per_request): the device's own, else the profile's."""
     d = profile.defaults if profile is not None else None
@@ -178,6 +186,8 @@ class ModbusPoller:
             self.state[dev.id] = DeviceState(dev.id, gw.id, dev.unit)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     # -- planning ---------------------------------------------------------------
     def _plan(self, device_id: str) -> DevicePlan:
@@ -342,6 +352,7 @@ class ModbusPoller:
 
     async def run(self) -> None:
         """Poll until `stop()`; logs each device's plan first."""
+        self._loop = asyncio.get_running_loop()
         for line in self.plan_lines():
             _LOG.info("modbus plan: %s", line)
         self._stop.clear()
@@ -352,8 +363,32 @@ class ModbusPoller:
         finally:
             self.close()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def start_background(self) -> threading.Thread:
+        """Run the poller on an event loop of its own in a daemon thread (for `civicwatt run`,
+        whose jobs are threads); `stop()` from any thread ends it."""
+        started = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            started.set()
+            await self.run()
+
+        thread = threading.Thread(target=asyncio.run, args=(main(),), name="modbus-poller",
+                                  daemon=True)
+        thread.start()
+        started.wait(10)
+        self._thread = thread
+        return thread
+
+    def stop(self, wait: float | None = 10.0) -> None:
+        """Stop polling; safe from any thread. Waits for a background thread to finish."""
+        loop = self._loop
+        if loop is not None and loop.is_running() and not _in_loop(loop):
+            loop.call_soon_threadsafe(self._stop.set)
+        else:
+            self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(wait)
 
     def close(self) -> None:
         for link in set(self.links.values()):

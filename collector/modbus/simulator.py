@@ -82,6 +82,8 @@ class SimulatedDevice:
     async def _action(self, function_code: int, start_address: int, address: int, count: int,
                       registers: list[int], set_values: object) -> ExcCodes | None:
         self.requests += 1
+        if self.mode == "dead":  # never answers (not counted in flight: the master gave up)
+            await asyncio.sleep(3600)  # cancelled when the server stops
         self.tracker[0] += 1
         self.tracker[1] = max(self.tracker[1], self.tracker[0])
         try:
@@ -92,8 +94,6 @@ class SimulatedDevice:
     async def _answer(self, function_code: int, start_address: int, address: int, count: int,
                       registers: list[int]) -> ExcCodes | None:
         block = _FC_BLOCK.get(function_code, "holding")
-        if self.mode == "dead":
-            await asyncio.sleep(3600)  # never answers; cancelled when the server stops
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.busy_for > 0:

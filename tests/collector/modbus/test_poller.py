@@ -272,3 +272,53 @@ def test_one_request_in_flight_per_gateway_when_it_needs_it(modbus_server, one_i
     assert server.max_in_flight == expect_max
     assert len(set(poller.links.values())) == (1 if one_in_flight else 4)
     poller.close()
+
+
+def test_background_thread_polls_and_stops_from_another_thread(modbus_server):
+    dev = SimulatedDevice(1)
+    dev.set_value("holding", 0, 5, "uint16")
+    server = modbus_server(dev)
+    got: list = []
+    poller = ModbusPoller(settings(server.port, [{"id": "m", "unit": 1, "interval": 0.1}]),
+                          [target("m", "x", address=0)], got.extend)
+    thread = poller.start_background()
+    deadline = time.monotonic() + 10
+    while len(got) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    poller.stop()
+    assert not thread.is_alive()
+    assert len(got) >= 3 and {r.fields["value"] for r in got} == {5.0}
+
+
+def test_dead_device_on_a_shared_serial_line_delays_others_by_at_most_its_timeout(
+        modbus_server):
+    """On a one-request-at-a-time line a silent device holds the line for its timeout when
+    probed; its neighbours still poll on every tick (interval 0.5 s > timeout 0.15 s)."""
+    devices = [SimulatedDevice(u) for u in (1, 2, 3)]
+    devices[2].mode = "dead"
+    server = modbus_server(*devices, framer="rtu")
+    interval = 0.5
+    s = settings(server.port, [{"id": f"m{u}", "unit": u, "interval": interval, "retries": 0,
+                                "timeout": 0.15} for u in (1, 2, 3)],
+                 transport="rtu_over_tcp")
+    polls: dict[str, list[float]] = {"m1": [], "m2": [], "m3": []}
+
+    def sink(rows):
+        polls[rows[0].series.tag("point")].append(time.monotonic())
+
+    poller = ModbusPoller(s, [target(f"m{u}", f"m{u}", address=0) for u in (1, 2, 3)], sink)
+    assert len(set(poller.links.values())) == 1
+
+    async def scenario():
+        task = asyncio.create_task(poller.run())
+        await asyncio.sleep(4.2)
+        poller.stop()
+        await task
+
+    run(scenario())
+    assert poller.state["m3"].online is False and polls["m3"] == []
+    assert server.max_in_flight == 1
+    for d in ("m1", "m2"):
+        gaps = [b - a for a, b in zip(polls[d], polls[d][1:], strict=False)]
+        assert len(polls[d]) >= 0.7 * 4.2 / interval, (d, len(polls[d]))
+        assert max(gaps) < 2 * interval, (d, max(gaps))
