@@ -37,7 +37,7 @@ TYPES = ("bool", "int16", "uint16", "int32", "uint32", "int48", "uint48", "int64
 
 def _fail(message: str, hint: str = "") -> typer.Exit:
     err = Console(stderr=True, soft_wrap=True)
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]错误 error:[/] {message}", highlight=False)
     if hint:
         err.print(f"  {hint}", highlight=False)
     return typer.Exit(1)
@@ -157,8 +157,9 @@ def read(
     console.print(f"{host}:{port} unit {unit} {function} {type_} {order}"
                   + (f" x{scale:g}" if scale != 1.0 else ""), highlight=False)
     table = Table()
-    for column in ("address", "registers" if function not in BIT_FUNCTIONS else "bit", "value"):
-        table.add_column(column, justify="right" if column != "registers" else "left")
+    second = "registers 寄存器" if function not in BIT_FUNCTIONS else "bit 位"
+    for column in ("address 地址", second, "value 值"):
+        table.add_column(column, justify="left" if column == second else "right")
     step = 1 if function in BIT_FUNCTIONS or type_ == "string" else TYPE_WORDS[type_]
     for i, (chunk, v) in enumerate(zip(regs, values, strict=True)):
         shown = " ".join(f"{w:04X}" for w in chunk) if function not in BIT_FUNCTIONS else str(
@@ -227,11 +228,12 @@ def scan(
     console = Console(soft_wrap=True)
     if not found:
         console.print(f"{host}:{port}: no unit answered among {len(ids)} tried "
-                      f"(timeout {timeout:g} s)")
+                      f"(timeout {timeout:g} s) / 无从站应答")
         raise typer.Exit(1)
-    table = Table(title=f"{host}:{port}: {len(found)} unit(s) answer", title_justify="left")
-    table.add_column("unit", justify="right")
-    table.add_column("reply")
+    table = Table(title=f"{host}:{port}: {len(found)} unit(s) answer / 个从站应答",
+                  title_justify="left")
+    table.add_column("unit 从站", justify="right")
+    table.add_column("reply 应答")
     for unit, reply in found:
         table.add_row(str(unit), reply)
     console.print(table)
@@ -260,7 +262,7 @@ def plan(
     total_reads = total_points = 0
     for dev in site.modbus.devices:
         if dev.id not in poller.plans:
-            console.print(f"{dev.id} unit {dev.unit}: no points use this device")
+            console.print(f"{dev.id} unit {dev.unit}: no points use this device / 无测点")
             continue
         p = poller.plans[dev.id]
         total_reads += len(p.reads)
@@ -273,7 +275,8 @@ def plan(
             span = f"{r.address}" if r.count == 1 else f"{r.address}-{r.end - 1}"
             console.print(f"  {r.function} {span} ({r.count}): {', '.join(names)}",
                           highlight=False)
-    console.print(f"{total_reads} read(s) per cycle for {total_points} point(s)")
+    console.print(f"{total_reads} read(s) per cycle for {total_points} point(s) / "
+                  f"每周期 {total_reads} 次读取, {total_points} 个测点")
 
 
 # -- wiring for `civicwatt collect` -----------------------------------------------------------
