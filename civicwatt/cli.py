@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import check_config, dashboards
+from civicwatt.commands import modbus as modbus_cmd
 
 app = typer.Typer(
     name="civicwatt",
@@ -36,6 +37,7 @@ def root(
 
 app.command("check-config")(check_config.check_config)
 app.add_typer(dashboards.app, name="dashboards")
+app.add_typer(modbus_cmd.app, name="modbus")
 
 
 def main() -> None:
