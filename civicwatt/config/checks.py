@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from civicwatt.config.purposes import Purpose, PurposeTree
 from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
-from rules.setpoint_settings import SetpointSettings, check_setpoints
+from rules.setpoint_checks import check_setpoints
+from rules.setpoint_settings import SetpointSettings
 
 METERED = ("energy", "power", "water", "gas")
 Found = tuple[tuple, object, str]  # (path as a tuple of keys, bad value, what is allowed)

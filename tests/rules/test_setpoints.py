@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from rules.setpoint_checks import check_setpoints
 from rules.setpoint_governor import Governor
-from rules.setpoint_settings import SetpointSettings, bounds, check_setpoints
+from rules.setpoint_settings import SetpointSettings, bounds
 from rules.setpoints import (
     SiteInputs,
     is_occupied,
