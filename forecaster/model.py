@@ -20,7 +20,7 @@ from forecaster import features as F
 from forecaster.calendar import LocalCalendar
 from forecaster.data import HOUR_NS, FutureInput, HourlyHistory, Issue
 from forecaster.errors import DataSufficiencyError
-from forecaster.settings import ForecastSettings, TemperatureMode
+from forecaster.settings import ForecastSettings, Persistence, TemperatureMode
 
 __all__ = ["Forecast", "LoadForecaster"]
 
@@ -96,8 +96,9 @@ class LoadForecaster:
         if not self.use_temp and not self.short and s.temperature == TemperatureMode.auto:
             code = "model.no_future_temperature" if h.has_temperature else "model.no_temperature"
             self.issues.append(Issue(code, "warning", {}))
-        self.model_name = ("profile-ar" if self.short else
-                           "tow-temp-ar" if self.use_temp else "tow-ar")
+        self.model_name = ("profile" if self.short else "tow-temp" if self.use_temp else "tow")
+        if s.persistence == Persistence.ar:
+            self.model_name += "-ar"
         self.nonneg = bool(np.nanmin(y) >= 0)
 
         hour, daytype, _ = self.calendar.features(t)
@@ -135,7 +136,7 @@ class LoadForecaster:
             w = np.where(out, 0.0, w)
             self._fit_stage1(y0, z, group, w)
         resid = np.where(ok, y - self._stage1(group, z), np.nan)
-        self._sigma_clip = 3.0 * scale
+        self._sigma_clip = s.ar_clip_sigmas * scale
         self._fit_ar(resid, hour)
         self._end_ns = int(t[-1])
         self._last_resid = resid[-WEEK:] if resid.size >= WEEK else np.concatenate(
@@ -204,15 +205,14 @@ class LoadForecaster:
             xf = self._ar_features(r, lead)[: n - lead]
             yt = r[lead:]
             keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
-            if keep.sum() < 48:
-                e = yt[np.isfinite(yt)]
-                coef = np.zeros(4)
+            if keep.sum() < 48 or s.persistence == Persistence.none:
+                keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
+                coef, e = np.zeros(4), yt[keep]
             else:
                 coef, *_ = np.linalg.lstsq(xf[keep], yt[keep], rcond=None)
                 e = yt[keep] - xf[keep] @ coef
             self._ar[lead - 1] = coef
-            zscore = e / self._spread[hr[lead:][keep]] if keep.sum() >= 48 else e / np.mean(
-                self._spread)
+            zscore = e / self._spread[hr[lead:][keep]]
             self._q[lead - 1] = np.quantile(zscore, probs) if zscore.size else 0.0
 
     # ------------------------------------------------------------ predict
@@ -246,12 +246,11 @@ class LoadForecaster:
         far = self._q[-1]
         for i, L in enumerate(lead):
             if L <= H:
-                feats = self._ar_features(r, int(L))[-1]
-                value[i] += feats @ self._ar[L - 1]
+                value[i] += self._ar_features(r, int(L))[-1] @ self._ar[L - 1]
                 q[i] = self._q[L - 1]
             else:
                 q[i] = far
-        q *= self._spread[hour][:, None]
+        q *= self._spread[hour][:, None] * self.settings.interval_scale
         lo95, lo80, hi80, hi95 = (value + q[:, k] for k in range(4))
         if self.nonneg:
             value, lo95, lo80, hi80, hi95 = (np.maximum(a, 0.0) for a in

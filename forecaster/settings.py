@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CarbonSettings", "ForecastSettings", "TemperatureMode"]
+__all__ = ["CarbonSettings", "ForecastSettings", "Persistence", "TemperatureMode"]
 
 
 class TemperatureMode(StrEnum):
@@ -18,6 +18,13 @@ class TemperatureMode(StrEnum):
 
     auto = "auto"
     off = "off"
+
+
+class Persistence(StrEnum):
+    """Correct the calendar/temperature model with its recent errors (`ar`) or not (`none`)."""
+
+    ar = "ar"
+    none = "none"
 
 
 class _Frozen(BaseModel):
@@ -55,6 +62,11 @@ class ForecastSettings(_Frozen):
     residual_days: int = Field(90, ge=7, description="history the AR-error stage learns from")
     min_history_days: int = Field(7, ge=2)
     full_model_days: int = Field(28, ge=7, description="below this, a simpler, flagged model")
+    persistence: Persistence = Persistence.ar
+    ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
+                                  "robust sigmas of the stage-1 error")
+    interval_scale: float = Field(1.3, gt=0, description="widens in-sample error quantiles to "
+                                  "out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     extra_closures: tuple[str, ...] = Field(
         (), description="MM-DD dates treated as holidays every year (e.g. campus closures)"
