@@ -1,0 +1,49 @@
+"""The one place that speaks to a time-series database.
+
+`open_store(url)` picks the backend by URL scheme:
+
+| URL | backend |
+|---|---|
+| `sqlite:///path/to/civicwatt.db` or a plain path | embedded SQLite (the default) |
+| `influxdb1://[user:password@]host:port/db` | InfluxDB 1.x |
+| `influxdb2://host:port?org=ORG&bucket=BUCKET` (token in `$INFLUXDB_TOKEN`) | InfluxDB 2.x / 3.x |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from store.base import Aggregate, Store
+from store.errors import StoreError, StoreRejected, StoreUnavailable, StoreURLError
+from store.types import Bucket, RawReadings, Row, Series
+
+DEFAULT_SQLITE = "civicwatt.db"
+
+__all__ = ["Aggregate", "Bucket", "RawReadings", "Row", "Series", "Store", "StoreError",
+           "StoreRejected", "StoreURLError", "StoreUnavailable", "open_store"]
+
+
+def open_store(url: str | None, base_dir: Path | None = None) -> Store:
+    """Open the store a URL names; None or "" means the embedded SQLite default."""
+    if not url:
+        return _sqlite((base_dir or Path.cwd()) / DEFAULT_SQLITE)
+    parts = urlsplit(url)
+    if parts.scheme == "influxdb1":
+        from store.influx1 import InfluxDB1Store
+        return InfluxDB1Store(parts)
+    if parts.scheme == "influxdb2":
+        from store.influx2 import InfluxDB2Store
+        return InfluxDB2Store(parts)
+    if parts.scheme == "sqlite":
+        return _sqlite(Path(url.removeprefix("sqlite://")))
+    if parts.scheme == "" :
+        return _sqlite(Path(url) if Path(url).is_absolute() else (base_dir or Path.cwd()) / url)
+    raise StoreURLError(f"store URL {url.split('@')[-1]!r}: unknown scheme {parts.scheme!r}; "
+                        "use sqlite:///path, influxdb1://host:8086/db or "
+                        "influxdb2://host:8086?org=ORG&bucket=BUCKET")
+
+
+def _sqlite(path: Path) -> Store:
+    from store.sqlite import SQLiteStore
+    return SQLiteStore(path)

@@ -1,0 +1,72 @@
+"""InfluxDB 2.x / 3.x: influxdb-client for writes, the v1-compatible InfluxQL endpoint for reads.
+
+URL: `influxdb2://host:port?org=ORG&bucket=BUCKET[&token_env=INFLUXDB_TOKEN][&tls=true]`.
+The token is read from the environment variable named by `token_env`
+(default `INFLUXDB_TOKEN`); it never appears in the URL, logs or messages.
+Reads use `/query?db=BUCKET`, which needs a DBRP mapping on 2.x (created
+automatically for buckets made by `influx setup`) and works as is on 3.x.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from urllib.parse import SplitResult, parse_qs
+
+from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.rest import ApiException
+from urllib3.exceptions import HTTPError
+
+from store.batching import send_in_batches
+from store.errors import StoreRejected, StoreUnavailable, StoreURLError
+from store.http import InfluxHTTP
+from store.influxql import InfluxQLReader
+from store.types import Row
+
+
+class InfluxDB2Store(InfluxQLReader):
+    def __init__(self, url: SplitResult) -> None:
+        options = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        self.description = url._replace(query="").geturl() + (
+            f"?org={options.get('org', '')}&bucket={options.get('bucket', '')}")
+        missing = [k for k in ("org", "bucket") if not options.get(k)]
+        if missing:
+            raise StoreURLError(f"store URL {self.description!r} lacks {', '.join(missing)}: "
+                                "use influxdb2://host:8086?org=ORG&bucket=BUCKET")
+        token_env = options.get("token_env", "INFLUXDB_TOKEN")
+        token = os.environ.get(token_env)
+        if not token:
+            raise StoreURLError(f"store {self.description}: environment variable {token_env} "
+                                "holding the InfluxDB token is not set: export it before start")
+        self.org, self.bucket = options["org"], options["bucket"]
+        self.batch_size = int(options.get("batch", 5000))
+        scheme = "https" if options.get("tls", "false").lower() == "true" else "http"
+        base = f"{scheme}://{url.hostname}:{url.port or 8086}"
+        self._client = InfluxDBClient(url=base, token=token, org=self.org,
+                                      timeout=int(float(options.get("timeout", 10)) * 1000))
+        self._writer = self._client.write_api(write_options=SYNCHRONOUS)
+        self._http = InfluxHTTP(base, self.description, {"Authorization": f"Token {token}"})
+        super().__init__(lambda q: self._http.query(self.bucket, q))
+
+    def write(self, rows: Sequence[Row]) -> None:
+        if rows:
+            send_in_batches(rows, self.batch_size, self._send)
+
+    def _send(self, body: bytes) -> None:
+        try:
+            self._writer.write(self.bucket, self.org, body, WritePrecision.NS)
+        except ApiException as exc:
+            error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
+            raise error(f"{self.description}: HTTP {exc.status}: {exc.body or exc.reason}"
+                        ) from exc
+        except (HTTPError, OSError) as exc:
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}"
+                                   ) from exc
+
+    def ping(self) -> None:
+        self._http.request("GET", "/ping")
+
+    def close(self) -> None:
+        self._client.close()
+        self._http.close()

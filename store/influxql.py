@@ -1,0 +1,118 @@
+"""Reading InfluxDB through InfluxQL: query text and result parsing, shared by 1.x and 2.x/3.x.
+
+Both backends answer InfluxQL on `/query` (2.x/3.x via the v1-compatible
+endpoint), so the read side is written once against a `run(query)` callable
+that yields the `series` objects of each (chunked) result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from store.base import Aggregate
+from store.types import Bucket, RawReadings, Row, Series
+
+RunQuery = Callable[[str], Iterator[dict]]
+
+_FUNCTIONS = {"sum": "SUM", "mean": "MEAN", "max": "MAX", "min": "MIN", "last": "LAST",
+              "count": "COUNT"}
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _where(start_ns: int, end_ns: int, tags: Mapping[str, str] | None) -> str:
+    parts = [f"time >= {int(start_ns)} AND time < {int(end_ns)}"]
+    parts += [f"{ident(k)} = {literal(v)}" for k, v in (tags or {}).items()]
+    return " AND ".join(parts)
+
+
+def _points_clause(points: Sequence[str] | None) -> str:
+    if points is None:
+        return ""
+    return " AND (" + " OR ".join(f'"point" = {literal(p)}' for p in points) + ")"
+
+
+class InfluxQLReader:
+    """The read half of the Store protocol over any InfluxQL endpoint."""
+
+    def __init__(self, run: RunQuery) -> None:
+        self._run = run
+
+    def read_raw(self, measurement: str, start_ns: int, end_ns: int,
+                 points: Sequence[str] | None = None, field: str = "value") -> RawReadings:
+        if points is not None and not points:
+            return _raw_from({})
+        query = (f"SELECT {ident(field)} FROM {ident(measurement)} "
+                 f"WHERE {_where(start_ns, end_ns, None)}{_points_clause(points)} "
+                 'GROUP BY "point"')
+        collected: dict[str, list[list]] = {}
+        for series in self._run(query):
+            point = series.get("tags", {}).get("point", "")
+            collected.setdefault(point, []).extend(series.get("values", []))
+        return _raw_from(collected)
+
+    def read_rows(self, measurement: str, start_ns: int, end_ns: int,
+                  where: Mapping[str, str] | None = None) -> list[Row]:
+        query = (f"SELECT * FROM {ident(measurement)} WHERE {_where(start_ns, end_ns, where)} "
+                 "GROUP BY *")
+        rows: list[Row] = []
+        for series in self._run(query):
+            tags = tuple((series.get("tags") or {}).items())
+            key = Series(measurement, tags)
+            columns = series["columns"]
+            for values in series.get("values", []):
+                fields = {c: v for c, v in zip(columns[1:], values[1:], strict=True)
+                          if v is not None}
+                rows.append(Row(key, int(values[0]), fields))
+        rows.sort(key=lambda r: (r.series.key, r.time_ns))
+        return rows
+
+    def aggregate(self, measurement: str, field: str, start_ns: int, end_ns: int,
+                  every_ns: int, fn: Aggregate = "sum", group_by: Sequence[str] = (),
+                  where: Mapping[str, str] | None = None) -> list[Bucket]:
+        groups = "".join(f", {ident(g)}" for g in group_by)
+        query = (f"SELECT {_FUNCTIONS[fn]}({ident(field)}) FROM {ident(measurement)} "
+                 f"WHERE {_where(start_ns, end_ns, where)} "
+                 f"GROUP BY time({int(every_ns)}ns){groups} fill(none)")
+        buckets = []
+        for series in self._run(query):
+            tags = series.get("tags") or {}
+            group = tuple(tags.get(g, "") for g in group_by)
+            for time_ns, value in series.get("values", []):
+                if value is not None:
+                    buckets.append(Bucket(int(time_ns), group, float(value)))
+        buckets.sort()
+        return buckets
+
+
+def _raw_from(collected: Mapping[str, Iterable[list]]) -> RawReadings:
+    points = tuple(sorted(collected))
+    times, values, index = [], [], []
+    for i, point in enumerate(points):
+        pairs = sorted((int(t), v) for t, v in collected[point] if v is not None)
+        times.append(np.fromiter((t for t, _ in pairs), np.int64, len(pairs)))
+        values.append(np.fromiter((float(v) for _, v in pairs), np.float64, len(pairs)))
+        index.append(np.full(len(pairs), i, np.int32))
+    if not points:
+        return RawReadings((), np.empty(0, np.int32), np.empty(0, np.int64),
+                           np.empty(0, np.float64))
+    return RawReadings(points, np.concatenate(index), np.concatenate(times),
+                       np.concatenate(values))
+
+
+def parse_results(document: dict) -> Iterator[dict]:
+    """The series of one /query JSON document; an InfluxQL error raises ValueError."""
+    for result in document.get("results", []):
+        if "error" in result:
+            raise ValueError(result["error"])
+        yield from result.get("series", [])
+    if "error" in document:
+        raise ValueError(document["error"])
