@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config
+from civicwatt.commands import backtest, check_config
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +35,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.command("backtest")(backtest.backtest)
 
 
 def main() -> None:

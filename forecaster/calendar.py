@@ -70,7 +70,7 @@ class LocalCalendar:
         hour = loc.hour.to_numpy()
         naive_days = loc.tz_localize(None).normalize().as_unit("ns")
         ordinal = (naive_days.asi8 // 86_400_000_000_000).astype(np.int64) + 719_163
-        daytype = loc.dayofweek.to_numpy().copy()
+        daytype = loc.day_of_week.to_numpy().copy()
         years = np.unique(loc.year.to_numpy())
         for year in years:
             hol, work = _special_days(self.country, self.subdivision, int(year), self.closures)

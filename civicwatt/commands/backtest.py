@@ -12,6 +12,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from civicwatt.hourly_csv import CsvError, read_hourly_csv, write_predictions_csv
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str) -> None:
@@ -37,15 +38,17 @@ def _clean(obj: object) -> object:
 
 
 def backtest(
-    csv: Path = typer.Option(..., "--csv", help="hourly CSV: timestamp,kwh[,temp_c]"),
-    tz: str = typer.Option("UTC", "--tz", help="building's IANA timezone (local midnights)"),
-    horizon: int = typer.Option(24, "--horizon", min=1, max=168, help="hours per forecast"),
-    test_days: int = typer.Option(28, "--test-days", min=1, help="number of daily origins"),
-    predictions: Path | None = typer.Option(None, "--predictions", help="write "
-                                            "timestamp,actual,forecast (UTC) here"),
-    country: str | None = typer.Option(None, "--country", help="ISO code for public holidays "
-                                       "(CN: chinesecalendar incl. adjusted workdays)"),
-    as_json: bool = typer.Option(False, "--json", help="print the metrics as JSON"),
+    csv: Annotated[Path, typer.Option("--csv", help="hourly CSV: timestamp,kwh[,temp_c]")],
+    tz: Annotated[str, typer.Option("--tz", help="building's IANA timezone")] = "UTC",
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=168,
+                                         help="hours per forecast")] = 24,
+    test_days: Annotated[int, typer.Option("--test-days", min=1,
+                                           help="number of daily origins")] = 28,
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="write timestamp,actual,forecast (UTC) here")] = None,
+    country: Annotated[str | None, typer.Option(
+        "--country", help="ISO code for public holidays (CN: chinesecalendar)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
     """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier)."""
     from pydantic import ValidationError
