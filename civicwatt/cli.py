@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import backtest, check_config
+from civicwatt.commands import backtest, check_config, forecast
 
 app = typer.Typer(
     name="civicwatt",
@@ -36,6 +36,7 @@ def root(
 
 app.command("check-config")(check_config.check_config)
 app.command("backtest")(backtest.backtest)
+app.command("forecast")(forecast.forecast)
 
 
 def main() -> None:

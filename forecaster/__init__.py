@@ -10,11 +10,17 @@ from forecaster.carbon import carbon_forecast
 from forecaster.data import FutureInput, HourlyHistory, Issue
 from forecaster.errors import DataSufficiencyError, DisqualifiedModelError, ForecasterError
 from forecaster.model import Forecast, LoadForecaster
-from forecaster.settings import CarbonSettings, ForecastSettings, TemperatureMode
+from forecaster.settings import (
+    CarbonSettings,
+    ForecastConfig,
+    ForecastSettings,
+    Persistence,
+    TemperatureMode,
+)
 
 __all__ = [
     "CarbonSettings", "DataSufficiencyError", "DisqualifiedModelError", "Forecast",
-    "ForecastSettings", "ForecasterError", "FutureInput", "HourlyHistory", "Issue",
-    "LoadForecaster", "TemperatureMode", "carbon_forecast", "forecast_load",
-    "forecast_load_and_carbon",
+    "ForecastConfig", "ForecastSettings", "ForecasterError", "FutureInput", "HourlyHistory",
+    "Issue", "LoadForecaster", "Persistence", "TemperatureMode", "carbon_forecast",
+    "forecast_load", "forecast_load_and_carbon",
 ]

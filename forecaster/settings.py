@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CarbonSettings", "ForecastSettings", "Persistence", "TemperatureMode"]
+__all__ = [
+    "CarbonSettings", "ForecastConfig", "ForecastSettings", "Persistence", "TemperatureMode",
+]
 
 
 class TemperatureMode(StrEnum):
@@ -111,3 +113,18 @@ class ForecastSettings(_Frozen):
                 f"({self.min_history_days})"
             )
         return self
+
+
+class ForecastConfig(ForecastSettings):
+    """The site config's `forecast:` section: the model settings plus what the job reads.
+
+    `timezone` and `country` default to the site's when not given here.
+    """
+
+    zones: bool = Field(True, description="forecast every zone with a meter, not only buildings")
+    temperature_point: str | None = Field(None, description="outdoor-air temperature point id; "
+                                          "default: a building's temperature point without zone")
+    temperature_forecast_csv: str | None = Field(
+        None, description="CSV timestamp,temp_c that a weather service fills (relative to the "
+        "config file); without it, or if it does not cover the horizon, no temperature is used")
+    workers: int | None = Field(None, ge=1, description="processes; default: one per core")

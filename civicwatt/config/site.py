@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from civicwatt.config.purposes import Purpose
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
+from forecaster.settings import ForecastConfig
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
                    "status"]
@@ -156,6 +157,7 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -1,0 +1,1 @@
+"""Jobs: each wires the store to a pure package (rules/, forecaster/); runs alone or scheduled."""

@@ -1,0 +1,191 @@
+"""The forecast job: hourly history from the store → load & carbon forecasts → `forecast` rows.
+
+Every building and zone (see `forecast_inputs.targets`) is fitted and forecast in a process
+pool. Rows: measurement `forecast`, tags site, building, zone (the building id for a whole
+building), target (`load` kWh/h or `carbon` kgCO2e/h), model; fields value, lower/upper (80%
+interval), lower95/upper95 (95% interval), issued_at (epoch ns, UTC). Time = the forecast hour's
+start (UTC). Re-running for the same hour overwrites (idempotent store writes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from civicwatt.config import SiteConfig
+from civicwatt.jobs.forecast_inputs import (
+    HOUR_NS,
+    Target,
+    TemperatureCsvError,
+    hourly_energy,
+    hourly_temperature,
+    read_temperature_csv,
+    targets,
+)
+from forecaster import (
+    DataSufficiencyError,
+    Forecast,
+    ForecastConfig,
+    ForecastSettings,
+    FutureInput,
+    HourlyHistory,
+    forecast_load_and_carbon,
+)
+from store import Row, Series, Store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ForecastRun", "TargetResult", "model_settings", "run_forecast"]
+
+
+@dataclass
+class TargetResult:
+    """What happened to one building or zone."""
+
+    building: str
+    zone: str
+    model: str = ""
+    hours: int = 0
+    mean_kwh: float = float("nan")
+    issues: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class ForecastRun:
+    issued_at_ns: int
+    rows_written: int
+    results: list[TargetResult]
+    temperature: str  # where the future temperature came from, or why there is none
+
+
+def model_settings(config: SiteConfig) -> ForecastConfig:
+    """The site's `forecast:` section with timezone/country from the site when not set there."""
+    fc: ForecastConfig = getattr(config, "forecast", None) or ForecastConfig()
+    update = {}
+    if "timezone" not in fc.model_fields_set:
+        update["timezone"] = config.site.timezone
+    if "country" not in fc.model_fields_set:
+        update["country"] = config.site.country
+    return fc.model_copy(update=update) if update else fc
+
+
+def _temperature_point(config: SiteConfig, fc: ForecastConfig, building: str) -> str | None:
+    if fc.temperature_point:
+        return fc.temperature_point
+    temps = [p for p in config.points if p.quantity == "temperature" and not p.zone]
+    candidates = [p for p in temps if p.building == building] or temps
+    return candidates[0].id if candidates else None
+
+
+def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarray,
+                        ) -> tuple[np.ndarray | None, str]:
+    if not fc.temperature_forecast_csv:
+        return None, "no temperature_forecast_csv configured"
+    path = Path(fc.temperature_forecast_csv)
+    if not path.is_absolute():
+        path = config.base_dir / path
+    try:
+        t, temp = read_temperature_csv(path)
+    except TemperatureCsvError as exc:
+        logger.warning("Forecast temperature unusable, forecasting without it: %s", exc)
+        return None, str(exc)
+    idx = np.searchsorted(t, hours)
+    found = (idx < t.size) & (t[np.minimum(idx, t.size - 1)] == hours)
+    out = np.where(found, temp[np.minimum(idx, t.size - 1)], np.nan)
+    if np.isfinite(out).sum() < 0.9 * hours.size:
+        return None, f"{path}: covers {int(np.isfinite(out).sum())} of {hours.size} hours"
+    return out, str(path)
+
+
+def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, str]:
+    """In a worker process: fit and forecast one target; errors come back as text."""
+    building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
+    try:
+        hist = HourlyHistory(time_ns, kwh, temp, min_days=settings.min_history_days)
+        load, carbon = forecast_load_and_carbon(hist, FutureInput(future_t, future_temp),
+                                                settings)
+        return building, zone, load, carbon, ""
+    except DataSufficiencyError as exc:
+        return building, zone, None, None, f"not enough history: {exc}"
+    except ValueError as exc:
+        return building, zone, None, None, f"bad input: {exc}"
+
+
+def forecast_rows(site: str, building: str, zone: str, target: str, fc: Forecast,
+                  issued_at_ns: int) -> list[Row]:
+    series = Series.of("forecast", site=site, building=building, zone=zone, target=target,
+                       model=fc.model)
+    return [Row(series, int(t), {"value": float(v), "lower": float(lo), "upper": float(hi),
+                                 "lower95": float(lo95), "upper95": float(hi95),
+                                 "issued_at": int(issued_at_ns)})
+            for t, v, lo, hi, lo95, hi95 in zip(fc.time_ns, fc.value, fc.lower80, fc.upper80,
+                                                 fc.lower95, fc.upper95, strict=True)]
+
+
+def _tasks(config: SiteConfig, store: Store, fc: ForecastConfig, now_ns: int,
+           chosen: list[Target]) -> tuple[list[tuple], str]:
+    end = (now_ns // HOUR_NS) * HOUR_NS  # history: whole hours before the current one
+    n = fc.history_days * 24
+    start = end - n * HOUR_NS
+    time_ns = start + HOUR_NS * np.arange(n, dtype=np.int64)
+    future_t = end + HOUR_NS * np.arange(fc.horizon_hours, dtype=np.int64)
+    per_point, _ = hourly_energy(store, config, start, n)
+    future_temp, temp_note = _future_temperature(config, fc, future_t)
+    temp_cache: dict[str, np.ndarray] = {}
+    tasks = []
+    for tg in chosen:
+        have = [per_point[p] for p in tg.points if p in per_point]
+        if not have:
+            tasks.append((tg.building, tg.zone, None, None, None, None, None, fc))
+            continue
+        stack = np.vstack(have)
+        kwh = np.where(np.isfinite(stack).all(axis=0), np.nansum(stack, axis=0), np.nan)
+        tp = _temperature_point(config, fc, tg.building)
+        temp = None
+        if tp:
+            if tp not in temp_cache:
+                temp_cache[tp] = hourly_temperature(store, tp, start, n)
+            temp = temp_cache[tp]
+        tasks.append((tg.building, tg.zone, time_ns, kwh, temp, future_t, future_temp, fc))
+    return tasks, temp_note
+
+
+def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | None = None,
+                 shard: tuple[int, int] = (0, 1)) -> ForecastRun:
+    """Forecast every building and zone of shard i/N and write the rows; returns a summary."""
+    fc = model_settings(config)
+    known = {p.id for p in config.points}
+    if fc.temperature_point and fc.temperature_point not in known:
+        raise ValueError(f"forecast.temperature_point: {fc.temperature_point!r} is not a point "
+                         "id in this config; name an outdoor-air temperature point")
+    chosen = [t for k, t in enumerate(targets(config, fc.zones)) if k % shard[1] == shard[0]]
+    tasks, temp_note = _tasks(config, store, fc, now_ns, chosen)
+    plain = ForecastSettings(**fc.model_dump(include=set(ForecastSettings.model_fields)))
+    tasks = [(*t[:-1], plain) for t in tasks]
+    ready = [t for t in tasks if t[2] is not None]
+    results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
+               for t in tasks if t[2] is None]
+    workers = workers or fc.workers or os.cpu_count() or 1
+    if ready and workers > 1 and len(ready) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(ready))) as pool:
+            outcomes = list(pool.map(_fit_one, ready))
+    else:
+        outcomes = [_fit_one(t) for t in ready]
+    rows: list[Row] = []
+    for building, zone, load, carbon, error in outcomes:
+        if load is None or carbon is None:
+            results.append(TargetResult(building, zone, error=error))
+            continue
+        rows += forecast_rows(config.site.id, building, zone, "load", load, now_ns)
+        rows += forecast_rows(config.site.id, building, zone, "carbon", carbon, now_ns)
+        results.append(TargetResult(building, zone, load.model, int(load.time_ns.size),
+                                    float(np.mean(load.value)), [i.code for i in load.issues]))
+    if rows:
+        store.write(rows)
+    return ForecastRun(now_ns, len(rows), results, temp_note)

@@ -1,0 +1,163 @@
+"""`civicwatt forecast` end to end: real hourly data in an SQLite store → `forecast` rows.
+
+Six weeks of Cambridge b21 (../shared/data) are written as a main meter's cumulative counter
+(`energy`), a zone sub-meter's metered intervals (`energy_interval`, 40% of the main) and an
+outdoor temperature point; the forecast temperature comes from a CSV as a weather service would
+write it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from civicwatt.hourly_csv import read_hourly_csv
+from store import Row, Series, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path("/work/shared/data/ucam_b21_2016_2019.csv")
+NOW = "2019-03-12T00:00:00Z"
+H = 3_600_000_000_000
+
+SITE = """\
+version: 1
+site: {{id: cam, name: Cambridge test, timezone: Europe/London, country: GB, language: en}}
+buildings:
+  - id: b21
+    floor_area_m2: 25924
+    occupants: 800
+    zones: [{{id: b21.lab}}]
+points:
+  - {{id: b21.main, building: b21, purpose: "01000", quantity: energy, unit: kWh}}
+  - {{id: b21.lab.m, building: b21, zone: b21.lab, purpose: 01D10, quantity: energy,
+     unit: kWh, parent: b21.main}}
+  - {{id: b21.outdoor, building: b21, quantity: temperature, unit: °C}}
+store: {{url: "sqlite:///{db}"}}
+forecast:
+  horizon_hours: 48
+  history_days: 42
+{extra}
+"""
+
+
+def make_site(tmp_path: Path, extra: str = "") -> Path:
+    if not DATA.exists():
+        pytest.skip("real data not found")
+    t, kwh, temp = read_hourly_csv(DATA)
+    now = pd.Timestamp(NOW).value
+    past = (t >= now - 42 * 24 * H) & (t < now)
+    db = tmp_path / "cw.db"
+    tags = {"site": "cam", "building": "b21"}
+    rows = []
+    counter = 1000.0 + np.concatenate([[0.0], np.cumsum(np.nan_to_num(kwh[past]))])
+    stamps = np.concatenate([t[past], [now]])
+    main = Series.of("energy", **tags, zone="b21", purpose="01000", point="b21.main")
+    rows += [Row(main, int(s), {"value": float(c), "quality": 0})
+             for s, c in zip(stamps, counter, strict=True)]
+    lab = Series.of("energy_interval", **tags, zone="b21.lab", purpose="01D10",
+                    point="b21.lab.m", period="flat")
+    for s, k in zip(t[past], kwh[past], strict=True):
+        if np.isfinite(k):
+            rows += [Row(lab, int(s) + q * H // 4, {"kwh": 0.1 * float(k)}) for q in range(4)]
+    air = Series.of("temperature", **tags, zone="b21", point="b21.outdoor")
+    rows += [Row(air, int(s) + H // 2, {"value": float(c), "quality": 0})
+             for s, c in zip(t[past], temp[past], strict=True)]
+    store = open_store(f"sqlite:///{db}")
+    store.write(rows)
+    store.close()
+    fut = (t >= now) & (t < now + 48 * H)
+    pd.DataFrame({"timestamp": pd.to_datetime(t[fut], utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "temp_c": temp[fut]}).to_csv(tmp_path / "weather.csv", index=False)
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE.format(db=db, extra=extra))
+    return site
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "civicwatt", "forecast", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_forecast_rows_for_building_and_zone_with_both_intervals(tmp_path: Path):
+    site = make_site(tmp_path, "  temperature_forecast_csv: weather.csv\n"
+                               "  carbon: {factor_kg_per_kwh: 0.2}")
+    r = run("--config", str(site), "--now", NOW, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    by_zone = {t["zone"]: t for t in out["targets"]}
+    assert set(by_zone) == {"b21", "b21.lab"}
+    assert by_zone["b21"]["model"] == "tow-temp-ar" and not by_zone["b21"]["error"]
+    assert out["rows_written"] == 2 * 2 * 48
+
+    store = open_store(f"sqlite:///{tmp_path / 'cw.db'}")
+    now = pd.Timestamp(NOW).value
+    rows = store.read_rows("forecast", now, now + 48 * H)
+    store.close()
+    assert len(rows) == 192
+    load = {(r.series.tag("zone"), r.time_ns): r.fields for r in rows
+            if r.series.tag("target") == "load"}
+    carbon = {(r.series.tag("zone"), r.time_ns): r.fields for r in rows
+              if r.series.tag("target") == "carbon"}
+    assert min(t for _, t in load) == now and max(t for _, t in load) == now + 47 * H
+    for key, f in load.items():
+        assert f["lower95"] <= f["lower"] <= f["value"] <= f["upper"] <= f["upper95"]
+        assert f["issued_at"] == now
+        assert carbon[key]["value"] == pytest.approx(0.2 * f["value"])
+    # the zone meter is 40% of the building (4 quarter-hours x 10%): the forecasts agree
+    b = np.mean([f["value"] for (z, _), f in load.items() if z == "b21"])
+    z = np.mean([f["value"] for (zz, _), f in load.items() if zz == "b21.lab"])
+    assert z / b == pytest.approx(0.4, rel=0.05)
+    tags = rows[0].series.tag_dict
+    assert set(tags) == {"site", "building", "zone", "target", "model"}
+
+    # idempotent: a re-run for the same hour overwrites, it does not add rows
+    assert run("--config", str(site), "--now", NOW, "--json").returncode == 0
+    store = open_store(f"sqlite:///{tmp_path / 'cw.db'}")
+    assert len(store.read_rows("forecast", now, now + 48 * H)) == 192
+    store.close()
+
+
+def test_without_forecast_temperature_the_output_says_so(tmp_path: Path):
+    site = make_site(tmp_path)
+    r = run("--config", str(site), "--now", NOW, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    main = next(t for t in out["targets"] if t["zone"] == "b21")
+    assert main["model"] == "tow-ar"
+    assert "model.no_future_temperature" in main["issues"]
+    assert "no temperature_forecast_csv" in out["temperature"]
+
+
+def test_user_errors_are_one_clear_message(tmp_path: Path):
+    site = make_site(tmp_path, "  temperature_point: nowhere")
+    r = run("--config", str(site), "--now", NOW)
+    assert r.returncode == 1 and "temperature_point" in r.stderr and "nowhere" in r.stderr
+    r = run("--config", str(site), "--now", "2019-03-12T00:00:00")
+    assert r.returncode == 1 and "UTC offset" in r.stderr
+    r = run("--config", str(site), "--shard", "3/2")
+    assert r.returncode == 1 and "--shard" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_the_commented_forecast_example_is_valid(tmp_path: Path):
+    """Uncomment the example config's `forecast:` block; the real loader must accept it."""
+    import re
+    import shutil
+
+    from civicwatt.config import load_site
+
+    example = ROOT / "config" / "example-site.yaml"
+    text = example.read_text()
+    i = text.index("# forecast:")
+    shutil.copy(example.with_name("example-points.csv"), tmp_path)
+    (tmp_path / "site.yaml").write_text(text[:i] + re.sub(r"^# ", "", text[i:], flags=re.M))
+    fc = load_site(tmp_path / "site.yaml").forecast
+    assert fc.temperature_point == "b1.outdoor_temp" and fc.horizon_hours == 48
