@@ -36,7 +36,8 @@ class _Frozen(BaseModel):
 class CarbonSettings(_Frozen):
     """Grid emission factor: one annual figure, or 24 values by local hour of day."""
 
-    factor_kg_per_kwh: float = Field(0.5703, ge=0, le=5)
+    factor_kg_per_kwh: float = Field(0.5306, ge=0, le=5, description="default: China national "
+                                     "average grid factor, data year 2023 (MEE/NBS)")
     hourly_profile: tuple[float, ...] | None = None
 
     @field_validator("hourly_profile")

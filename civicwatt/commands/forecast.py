@@ -80,7 +80,7 @@ def forecast(
         store.close()
     if as_json:
         out = {"issued_at": run.issued_at_ns, "rows_written": run.rows_written,
-               "temperature": run.temperature,
+               "temperature": run.temperature, "carbon": run.carbon,
                "targets": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                             for k, v in r.__dict__.items()} for r in run.results]}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
@@ -92,5 +92,6 @@ def forecast(
         table.add_row(r.building, r.zone, r.model or "-", str(r.hours),
                       "-" if not math.isfinite(r.mean_kwh) else f"{r.mean_kwh:.1f}",
                       r.error or ", ".join(r.issues))
-    table.caption = f"future temperature 未来气温: {run.temperature}"
+    table.caption = (f"future temperature 未来气温: {run.temperature}\n"
+                     f"emission factor 排放因子: {run.carbon}")
     Console().print(table)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicwatt.config.purposes import Purpose
+from civicwatt.metering.settings import MeteringSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
@@ -157,6 +158,7 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    metering: MeteringSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     # Set by the loader: the folder relative paths in the file are resolved against.

@@ -1,1 +1,1 @@
-"""Jobs: each wires the store to a pure package (rules/, forecaster/); runs alone or scheduled."""
+"""Jobs: the glue between the store and the pure packages (rules/, forecaster/)."""

@@ -13,6 +13,7 @@ import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from civicwatt.jobs.forecast_inputs import (
     targets,
 )
 from forecaster import (
+    CarbonSettings,
     DataSufficiencyError,
     Forecast,
     ForecastConfig,
@@ -40,7 +42,7 @@ from store import Row, Series, Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ForecastRun", "TargetResult", "model_settings", "run_forecast"]
+__all__ = ["ForecastRun", "TargetResult", "carbon_settings", "model_settings", "run_forecast"]
 
 
 @dataclass
@@ -62,6 +64,7 @@ class ForecastRun:
     rows_written: int
     results: list[TargetResult]
     temperature: str  # where the future temperature came from, or why there is none
+    carbon: str = ""  # which emission factor was used
 
 
 def model_settings(config: SiteConfig) -> ForecastConfig:
@@ -81,6 +84,35 @@ def _temperature_point(config: SiteConfig, fc: ForecastConfig, building: str) ->
     temps = [p for p in config.points if p.quantity == "temperature" and not p.zone]
     candidates = [p for p in temps if p.building == building] or temps
     return candidates[0].id if candidates else None
+
+
+def carbon_settings(config: SiteConfig, fc: ForecastConfig, now_ns: int,
+                    ) -> tuple[CarbonSettings, str]:
+    """The emission factor: `forecast.carbon` if given, else the metering engine's own
+    (`metering.emission_factor`, else the factor table by `site.grid_region`)."""
+    if "carbon" in fc.model_fields_set:
+        return fc.carbon, "forecast.carbon"
+    metering = getattr(config, "metering", None)
+    if metering is not None and metering.emission_factor is not None:
+        return CarbonSettings(factor_kg_per_kwh=metering.emission_factor), \
+            "metering.emission_factor"
+    from civicwatt.metering.files import InputError, load_emission_factors
+
+    table = getattr(metering, "emission_factors", None)
+    try:
+        factors = load_emission_factors(config.base_dir / table if table else None)
+    except InputError as exc:
+        return fc.carbon, f"default factor ({exc})"
+    region = factors.resolve(config.site.grid_region, config.site.country)
+    if region is None:
+        return fc.carbon, (f"default factor {fc.carbon.factor_kg_per_kwh} (no region "
+                           f"{config.site.grid_region!r} in the factor table)")
+    year = datetime.fromtimestamp(now_ns / 1e9, UTC).year
+    value, used = factors.lookup(region, year)
+    profile = factors.regions[region].hourly_profile
+    hourly = tuple(value * m for m in profile) if profile else None
+    return (CarbonSettings(factor_kg_per_kwh=value, hourly_profile=hourly),
+            f"{region} {value} kgCO2/kWh (data year {used})")
 
 
 def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarray,
@@ -166,7 +198,9 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
                          "id in this config; name an outdoor-air temperature point")
     chosen = [t for k, t in enumerate(targets(config, fc.zones)) if k % shard[1] == shard[0]]
     tasks, temp_note = _tasks(config, store, fc, now_ns, chosen)
-    plain = ForecastSettings(**fc.model_dump(include=set(ForecastSettings.model_fields)))
+    carbon, carbon_note = carbon_settings(config, fc, now_ns)
+    plain = ForecastSettings(**{k: getattr(fc, k) for k in ForecastSettings.model_fields},
+                             ).model_copy(update={"carbon": carbon})
     tasks = [(*t[:-1], plain) for t in tasks]
     ready = [t for t in tasks if t[2] is not None]
     results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
@@ -188,4 +222,4 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
                                     float(np.mean(load.value)), [i.code for i in load.issues]))
     if rows:
         store.write(rows)
-    return ForecastRun(now_ns, len(rows), results, temp_note)
+    return ForecastRun(now_ns, len(rows), results, temp_note, carbon_note)

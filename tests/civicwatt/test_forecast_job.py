@@ -161,3 +161,19 @@ def test_the_commented_forecast_example_is_valid(tmp_path: Path):
     (tmp_path / "site.yaml").write_text(text[:i] + re.sub(r"^# ", "", text[i:], flags=re.M))
     fc = load_site(tmp_path / "site.yaml").forecast
     assert fc.temperature_point == "b1.outdoor_temp" and fc.horizon_hours == 48
+
+
+def test_carbon_uses_the_metering_factor_table_unless_forecast_carbon_is_set(tmp_path: Path):
+    from civicwatt.config import load_site
+    from civicwatt.jobs.forecast import carbon_settings, model_settings
+
+    example = load_site(ROOT / "config" / "example-site.yaml")  # CN, grid_region north
+    now = pd.Timestamp("2024-07-01T00:00Z").value
+    carbon, note = carbon_settings(example, model_settings(example), now)
+    assert "CN-North" in note and carbon.factor_kg_per_kwh == pytest.approx(0.712)
+    site = load_site(make_site(tmp_path))  # GB: not in the (Chinese) table
+    carbon, note = carbon_settings(site, model_settings(site), now)
+    assert "default factor" in note and carbon.factor_kg_per_kwh == pytest.approx(0.5306)
+    site = load_site(make_site(tmp_path, "  carbon: {factor_kg_per_kwh: 0.2}"))
+    assert carbon_settings(site, model_settings(site), now)[0].factor_kg_per_kwh == 0.2
+    assert model_settings(site).timezone == "Europe/London" and model_settings(site).country == "GB"
