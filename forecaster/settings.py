@@ -128,4 +128,7 @@ class ForecastConfig(ForecastSettings):
     temperature_forecast_csv: str | None = Field(
         None, description="CSV timestamp,temp_c that a weather service fills (relative to the "
         "config file); without it, or if it does not cover the horizon, no temperature is used")
+    temperature_forecast_topic: str | None = Field(
+        None, description="MQTT topic whose retained JSON message holds the forecast "
+        "[{ts, temp_c}, ...]; tried before the CSV")
     workers: int | None = Field(None, ge=1, description="processes; default: one per core")

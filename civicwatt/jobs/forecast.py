@@ -22,11 +22,14 @@ from civicwatt.config import SiteConfig
 from civicwatt.jobs.forecast_inputs import (
     HOUR_NS,
     Target,
-    TemperatureCsvError,
     hourly_energy,
     hourly_temperature,
-    read_temperature_csv,
     targets,
+)
+from civicwatt.jobs.forecast_weather import (
+    TemperatureSourceError,
+    read_temperature_csv,
+    read_temperature_topic,
 )
 from forecaster import (
     CarbonSettings,
@@ -117,22 +120,40 @@ def carbon_settings(config: SiteConfig, fc: ForecastConfig, now_ns: int,
 
 def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarray,
                         ) -> tuple[np.ndarray | None, str]:
-    if not fc.temperature_forecast_csv:
-        return None, "no temperature_forecast_csv configured"
-    path = Path(fc.temperature_forecast_csv)
-    if not path.is_absolute():
-        path = config.base_dir / path
-    try:
-        t, temp = read_temperature_csv(path)
-    except TemperatureCsvError as exc:
-        logger.warning("Forecast temperature unusable, forecasting without it: %s", exc)
-        return None, str(exc)
-    idx = np.searchsorted(t, hours)
-    found = (idx < t.size) & (t[np.minimum(idx, t.size - 1)] == hours)
-    out = np.where(found, temp[np.minimum(idx, t.size - 1)], np.nan)
-    if np.isfinite(out).sum() < 0.9 * hours.size:
-        return None, f"{path}: covers {int(np.isfinite(out).sum())} of {hours.size} hours"
-    return out, str(path)
+    """Forecast °C per hour from the MQTT topic, else the CSV; None (and why) if neither covers
+    at least 90% of the hours."""
+    notes = []
+    sources = []
+    if fc.temperature_forecast_topic:
+        if config.mqtt is None:
+            notes.append("forecast.temperature_forecast_topic needs an mqtt: section")
+        else:
+            sources.append((f"MQTT topic {fc.temperature_forecast_topic}",
+                            lambda: read_temperature_topic(config.mqtt,
+                                                           fc.temperature_forecast_topic)))
+    if fc.temperature_forecast_csv:
+        path = Path(fc.temperature_forecast_csv)
+        path = path if path.is_absolute() else config.base_dir / path
+        sources.append((str(path), lambda: read_temperature_csv(path)))
+    if not sources and not notes:
+        return None, "no temperature_forecast_csv or temperature_forecast_topic configured"
+    for name, read in sources:
+        try:
+            t, temp = read()
+        except TemperatureSourceError as exc:
+            logger.warning("Forecast temperature unusable: %s", exc)
+            notes.append(str(exc))
+            continue
+        if t.size == 0:
+            notes.append(f"{name}: no rows")
+            continue
+        idx = np.minimum(np.searchsorted(t, hours), t.size - 1)
+        out = np.where(t[idx] == hours, temp[idx], np.nan)
+        covered = int(np.isfinite(out).sum())
+        if covered >= 0.9 * hours.size:
+            return out, name
+        notes.append(f"{name}: covers {covered} of {hours.size} hours")
+    return None, "; ".join(notes)
 
 
 def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, str]:

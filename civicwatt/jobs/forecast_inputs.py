@@ -9,17 +9,14 @@ meters in it or in zones nested in it, without counting a meter whose parent is 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from civicwatt.config import Point, SiteConfig
 from store import RawReadings, Store
 
-__all__ = ["HOUR_NS", "Target", "hourly_energy", "hourly_temperature", "read_temperature_csv",
-           "targets"]
+__all__ = ["HOUR_NS", "Target", "hourly_energy", "hourly_temperature", "targets"]
 
 HOUR_NS = 3_600_000_000_000
 MAX_GAP_H = 3  # a counter gap longer than this leaves its hours missing, not interpolated
@@ -138,35 +135,3 @@ def hourly_temperature(store: Store, point: str, start_ns: int, n_hours: int) ->
     t, v = raw.of(point)
     total, count = _bin(t, v, start_ns, n_hours)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-
-
-class TemperatureCsvError(Exception):
-    """The forecast-temperature CSV cannot be used."""
-
-
-def read_temperature_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`timestamp,temp_c` (hour starts, ISO 8601 with offset) → (epoch ns UTC, °C)."""
-    import pandas as pd
-
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise TemperatureCsvError(f"{path}: file not found") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TemperatureCsvError(f"{path}: not a readable CSV ({exc})") from exc
-    if not {"timestamp", "temp_c"} <= set(df.columns):
-        raise TemperatureCsvError(f"{path}: header must be timestamp,temp_c "
-                                  f"(found {','.join(df.columns)})")
-    ts = df["timestamp"].str.strip()
-    naive = ~ts.str.contains(_OFFSET)
-    if naive.any():
-        i = int(np.argmax(naive.to_numpy()))
-        raise TemperatureCsvError(f"{path}: line {i + 2}: timestamp {ts.iloc[i]!r} has no UTC "
-                                  "offset; write e.g. 2024-07-01T00:00:00+08:00")
-    t = pd.DatetimeIndex(pd.to_datetime(ts, utc=True, format="ISO8601")).as_unit("ns").asi8
-    temp = pd.to_numeric(df["temp_c"].str.strip(), errors="coerce").to_numpy(float)
-    order = np.argsort(t)
-    return t[order], temp[order]

@@ -177,3 +177,39 @@ def test_carbon_uses_the_metering_factor_table_unless_forecast_carbon_is_set(tmp
     site = load_site(make_site(tmp_path, "  carbon: {factor_kg_per_kwh: 0.2}"))
     assert carbon_settings(site, model_settings(site), now)[0].factor_kg_per_kwh == 0.2
     assert model_settings(site).timezone == "Europe/London" and model_settings(site).country == "GB"
+
+
+@pytest.mark.integration
+def test_forecast_temperature_from_a_retained_mqtt_message(tmp_path: Path, mosquitto):
+    """A real Mosquitto: the weather service's retained message feeds the temperature model."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from civicwatt.config import load_site
+    from civicwatt.jobs.forecast import run_forecast
+    from civicwatt.jobs.forecast_weather import TemperatureSourceError, read_temperature_topic
+
+    site_path = make_site(tmp_path, "  temperature_forecast_topic: weather/cam/forecast")
+    text = site_path.read_text().replace(
+        "forecast:\n", f"mqtt: {{url: '{mosquitto.url}', client_id: cw-test}}\nforecast:\n")
+    site_path.write_text(text)
+    weather = pd.read_csv(tmp_path / "weather.csv")
+    payload = json.dumps([{"ts": ts, "temp_c": float(c)}
+                          for ts, c in zip(weather.timestamp, weather.temp_c, strict=True)])
+    pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="weather-service")
+    pub.connect("127.0.0.1", mosquitto.port)
+    pub.loop_start()
+    pub.publish("weather/cam/forecast", payload, qos=1, retain=True).wait_for_publish(10)
+    pub.disconnect()
+    pub.loop_stop()
+
+    site = load_site(site_path)
+    store = open_store(f"sqlite:///{tmp_path / 'cw.db'}")
+    run = run_forecast(site, store, pd.Timestamp(NOW).value, workers=1)
+    store.close()
+    assert run.temperature == "MQTT topic weather/cam/forecast"
+    main = next(r for r in run.results if r.zone == "b21")
+    assert main.model == "tow-temp-ar" and run.rows_written == 192
+
+    with pytest.raises(TemperatureSourceError, match="no retained message"):
+        read_temperature_topic(site.mqtt, "weather/nobody", timeout_s=0.5)
