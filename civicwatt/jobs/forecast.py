@@ -159,6 +159,9 @@ def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarra
 def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, str]:
     """In a worker process: fit and forecast one target; errors come back as text."""
     building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
+    first = int(np.argmax(np.isfinite(kwh)))  # a meter newer than the window: start at its data
+    time_ns, kwh = time_ns[first:], kwh[first:]
+    temp = None if temp is None else temp[first:]
     try:
         hist = HourlyHistory(time_ns, kwh, temp, min_days=settings.min_history_days)
         load, carbon = forecast_load_and_carbon(hist, FutureInput(future_t, future_temp),

@@ -39,7 +39,7 @@ points:
   - {{id: b21.lab.m, building: b21, zone: b21.lab, purpose: 01D10, quantity: energy,
      unit: kWh, parent: b21.main}}
   - {{id: b21.outdoor, building: b21, quantity: temperature, unit: °C}}
-store: {{url: "sqlite:///{db}"}}
+store: {{url: "{url}"}}
 forecast:
   horizon_hours: 48
   history_days: 42
@@ -47,13 +47,13 @@ forecast:
 """
 
 
-def make_site(tmp_path: Path, extra: str = "") -> Path:
+def make_site(tmp_path: Path, extra: str = "", url: str | None = None) -> Path:
     if not DATA.exists():
         pytest.skip("real data not found")
     t, kwh, temp = read_hourly_csv(DATA)
     now = pd.Timestamp(NOW).value
     past = (t >= now - 42 * 24 * H) & (t < now)
-    db = tmp_path / "cw.db"
+    url = url or f"sqlite:///{tmp_path / 'cw.db'}"
     tags = {"site": "cam", "building": "b21"}
     rows = []
     counter = 1000.0 + np.concatenate([[0.0], np.cumsum(np.nan_to_num(kwh[past]))])
@@ -69,14 +69,14 @@ def make_site(tmp_path: Path, extra: str = "") -> Path:
     air = Series.of("temperature", **tags, zone="b21", point="b21.outdoor")
     rows += [Row(air, int(s) + H // 2, {"value": float(c), "quality": 0})
              for s, c in zip(t[past], temp[past], strict=True)]
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(url)
     store.write(rows)
     store.close()
     fut = (t >= now) & (t < now + 48 * H)
     pd.DataFrame({"timestamp": pd.to_datetime(t[fut], utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "temp_c": temp[fut]}).to_csv(tmp_path / "weather.csv", index=False)
     site = tmp_path / "site.yaml"
-    site.write_text(SITE.format(db=db, extra=extra))
+    site.write_text(SITE.format(url=url, extra=extra))
     return site
 
 
@@ -213,3 +213,21 @@ def test_forecast_temperature_from_a_retained_mqtt_message(tmp_path: Path, mosqu
 
     with pytest.raises(TemperatureSourceError, match="no retained message"):
         read_temperature_topic(site.mqtt, "weather/nobody", timeout_s=0.5)
+
+
+@pytest.mark.integration
+def test_forecast_job_on_a_real_influxdb(tmp_path: Path, influx_url: str):
+    """The same job against InfluxDB 1.x: counters, metered intervals and forecasts round-trip."""
+    from civicwatt.config import load_site
+    from civicwatt.jobs.forecast import run_forecast
+
+    site = load_site(make_site(tmp_path, "  temperature_forecast_csv: weather.csv", influx_url))
+    store = open_store(influx_url)
+    now = pd.Timestamp(NOW).value
+    run = run_forecast(site, store, now, workers=2)
+    assert {r.zone: r.model for r in run.results} == {"b21": "tow-temp-ar",
+                                                       "b21.lab": "tow-temp-ar"}
+    rows = store.read_rows("forecast", now, now + 48 * H, where={"target": "load"})
+    store.close()
+    assert len(rows) == 96
+    assert all(r.fields["lower95"] <= r.fields["value"] <= r.fields["upper95"] for r in rows)
