@@ -5,6 +5,8 @@ Settings -> data -> model:
 or `forecast_load_and_carbon(history, future, settings)`.
 """
 
+__version__ = "0.1.0"
+
 from forecaster.api import forecast_load, forecast_load_and_carbon
 from forecaster.carbon import carbon_forecast
 from forecaster.data import FutureInput, HourlyHistory, Issue

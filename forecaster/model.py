@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import statsmodels.api as sm
 
+from forecaster import __version__
 from forecaster import features as F
 from forecaster.calendar import LocalCalendar
 from forecaster.data import HOUR_NS, FutureInput, HourlyHistory, Issue
@@ -214,6 +215,45 @@ class LoadForecaster:
             self._ar[lead - 1] = coef
             zscore = e / self._spread[hr[lead:][keep]]
             self._q[lead - 1] = np.quantile(zscore, probs) if zscore.size else 0.0
+
+    # ------------------------------------------------------ serialization
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid")
+    _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
+                "_sigma_clip", "_end_ns")
+
+    def to_dict(self) -> dict:
+        """JSON-safe state (NaN → None), with the package version; fitted models only."""
+        if not self.is_fitted:
+            raise RuntimeError("LoadForecaster.to_dict() before fit()")
+        out: dict = {"version": __version__, "settings": self.settings.model_dump(mode="json"),
+                     "issues": [i.to_dict() for i in self.issues]}
+        for name in self._SCALARS:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                value = [float(v) for v in value]
+            out[name] = value.item() if isinstance(value, np.generic) else value
+        for name in self._ARRAYS:
+            arr = np.asarray(getattr(self, name))
+            out[name] = {"dtype": str(arr.dtype), "shape": list(arr.shape),
+                         "data": [None if isinstance(v, float) and not np.isfinite(v) else v
+                                  for v in arr.ravel().tolist()]}
+        return out
+
+    @classmethod
+    def from_dict(cls, state: dict) -> LoadForecaster:
+        """A fitted model from `to_dict()`'s output."""
+        model = cls(ForecastSettings(**state["settings"]))
+        model.issues = [Issue(**i) for i in state["issues"]]
+        for name in cls._SCALARS:
+            value = state[name]
+            setattr(model, name, tuple(value) if isinstance(value, list) else value)
+        for name in cls._ARRAYS:
+            a = state[name]
+            data = [np.nan if v is None else v for v in a["data"]]
+            setattr(model, name, np.asarray(data, dtype=a["dtype"]).reshape(a["shape"]))
+        model._hour_of_group = np.arange(model._n_groups) % DAY
+        model.is_fitted = True
+        return model
 
     # ------------------------------------------------------------ predict
     def predict(self, future: FutureInput) -> Forecast:

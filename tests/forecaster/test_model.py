@@ -176,3 +176,18 @@ def test_china_adjusted_workday_counts_as_workday():
     t = pd.DatetimeIndex(["2024-02-04T04:00", "2024-02-12T04:00"], tz="UTC").as_unit("ns")
     _, daytype, _ = LocalCalendar("Asia/Shanghai", "CN").features(t.asi8)
     assert list(daytype) == [2, 6]
+
+
+def test_serialization_round_trip_predicts_the_same(b21_spring):
+    import json
+
+    hist, fut, _ = split(b21_spring)
+    model = LoadForecaster(LONDON).fit(hist)
+    state = json.loads(json.dumps(model.to_dict()))  # through real JSON
+    assert state["version"]
+    again = LoadForecaster.from_dict(state)
+    a, b = model.predict(fut), again.predict(fut)
+    assert np.array_equal(a.value, b.value) and np.array_equal(a.upper95, b.upper95)
+    assert a.model == b.model and codes(a.issues) == codes(b.issues)
+    with pytest.raises(RuntimeError):
+        LoadForecaster(LONDON).to_dict()
