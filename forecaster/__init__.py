@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 from forecaster.api import forecast_load, forecast_load_and_carbon
 from forecaster.carbon import carbon_forecast
 from forecaster.data import FutureInput, HourlyHistory, Issue
-from forecaster.errors import DataSufficiencyError, DisqualifiedModelError, ForecasterError
+from forecaster.errors import DataSufficiencyError, ForecasterError
 from forecaster.model import Forecast, LoadForecaster
 from forecaster.settings import (
     CarbonSettings,
@@ -21,7 +21,7 @@ from forecaster.settings import (
 )
 
 __all__ = [
-    "CarbonSettings", "DataSufficiencyError", "DisqualifiedModelError", "Forecast",
+    "CarbonSettings", "DataSufficiencyError", "Forecast",
     "ForecastConfig", "ForecastSettings", "ForecasterError", "FutureInput", "HourlyHistory",
     "Issue", "LoadForecaster", "Persistence", "TemperatureMode", "carbon_forecast",
     "forecast_load", "forecast_load_and_carbon",

@@ -1,8 +1,8 @@
 """Errors the forecaster raises on purpose.
 
     ForecasterError
-    ├── DataSufficiencyError   history too short/empty to fit any model
-    └── DisqualifiedModelError predict on a model fitted on disqualified data
+    └── DataSufficiencyError   history too short/empty to fit any model (`fit` refuses it,
+                               so no model is ever fitted on disqualified data)
 
 Wrong use of the API (unfitted model, missing features, naive timestamps)
 raises the built-ins RuntimeError / ValueError / TypeError instead.
@@ -10,7 +10,7 @@ raises the built-ins RuntimeError / ValueError / TypeError instead.
 
 from __future__ import annotations
 
-__all__ = ["DataSufficiencyError", "DisqualifiedModelError", "ForecasterError"]
+__all__ = ["DataSufficiencyError", "ForecasterError"]
 
 
 class ForecasterError(Exception):
@@ -19,7 +19,3 @@ class ForecasterError(Exception):
 
 class DataSufficiencyError(ForecasterError):
     """The history cannot support any model (see the data's disqualifications)."""
-
-
-class DisqualifiedModelError(ForecasterError):
-    """The model was fitted on data that carries a disqualification."""
