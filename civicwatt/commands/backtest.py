@@ -18,8 +18,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from civicwatt.hourly_csv import CsvError, read_hourly_csv, write_predictions_csv
-
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -53,6 +51,7 @@ def backtest(
     """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier)."""
     from pydantic import ValidationError
 
+    from civicwatt.hourly_csv import CsvError, read_hourly_csv, write_predictions_csv
     from forecaster.backtest import backtest as run
     from forecaster.data import HourlyHistory
     from forecaster.settings import ForecastSettings
