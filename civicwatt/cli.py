@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import backtest, check_config, dashboards, forecast
+from civicwatt.commands import modbus as modbus_cmd
 
 app = typer.Typer(
     name="civicwatt",
@@ -38,6 +39,7 @@ app.command("check-config")(check_config.check_config)
 app.add_typer(dashboards.app, name="dashboards")
 app.command("backtest")(backtest.backtest)
 app.command("forecast")(forecast.forecast)
+app.add_typer(modbus_cmd.app, name="modbus")
 
 
 def main() -> None:
