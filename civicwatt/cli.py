@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config, dashboards
+from civicwatt.commands import backtest, check_config, dashboards, forecast
 from civicwatt.commands import modbus as modbus_cmd
 from civicwatt.commands import setpoints as setpoints_cmd
 
@@ -38,6 +38,8 @@ def root(
 
 app.command("check-config")(check_config.check_config)
 app.add_typer(dashboards.app, name="dashboards")
+app.command("backtest")(backtest.backtest)
+app.command("forecast")(forecast.forecast)
 app.add_typer(modbus_cmd.app, name="modbus")
 app.add_typer(setpoints_cmd.app, name="setpoints")
 

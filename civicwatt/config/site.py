@@ -17,6 +17,7 @@ from civicwatt.config.purposes import Purpose
 from civicwatt.metering.settings import MeteringSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
+from forecaster.settings import ForecastConfig
 from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
@@ -160,6 +161,7 @@ class SiteConfig(_Model):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     metering: MeteringSettings | None = None
     setpoints: SetpointSettings | None = None
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
