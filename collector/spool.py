@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     topic TEXT, payload BLOB NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, updated_ns INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 DEFAULT_CAPACITY = 10_000_000  # readings; ~1 GB of line protocol
@@ -153,7 +154,7 @@ class Spool:
 
     def append_rows(self, rows: Sequence[Row]) -> bool:
         """The collectors' sink for `Row`s (e.g. the Modbus poller): encode and append."""
-        return self.append_lines([format_row(r) for r in rows], source="modbus")
+        return self.append_lines([format_row(r) for r in rows])
 
     # -- draining (the writer) -------------------------------------------------------------
     def peek(self, max_lines: int) -> list[Batch]:
@@ -225,6 +226,15 @@ class Spool:
             self._rollback()
             raise SpoolError(f"spool {self.path}: replay failed: {exc}") from exc
         self.refresh()
+
+    # -- small state (e.g. the filters a consumer subscribed to last time) ----------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                         "DO UPDATE SET value = excluded.value", (key, value))
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
