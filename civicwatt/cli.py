@@ -1,12 +1,18 @@
 """The `civicwatt` command line: one sub-command per job, each usable alone.
 
-User errors (config, store, input) are printed as one clear message and exit
-1; they never become tracebacks.
+Command modules live in `civicwatt/commands/` and import heavy libraries
+(statsmodels, matplotlib) inside their functions, so `civicwatt --help` and
+`check-config` start fast. User errors are one clear message and exit 1.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
+
+from civicwatt.commands import check_config
 
 app = typer.Typer(
     name="civicwatt",
@@ -15,6 +21,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    """civicwatt: MQTT + Modbus → InfluxDB, TOU metering, forecasts, reports, setpoints."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+app.command("check-config")(check_config.check_config)
 
 
 def main() -> None:

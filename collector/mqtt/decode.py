@@ -50,6 +50,7 @@ class Target(NamedTuple):
     ts_path: tuple[str | int, ...]
     lo: float
     hi: float
+    scale: float
 
 
 class DeadLetter(NamedTuple):
@@ -101,7 +102,7 @@ class Decoder:
         if point is not None:
             binding = point.mqtt
             assert binding is not None
-            return self._target(point, binding.value_path, binding.ts_path)
+            return self._target(point, binding.value_path, binding.ts_path, binding.scale)
         for template, sub in self.templates:
             fields = template.match(topic)
             if fields is None:
@@ -127,13 +128,15 @@ class Decoder:
                           "subscription template; add one to the config, then "
                           "`civicwatt deadletter replay`")
 
-    def _target(self, point: PointInfo, value_path: str, ts_path: str) -> Target:
+    def _target(self, point: PointInfo, value_path: str, ts_path: str,
+                scale: float = 1.0) -> Target:
         tags = {"site": self.site, **point.tags, "point": point.id}
         key = Series(point.quantity, tuple(tags.items())).key
         lo, hi = DEFAULT_RANGES.get(point.quantity, (-math.inf, math.inf))
         lo = point.min if point.min is not None else lo
         hi = point.max if point.max is not None else hi
-        return Target(key + " value=", P.split_path(value_path), P.split_path(ts_path), lo, hi)
+        return Target(key + " value=", P.split_path(value_path), P.split_path(ts_path), lo, hi,
+                      scale)
 
     # -- messages → lines ----------------------------------------------------------------
     def decode(self, messages: Iterable[tuple[str | None, bytes, int]], now_ns: int,
@@ -160,12 +163,14 @@ class Decoder:
                 rejected[exc.reason] = rejected.get(exc.reason, 0) + 1
                 out.dead.append(DeadLetter(received_ns, topic, payload, exc.reason, exc.detail))
                 continue
-            prefix, lo, hi = target.prefix, target.lo, target.hi
+            prefix, lo, hi, scale = target.prefix, target.lo, target.hi, target.scale
             first_bad: P.Rejected | None = None
             bad = 0
             for item in readings:
                 if type(item) is tuple:
                     value, ts = item
+                    if scale != 1.0:
+                        value *= scale
                     if ts > newest:
                         item = P.Rejected(P.FUTURE, f"time {ts} ns is {(ts - now_ns) / 1e9:.0f} s "
                                           "ahead of this host's clock")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 #: The quantities civicwatt stores, each its own InfluxDB measurement.
 QUANTITIES = ("energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
-              "status", "voltage", "current", "power_factor", "frequency", "flow", "co2")
+              "status")
 
 #: Tags a topic template may fill, besides `quantity` (which names the measurement).
 TEMPLATE_FIELDS = ("site", "building", "zone", "purpose", "point", "quantity")
@@ -95,7 +95,11 @@ class Subscription(_Model):
 
 
 class TlsSettings(_Model):
-    """TLS to the broker: a CA file to trust, optionally a client certificate and key."""
+    """TLS to the broker: a CA file to trust, optionally a client certificate and key.
+
+    Relative paths are resolved against the config file's folder by the command;
+    missing files are reported when the collector connects.
+    """
 
     ca_file: Path | None = None
     cert_file: Path | None = None
@@ -107,11 +111,20 @@ class TlsSettings(_Model):
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("give both cert_file and key_file for a client certificate, "
                              "or neither")
+        return self
+
+    def resolved(self, base: Path) -> TlsSettings:
+        """Paths made absolute against `base`; raises ValueError naming a missing file."""
+        found = {}
         for name in ("ca_file", "cert_file", "key_file"):
             path = getattr(self, name)
-            if path is not None and not Path(path).is_file():
-                raise ValueError(f"{name}: {str(path)!r} does not exist or is not a file")
-        return self
+            if path is not None:
+                path = Path(path) if Path(path).is_absolute() else base / path
+                if not path.is_file():
+                    raise ValueError(f"mqtt.tls.{name}: {str(path)!r} does not exist or is "
+                                     "not a file")
+            found[name] = path
+        return self.model_copy(update=found)
 
 
 class MqttSettings(_Model):
@@ -133,6 +146,11 @@ class MqttSettings(_Model):
     future_skew: float = Field(300.0, ge=0, description="s a timestamp may run ahead")
     retention: float = Field(400 * 86400.0, gt=0, description="s; older readings are rejected")
     qos: Literal[1] = 1
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int | float) else value
 
     @field_validator("url")
     @classmethod
@@ -202,6 +220,7 @@ class MqttBinding(_Model):
     topic: str
     value_path: str = "value"
     ts_path: str = "ts"
+    scale: float = Field(1.0, description="stored value = raw value × scale")
 
     @field_validator("value_path", "ts_path")
     @classmethod

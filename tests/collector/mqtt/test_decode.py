@@ -19,7 +19,9 @@ V, T = ("value",), ("ts",)
 
 def decoder(**kw) -> Decoder:
     points = [PointInfo("hq.t1", "temperature", {"building": "hq", "zone": "f3"}, -20, 60,
-                        MqttBinding(topic="legacy/t1", value_path="d.t", ts_path="d.time"))]
+                        MqttBinding(topic="legacy/t1", value_path="d.t", ts_path="d.time")),
+              PointInfo("hq.e2", "energy", {"building": "hq"},
+                        mqtt=MqttBinding(topic="legacy/e2", scale=0.001))]
     return Decoder(MqttSettings(subscriptions=SUBS, **kw), points, site="demo")
 
 
@@ -97,11 +99,13 @@ def test_decoder_template_binding_and_reasons():
         ("site/hq/meter/m01/energy", b'{"value": 1, "ts": 1794000000}', NOW),
         ("site/hq/meter/m01/humidity", b"101", NOW),  # default physical range 0..100
         (None, b"1", NOW),
+        ("legacy/e2", b"2500", NOW),  # Wh → kWh by the binding's scale
     ]
     out = d.decode(msgs, NOW)
     assert out.lines == [
         f"energy,building=hq,point=m01,site=demo value=10.5 {NOW}",
         f"temperature,building=hq,point=hq.t1,site=demo,zone=f3 value=21.5 {NOW}",
+        f"energy,building=hq,point=hq.e2,site=demo value=2.5 {NOW}",
     ]
     assert [x.reason for x in out.dead] == [
         P.OUT_OF_RANGE, P.UNKNOWN_TOPIC, P.UNKNOWN_TOPIC, P.OVERSIZED, P.FUTURE, P.TOO_OLD,

@@ -6,6 +6,11 @@ from pydantic import ValidationError
 from collector.mqtt.settings import MqttBinding, MqttSettings, Subscription
 
 
+def test_protocol_may_be_written_as_a_number():
+    assert MqttSettings(protocol=5).protocol == "5"
+    assert MqttSettings(protocol="3.1.1").protocol == "3.1.1"
+
+
 def test_defaults_are_a_persistent_qos1_v5_session():
     s = MqttSettings()
     assert (s.protocol, s.qos, s.host, s.port) == ("5", 1, "127.0.0.1", 1883)
@@ -50,8 +55,12 @@ def test_bad_subscriptions(sub, needle):
 
 
 def test_tls_files_must_exist(tmp_path):
-    with pytest.raises(ValidationError, match="does not exist"):
-        MqttSettings(tls={"ca_file": tmp_path / "missing.pem"})
+    settings = MqttSettings(tls={"ca_file": "missing.pem"})
+    with pytest.raises(ValueError, match="missing.pem' does not exist"):
+        settings.tls.resolved(tmp_path)
+    (tmp_path / "ca.pem").write_text("x")
+    tls = MqttSettings(tls={"ca_file": "ca.pem"}).tls.resolved(tmp_path)
+    assert tls.ca_file == tmp_path / "ca.pem"
     with pytest.raises(ValidationError, match="both cert_file and key_file"):
         MqttSettings(tls={"cert_file": tmp_path / "c.pem"})
 

@@ -1,0 +1,108 @@
+"""Rules across fields and sections of the site config, as plain functions returning problems.
+
+Each check takes the parts that validated (a bad point elsewhere must not
+hide the unknown zone of this one) and returns (path, value, allowed) tuples.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from civicwatt.config.purposes import Purpose, PurposeTree
+from civicwatt.config.site import CANONICAL_UNITS, Building, Point, Zone
+from collector.modbus.settings import ModbusSettings, check_modbus
+
+METERED = ("energy", "power", "water", "gas")
+Found = tuple[tuple, object, str]  # (path as a tuple of keys, bad value, what is allowed)
+
+
+def _all_zones(zones: Iterable[Zone], path: tuple) -> Iterable[tuple[tuple, Zone]]:
+    for i, zone in enumerate(zones):
+        yield (*path, i), zone
+        yield from _all_zones(zone.zones, (*path, i, "zones"))
+
+
+def check_ids(buildings: dict[int, Building], points: dict[int, Point]) -> list[Found]:
+    found: list[Found] = []
+    seen_b: set[str] = set()
+    seen_z: dict[str, str] = {}
+    for i, building in buildings.items():
+        if building.id in seen_b:
+            found.append((("buildings", i, "id"), building.id, "building ids are unique"))
+        seen_b.add(building.id)
+        for path, zone in _all_zones(building.zones, ("buildings", i, "zones")):
+            if zone.id in seen_z or zone.id in seen_b:
+                found.append(((*path, "id"), zone.id,
+                              "zone ids are unique across the site (and differ from building ids)"))
+            seen_z[zone.id] = building.id
+    counts = Counter(p.id for p in points.values())
+    for i, point in points.items():
+        if counts[point.id] > 1:
+            found.append((("points", i, "id"), point.id,
+                          f"point ids are unique; {counts[point.id]} points use this id"))
+    return found
+
+
+def check_points(points: dict[int, Point], buildings: dict[int, Building],
+                 purposes: PurposeTree) -> list[Found]:
+    found: list[Found] = []
+    zones = {z.id: b.id for b in buildings.values() for _, z in _all_zones(b.zones, ())}
+    building_ids = {b.id for b in buildings.values()}
+    point_ids = {p.id for p in points.values()}
+    for i, point in points.items():
+        path = ("points", i)
+        if point.building not in building_ids:
+            found.append(((*path, "building"), point.building,
+                          f"one of the building ids {sorted(building_ids)}"))
+        elif point.zone and zones.get(point.zone) != point.building:
+            in_building = sorted(z for z, b in zones.items() if b == point.building)
+            found.append(((*path, "zone"), point.zone,
+                          f"a zone of building {point.building}: {', '.join(in_building)} "
+                          "(or empty for the whole building)"))
+        if (point.purpose or point.quantity in METERED) and point.purpose not in purposes:
+            found.append(((*path, "purpose"), point.purpose,
+                          "a sub-item code such as 01A10, 01B20, 01C10, 01D10 "
+                          "(or one added under `purposes:`)"))
+        allowed = CANONICAL_UNITS[point.quantity]
+        if point.unit not in allowed:
+            found.append(((*path, "unit"), point.unit,
+                          f"{point.quantity} is stored in {' or '.join(allowed)}; convert with "
+                          "the binding's `scale` (e.g. Wh → kWh: scale 0.001)"))
+        if point.parent is not None and point.parent not in point_ids:
+            found.append(((*path, "parent"), point.parent, "the id of another point"))
+    return found
+
+
+def check_purposes(extra: dict[int, Purpose]) -> list[Found]:
+    tree = PurposeTree(tuple(extra.values()))
+    return [(("purposes", i, "parent"), p.parent, "an existing purpose code")
+            for i, p in extra.items() if p.parent is not None and p.parent not in tree]
+
+
+def check_modbus_section(modbus: ModbusSettings | None, profiles: dict,
+                         points: dict[int, Point]) -> list[Found]:
+    bindings = [(f"points[{i}].modbus", p.modbus) for i, p in points.items()
+                if p.modbus is not None]
+    return [(tuple(split_path(problem.path)), problem.value, problem.allowed)
+            for problem in check_modbus(modbus or ModbusSettings(), profiles, bindings)]
+
+
+def split_path(text: str) -> list[str | int]:
+    """'modbus.devices[2].gateway' → ['modbus', 'devices', 2, 'gateway']."""
+    out: list[str | int] = []
+    for part in text.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        if name:
+            out.append(name)
+        if index:
+            out.append(int(index) if index.isdigit() else index)
+    return out
+
+
+def render_path(path: tuple) -> str:
+    """('points', 12, 'modbus', 'address') → 'points[12].modbus.address'."""
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text

@@ -1,0 +1,163 @@
+"""The site config: what a facilities team describes once, in one YAML file.
+
+Models reject unknown keys (a misspelt setting is an error, not a silent
+default). Single-field rules live on the fields; rules across fields and
+sections are in `civicwatt.config.checks`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from civicwatt.config.purposes import Purpose
+from collector.modbus.settings import ModbusBinding, ModbusSettings
+from collector.mqtt.settings import MqttBinding, MqttSettings
+
+Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
+                   "status"]
+
+#: The one unit each quantity is stored in; bindings scale raw values into it.
+CANONICAL_UNITS: dict[str, tuple[str, ...]] = {
+    "energy": ("kWh",), "power": ("kW",), "temperature": ("°C", "degC"), "humidity": ("%",),
+    "water": ("m3", "m³"), "gas": ("m3", "m³"), "setpoint": ("°C", "degC", "%", "kW"),
+    "status": ("", "state"),
+}
+
+ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    timezone: str = Field(description="IANA name, e.g. Asia/Shanghai")
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    language: Literal["zh", "en"] = "zh"
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$", description="holiday calendar")
+    grid_region: str | None = Field(default=None, description="emission-factor region")
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                "not an IANA timezone name; use e.g. Asia/Shanghai, Europe/London, "
+                "America/Phoenix") from exc
+        return name
+
+
+class Zone(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    zones: list[Zone] = Field(default_factory=list, description="nested zones")
+
+
+class Baseline(_Model):
+    """2020 baseline and reduction targets (十四五 public-institution plan)."""
+
+    year: int = 2020
+    kgce_per_m2: float | None = Field(default=None, gt=0)
+    kgce_per_person: float | None = Field(default=None, gt=0)
+    kgco2_per_m2: float | None = Field(default=None, gt=0)
+    target_reduction_per_m2: float = Field(default=0.05, ge=0, lt=1)
+    target_reduction_per_person: float = Field(default=0.06, ge=0, lt=1)
+    target_reduction_co2_per_m2: float = Field(default=0.07, ge=0, lt=1)
+
+
+class Building(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    floor_area_m2: float = Field(gt=0)
+    occupants: int = Field(ge=0)
+    baseline: Baseline | None = None
+    zones: list[Zone] = Field(default_factory=list)
+
+
+class Point(_Model):
+    """One measured quantity with a stable id, its tags and its source."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    building: str
+    zone: str = Field(default="", description="a zone id; empty = the whole building")
+    purpose: str = Field(default="", description="sub-item code, e.g. 01A10 (energy, power, "
+                                                 "water and gas points need one)")
+    quantity: Quantity
+    unit: str
+    name: str = ""
+    min: float | None = Field(default=None, description="physical minimum (reject below)")
+    max: float | None = Field(default=None, description="physical maximum (reject above)")
+    max_kw: float | None = Field(default=None, gt=0,
+                                 description="energy: the circuit's maximum demand; a counter "
+                                             "step implying more is flagged, not billed")
+    rollover: float | None = Field(default=None, gt=0,
+                                   description="energy: the value the counter wraps at")
+    parent: str | None = Field(default=None, description="the meter this one is a sub-meter of")
+    mqtt: MqttBinding | None = None
+    modbus: ModbusBinding | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Point:
+        if self.mqtt is not None and self.modbus is not None:
+            raise ValueError("a point has one source: give `mqtt` or `modbus`, not both")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+    @property
+    def zone_id(self) -> str:
+        """The zone tag: the zone, or the building id for a whole-building meter."""
+        return self.zone or self.building
+
+    @property
+    def source(self) -> str:
+        return "mqtt" if self.mqtt else "modbus" if self.modbus else "none"
+
+
+class StoreSettings(_Model):
+    url: str | None = Field(default=None, description="empty: embedded SQLite (civicwatt.db)")
+
+
+class SiteConfig(_Model):
+    """The whole site config (`version: 1`)."""
+
+    version: Literal[1] = 1
+    site: SiteInfo
+    buildings: list[Building] = Field(min_length=1)
+    purposes: list[Purpose] = Field(default_factory=list, description="extra sub-item codes")
+    points: list[Point] = Field(default_factory=list)
+    points_csv: str | None = Field(default=None, description="a CSV point list, see README")
+    mqtt: MqttSettings | None = None
+    modbus: ModbusSettings = Field(default_factory=ModbusSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+
+    # Set by the loader: the folder relative paths in the file are resolved against.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def point_by_id(self, point_id: str) -> Point:
+        return next(p for p in self.points if p.id == point_id)
+
+    def building(self, building_id: str) -> Building:
+        return next(b for b in self.buildings if b.id == building_id)
+
+    def zones(self) -> dict[str, tuple[str, str | None]]:
+        """zone id → (building id, parent zone id), for every nested zone."""
+        found: dict[str, tuple[str, str | None]] = {}
+
+        def walk(zones: list[Zone], building: str, parent: str | None) -> None:
+            for zone in zones:
+                found.setdefault(zone.id, (building, parent))
+                walk(zone.zones, building, zone.id)
+
+        for building in self.buildings:
+            walk(building.zones, building.id, None)
+        return found
