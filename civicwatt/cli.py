@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config
+from civicwatt.commands import check_config, collect
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +35,8 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.command("collect")(collect.collect)
+app.add_typer(collect.deadletter_app, name="deadletter")
 
 
 def main() -> None:

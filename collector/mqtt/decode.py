@@ -29,6 +29,7 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "power_factor": (-1.0, 1.0),
 }
 _CACHE_LIMIT = 200_000
+_LOG_NEW = 20  # new points logged at INFO; the rest at DEBUG
 _BAD_UTF8 = P.Rejected(P.UNKNOWN_TOPIC, "topic is not valid UTF-8")
 
 
@@ -121,8 +122,11 @@ class Decoder:
                 known = PointInfo(point_id, quantity, tags)
                 if point_id not in self._created:
                     self._created.add(point_id)
-                    log.info("new point %s (%s) from topic %s via template %s", point_id,
-                             quantity, topic, template.template)
+                    level = logging.INFO if len(self._created) <= _LOG_NEW else logging.DEBUG
+                    log.log(level, "new point %s (%s) from topic %s via template %s%s",
+                            point_id, quantity, topic, template.template,
+                            "; further new points are logged at debug level"
+                            if len(self._created) == _LOG_NEW else "")
             return self._target(known, sub.value_path, sub.ts_path)
         return P.Rejected(P.UNKNOWN_TOPIC, f"topic {topic!r} matches no point binding and no "
                           "subscription template; add one to the config, then "
