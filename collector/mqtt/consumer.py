@@ -186,8 +186,9 @@ class Consumer:
         if reason_code.is_failure:
             self._connect_result = _connack_message(self._where(), reason_code,
                                                     self.settings.user)
-            log.error("%s", self._connect_result)
-            if not self._connected.is_set():
+            if self._connected.is_set():  # at start, start() raises it instead
+                log.error("%s", self._connect_result)
+            else:
                 self._suback.set()  # start() reports it
                 client.disconnect()
             return
@@ -282,13 +283,12 @@ class Consumer:
 
 def _connack_message(where: str, code, user: str | None) -> str:
     value = getattr(code, "value", code)
-    if value in (0x86, 0x04):
-        return (f"{where} refused the connection: bad user name or password"
-                f"{f' for user {user!r}' if user else ''}; check mqtt.username and the "
-                "password's environment variable (e.g. ${MQTT_PASSWORD})")
-    if value in (0x87, 0x05):
-        return (f"{where} refused the connection: not authorized"
-                f"{f' (user {user!r})' if user else ''}; check the broker's ACL")
+    if value in (0x86, 0x04, 0x87, 0x05):  # Mosquitto 2 answers "not authorized" to both
+        who = f" for user {user!r}" if user else " (no user name given)"
+        return (f"{where} refused the connection: bad user name or password{who} ({code}); "
+                "check mqtt.username, the password's environment variable (mqtt.password: "
+                "${MQTT_PASSWORD}, or CIVICWATT_MQTT_PASSWORD with --mqtt) and the broker's "
+                "password file / ACL")
     if value in (0x85, 0x02):
         return f"{where} refused the client id; choose another mqtt.client_id / --client-id"
     return f"{where} refused the connection: {code}"
