@@ -176,8 +176,9 @@ def deadletter_list(
     box = Spool(spool)
     counts = box.dead_counts()
     console = Console()
-    table = Table(title=f"{spool}: {sum(counts.values())} dead letter(s) — " + (
-        ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"), title_justify="left")
+    console.print(f"{spool}: {sum(counts.values())} dead letter(s) — " + (
+        ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"), soft_wrap=True)
+    table = Table()
     for column in ("id", "received (UTC)", "reason", "topic", "payload", "detail"):
         table.add_column(column, overflow="fold")
     for row in box.dead_letters(reason, limit):
