@@ -30,7 +30,7 @@ log = logging.getLogger("civicwatt.collector")
 class Collector:
     def __init__(self, settings: MqttSettings, decoder: Decoder, spool_path, store: Store,
                  instance: str | None = None, capacity: int = DEFAULT_CAPACITY,
-                 monitor_every: float = 10.0, batch_lines: int = 10_000) -> None:
+                 monitor_every: float = 10.0, batch_lines: int = 50_000) -> None:
         self.settings = settings
         self.store = store
         self.instance = instance or f"{socket.gethostname()}:{settings.client_id}"

@@ -38,7 +38,7 @@ class WriterStats:
 
 
 class Writer:
-    def __init__(self, spool: Spool, store: Store, batch_lines: int = 10_000,
+    def __init__(self, spool: Spool, store: Store, batch_lines: int = 50_000,
                  max_backoff: float = 30.0) -> None:
         self.spool = spool
         self.store = store
