@@ -114,8 +114,12 @@ class Spool:
         return self._depth
 
     def room_for(self, n: int, dead: int = 0) -> bool:
+        """Whether n more readings (and dead letters) fit. An empty spool takes any one batch,
+        so a single batch larger than the capacity can never stall the pipeline."""
         if self.depth + n > self.capacity or self._dead + dead > self.dead_capacity:
             self.refresh()  # the writer may have drained since the last count
+            if self._depth == 0 and self._dead + dead <= self.dead_capacity:
+                return True
             return self._depth + n <= self.capacity and self._dead + dead <= self.dead_capacity
         return True
 

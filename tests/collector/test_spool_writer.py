@@ -33,6 +33,12 @@ def test_bounded_refuses_instead_of_dropping_and_warns_at_80_percent(tmp_path, c
     assert Spool(tmp_path / "s.db").depth == 1000  # durable, counted from the file
 
 
+def test_an_empty_spool_takes_a_batch_larger_than_its_capacity(tmp_path):
+    spool = Spool(tmp_path / "s.db", capacity=100)
+    assert spool.append_lines(lines(150))  # else one big message would stall forever
+    assert not spool.append_lines(lines(1, 150))
+
+
 def test_dead_letters_commit_with_the_lines(tmp_path):
     spool = Spool(tmp_path / "s.db")
     spool.append_lines(lines(3), [(T0, "a/b", b"\xff", "non_numeric", "not a number")])
