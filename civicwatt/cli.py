@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config, collect
+from civicwatt.commands import check_config, collect, dashboards
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +35,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(dashboards.app, name="dashboards")
 app.command("collect")(collect.collect)
 app.add_typer(collect.deadletter_app, name="deadletter")
 
