@@ -133,6 +133,15 @@ class Writer:
                     time.sleep(max(0.0, min(backoff, stop_deadline - time.monotonic())))
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
+            except Exception as exc:  # a bug must not silently stop the draining
+                log.exception("writer failed; retrying in %.1f s", backoff)
+                self.stats.store_ok = False
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                if stop_deadline is not None:
+                    return
+                continue
             if not self.stats.store_ok:
                 log.info("store is back (%s); draining the spool", self.store.description)
                 self.stats.store_ok = True

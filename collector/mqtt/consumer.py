@@ -201,7 +201,10 @@ class Consumer:
                  "resumed" if session else "new", len(self.filters))
         if self._stale:
             client.unsubscribe(self._stale)
-        options = SubscribeOptions(qos=1) if self.settings.protocol == "5" else 1
+        # retainHandling=1: retained messages only for a new subscription, not again on
+        # every reconnect of a persistent session (they would be stale duplicates)
+        options = (SubscribeOptions(qos=1, retainHandling=1) if self.settings.protocol == "5"
+                   else 1)
         client.subscribe([(f, options) for f in self.filters])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
@@ -240,7 +243,12 @@ class Consumer:
         batch = [pending.popleft() for _ in range(n)]
         now = time.time_ns()  # the receive time of payloads without one (within ~20 ms)
         out = self.decoder.decode(((m[0], m[1], now) for m in batch), now, Decoded())
-        if not self.spool.append_lines(out.lines, out.dead):
+        try:
+            appended = self.spool.append_lines(out.lines, out.dead)
+        except Exception:
+            pending.extendleft(reversed(batch))  # keep them (unacked) for the next try
+            raise
+        if not appended:
             pending.extendleft(reversed(batch))  # full: keep, don't ack; the broker waits
             if not self._full:
                 log.warning("spool %s is full (%d readings): not acknowledging; the broker "
