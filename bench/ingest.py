@@ -82,7 +82,8 @@ CPU: dict[str, list[float]] = {}
 
 
 def run_collectors(broker: Mosquitto, influx: InfluxDB1, folder: Path, run: str, kind: str,
-                   messages_n: int, readings_n: int, replicas: int, name: str = "") -> float:
+                   messages_n: int, readings_n: int, replicas: int, name: str = "",
+                   extra: tuple[str, ...] = ()) -> float:
     """readings/s end to end with `replicas` collector processes (CPU µs/reading into CPU)."""
     db = f"bench_{run}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -95,6 +96,7 @@ def run_collectors(broker: Mosquitto, influx: InfluxDB1, folder: Path, run: str,
                 "--spool", str(folder / f"{run}-{r}.db"), "--client-id", f"{run}-{r}"]
         if replicas > 1:
             args += ["--group", f"g{run}"]
+        args += list(extra)
         with log.open("wb") as out:
             procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=out,
                                           stderr=subprocess.STDOUT))
@@ -201,7 +203,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--readings", type=int, default=200_000,
                         help="readings per single-collector run (object payloads)")
-    parser.add_argument("--only", default="broker,store,naive,collector,shared,array")
+    parser.add_argument("--only", default="broker,store,naive,collector,collector311,shared,"
+                                          "shared311,array")
     args = parser.parse_args()
     only = set(args.only.split(","))
     n = args.readings
@@ -225,13 +228,20 @@ def main() -> None:
                      lambda r=r: run_naive(broker, influx, f"n{r}", 5_000)),
                     ("collector", f"civicwatt collect ×1, QoS 1, durable spool ({n:,})",
                      lambda r=r: run_collectors(broker, influx, folder, f"c{r}", "object", n,
-                                                n, 1, "collector")),
+                                                n, 1, "×1")),
+                    ("collector311", f"  same, --protocol 3.1.1 ({n:,})",
+                     lambda r=r: run_collectors(broker, influx, folder, f"d{r}", "object", n,
+                                                n, 1, "×1 3.1.1", ("--protocol", "3.1.1"))),
                     ("shared", f"civicwatt collect ×2, $share group ({int(n * 1.5):,})",
                      lambda r=r: run_collectors(broker, influx, folder, f"g{r}", "object",
-                                                int(n * 1.5), int(n * 1.5), 2, "shared")),
+                                                int(n * 1.5), int(n * 1.5), 2, "×2")),
+                    ("shared311", f"  same, --protocol 3.1.1 ({int(n * 1.5):,})",
+                     lambda r=r: run_collectors(broker, influx, folder, f"h{r}", "object",
+                                                int(n * 1.5), int(n * 1.5), 2, "×2 3.1.1",
+                                                ("--protocol", "3.1.1"))),
                     ("array", f"civicwatt collect ×1, 100-reading arrays ({n * 10:,})",
                      lambda r=r: run_collectors(broker, influx, folder, f"a{r}", "array",
-                                                n // 10, n * 10, 1, "array")),
+                                                n // 10, n * 10, 1, "arrays")),
                 ]
                 for key, name, action in plan:
                     if key in only:

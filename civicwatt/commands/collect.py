@@ -48,7 +48,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _settings(config: Path | None, mqtt: str | None, topics: list[str], templates: list[str],
-              client_id: str | None, group: str | None):
+              client_id: str | None, group: str | None, protocol: str | None = None):
     """(MqttSettings, Decoder, store URL or None) from --config or the flags."""
     from collector.mqtt.decode import Decoder, PointInfo
     from collector.mqtt.settings import MqttSettings
@@ -57,7 +57,8 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
         raise _fail(f"--topic and --template come in pairs: got {len(topics)} --topic and "
                     f"{len(templates)} --template")
     subs = [{"filter": t, "template": tpl} for t, tpl in zip(topics, templates, strict=True)]
-    overrides = {k: v for k, v in (("client_id", client_id), ("group", group)) if v}
+    overrides = {k: v for k, v in (("client_id", client_id), ("group", group),
+                                   ("protocol", protocol)) if v}
     if config is not None:
         from civicwatt.config import ConfigError, load_site
 
@@ -128,6 +129,9 @@ def collect(
     config: ConfigOpt = None,
     instance: Annotated[str | None, typer.Option(
         "--instance", help="self-monitoring instance tag (default host:client-id)")] = None,
+    protocol: Annotated[str | None, typer.Option(
+        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (cheaper per message in "
+                           "paho: no MQTT 5 properties to parse)")] = None,
 ) -> None:
     """Collect MQTT readings into the store, exactly once (采集 MQTT 读数)."""
     from collector.mqtt.consumer import MqttStartError
@@ -136,7 +140,7 @@ def collect(
     from store import StoreError, open_store
 
     settings, decoder, config_store = _settings(config, mqtt, topic or [], template or [],
-                                                client_id, group)
+                                                client_id, group, protocol)
     try:
         target = open_store(store or config_store)
     except StoreError as exc:

@@ -139,7 +139,8 @@ class MqttSettings(_Model):
     username: str | None = None
     password: SecretStr | None = None
     subscriptions: list[Subscription] = Field(default_factory=list)
-    group: str | None = Field(None, description="shared-subscription group ($share/<group>/…)")
+    group: str | None = Field(None, description="shared-subscription group ($share/<group>/…); "
+                               "MQTT 5, or 3.1.1 on brokers that accept it (Mosquitto, EMQX)")
     receive_maximum: int = Field(20000, ge=1, le=65535,
                                  description="unacknowledged QoS 1 messages in flight (MQTT 5)")
     max_payload_bytes: int = Field(256 * 1024, ge=16)
@@ -184,8 +185,6 @@ class MqttSettings(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttSettings:
-        if self.group and self.protocol != "5":
-            raise ValueError("shared subscriptions (`group`) need protocol 5")
         filters = [s.filter for s in self.subscriptions]
         duplicates = sorted({f for f in filters if filters.count(f) > 1})
         if duplicates:

@@ -98,13 +98,15 @@ def test_resubscribes_after_mosquitto_restarts(tmp_path, mosquitto_factory, infl
         collector.close()
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_two_replicas_in_a_shared_group_split_the_stream(tmp_path, mosquitto_factory,
-                                                         influxdb):
+                                                         influxdb, protocol):
     broker = mosquitto_factory()
+    tag = protocol.replace(".", "")
     replicas = [
         CollectorProcess(tmp_path, *collector_args(
-            broker, influxdb.url(f"share_{name}"), tmp_path / f"{name}.db", f"replica-{name}",
-            "--group", "collectors"))
+            broker, influxdb.url(f"share{tag}_{name}"), tmp_path / f"{name}.db",
+            f"replica-{name}", "--group", "collectors", "--protocol", protocol))
         for name in ("a", "b")]
     data = readings(100, 40, int(time.time()) - 3600)
     try:
@@ -113,10 +115,10 @@ def test_two_replicas_in_a_shared_group_split_the_stream(tmp_path, mosquitto_fac
         pub = publisher(broker.host, broker.port)
         publish_all(pub, [(t, p) for t, p, *_ in data])
         pub.loop_stop()
-        wait_until(lambda: count(influxdb, "share_a") + count(influxdb, "share_b") >= len(data),
-                   60, "all readings in one replica or the other")
+        wait_until(lambda: count(influxdb, f"share{tag}_a") + count(influxdb, f"share{tag}_b")
+                   >= len(data), 60, "all readings in one replica or the other")
         time.sleep(1.0)
-        a, b = stored(influxdb, "share_a"), stored(influxdb, "share_b")
+        a, b = stored(influxdb, f"share{tag}_a"), stored(influxdb, f"share{tag}_b")
         assert a and b, "both replicas should get a share"
         assert not set(a) & set(b), "a reading went to both replicas"
         assert {**a, **b} == {(p, t): v for *_, p, t, v in data}
