@@ -20,7 +20,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,6 +59,13 @@ class DeadRow(NamedTuple):
     reason: str
     detail: str
     attempts: int
+
+
+def open_sink(path: str | Path, capacity: int = DEFAULT_CAPACITY
+              ) -> Callable[[Sequence[Row]], bool]:
+    """A `sink(rows) -> bool` on the spool at `path`, for another collector in this process
+    or another one (each call commits; False = full, keep the rows and retry)."""
+    return Spool(path, capacity).append_rows
 
 
 class SpoolError(Exception):
@@ -157,7 +164,11 @@ class Spool:
         return True
 
     def append_rows(self, rows: Sequence[Row]) -> bool:
-        """The collectors' sink for `Row`s (e.g. the Modbus poller): encode and append."""
+        """The collectors' sink for `Row`s (e.g. the Modbus poller): encode and append.
+
+        False means the spool is full and nothing was written: keep the rows and retry
+        later (the writer is draining); never drop them.
+        """
         return self.append_lines([format_row(r) for r in rows])
 
     # -- draining (the writer) -------------------------------------------------------------

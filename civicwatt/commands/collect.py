@@ -147,7 +147,7 @@ def collect(
         raise _fail(f"--store: {exc}") from None
     try:
         collector = Collector(settings, decoder, spool, target, instance=instance)
-    except SpoolError as exc:
+    except (SpoolError, MqttStartError) as exc:
         raise _fail(str(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -99,11 +99,16 @@ class Consumer:
                 s.user, s.password.get_secret_value() if s.password is not None else None)
         if s.uses_tls:
             tls = s.tls
-            client.tls_set(
-                ca_certs=str(tls.ca_file) if tls and tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls and tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls and tls.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            try:
+                client.tls_set(
+                    ca_certs=str(tls.ca_file) if tls and tls.ca_file else None,
+                    certfile=str(tls.cert_file) if tls and tls.cert_file else None,
+                    keyfile=str(tls.key_file) if tls and tls.key_file else None,
+                    cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise MqttStartError(
+                    f"mqtt.tls: cannot load the CA / client certificate ({exc}); check that "
+                    "ca_file, cert_file and key_file are readable PEM files") from exc
             if tls and tls.insecure_skip_verify:
                 client.tls_insecure_set(True)
         client.on_connect = self._on_connect

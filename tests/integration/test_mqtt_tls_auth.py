@@ -170,3 +170,10 @@ def test_untrusted_ca_fails_at_start_with_a_clear_message(tmp_path, secured_brok
     consumer = Consumer(settings, Decoder(settings), Spool(tmp_path / "s.db"))
     with pytest.raises(MqttStartError, match="TLS handshake failed.*ca_file"):
         consumer.start(timeout=10)
+
+
+def test_a_certificate_file_that_is_not_pem_is_a_clear_error(tmp_path):
+    (tmp_path / "ca.pem").write_text("not a certificate")
+    settings = MqttSettings(url="mqtts://127.0.0.1:8883", tls={"ca_file": tmp_path / "ca.pem"})
+    with pytest.raises(MqttStartError, match="cannot load the CA"):
+        Consumer(settings, Decoder(settings), Spool(tmp_path / "s.db"))
