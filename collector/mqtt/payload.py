@@ -134,6 +134,8 @@ def parse(payload: bytes, value_path: tuple[str | int, ...], ts_path: tuple[str 
         if type(doc) is dict:
             return [_one(doc, value_path, ts_path, received_ns)]
         if type(doc) is list:
+            if len(value_path) == 1 == len(ts_path):
+                return _simple_array(doc, value_path, ts_path, received_ns)
             return [_one_safe(item, value_path, ts_path, received_ns) for item in doc]
     try:
         text = payload.decode("ascii").strip()
@@ -161,3 +163,30 @@ def _one_safe(doc, value_path, ts_path, received_ns) -> tuple[float, int] | Reje
         return _one(doc, value_path, ts_path, received_ns)
     except Rejected as exc:
         return exc
+
+
+def _simple_array(doc: list, value_path, ts_path, received_ns: int
+                  ) -> list[tuple[float, int] | Rejected]:
+    """Arrays are the high-rate shape (≥ 200,000 readings/s): the common element — a number
+    under a plain key and an integer epoch (s/ms/µs/ns) or no time — is handled inline;
+    every other element takes the general path (`_one_safe`), with the same result."""
+    vk, tk = value_path[0], ts_path[0]
+    if type(vk) is not str or type(tk) is not str:
+        return [_one_safe(item, value_path, ts_path, received_ns) for item in doc]
+    out: list[tuple[float, int] | Rejected] = []
+    append = out.append
+    for item in doc:
+        if type(item) is dict:
+            v = item.get(vk)
+            t = item.get(tk)
+            kind = type(v)
+            if ((kind is float and v - v == 0.0) or (kind is int and -1e300 < v < 1e300)) and (
+                    type(t) is int and t >= 0):
+                append((float(v), t * (1_000_000_000 if t < 1e11 else 1_000_000 if t < 1e14
+                                       else 1_000 if t < 1e17 else 1)))
+                continue
+            if t is None and kind is float and v - v == 0.0:
+                append((v, received_ns))
+                continue
+        append(_one_safe(item, value_path, ts_path, received_ns))
+    return out

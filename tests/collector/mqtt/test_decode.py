@@ -155,3 +155,25 @@ def test_decoder_survives_anything_and_accounts_for_every_reading(corpus):
     # a message is either fully good, or in dead-letter exactly once
     assert len({id(x) for x in out.dead}) == len(out.dead)
     assert set(out.rejected) <= set(P.REASONS)
+
+
+def _canon(items):
+    return [(x.reason, x.detail) if isinstance(x, P.Rejected) else x for x in items]
+
+
+ELEMENT = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "value": st.one_of(st.floats(), st.integers(-10**400, 10**400), st.booleans(),
+                           st.none(), st.text(max_size=3)),
+        "ts": st.one_of(st.integers(-10**20, 10**20), st.floats(), st.none(),
+                        st.just("2026-11-18T11:06:40Z"), st.text(max_size=3)),
+    }),
+    st.integers(), st.none(), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=300)
+@given(st.lists(ELEMENT, max_size=12))
+def test_the_array_fast_path_agrees_with_the_general_path(items):
+    fast = P._simple_array(items, V, T, 7)
+    general = [P._one_safe(item, V, T, 7) for item in items]
+    assert _canon(fast) == _canon(general)
