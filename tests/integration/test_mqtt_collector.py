@@ -46,10 +46,11 @@ def test_sigkill_and_influxdb_outage_lose_nothing_and_duplicate_nothing(
     try:
         collector.start()
         sender = threading.Thread(target=lambda: [
-            (publish_all(pub, [(t, p) for t, p, *_ in data[i:i + 500]]), time.sleep(0.05))
+            (publish_all(pub, [(t, p) for t, p, *_ in data[i:i + 500]]), time.sleep(0.1))
             for i in range(0, len(data), 500)])
         sender.start()
-        wait_until(lambda: count(influx, db) >= 6_000, 60, "6,000 readings in InfluxDB")
+        wait_until(lambda: count(influx, db) >= 10_000, 60, "10,000 readings in InfluxDB")
+        assert sender.is_alive(), "the kill must come mid-stream"
         collector.kill()  # SIGKILL mid-stream: spooled-but-unwritten and unacked messages
         influx.stop()  # ... and the store goes down while the publisher keeps going
         collector.start()
