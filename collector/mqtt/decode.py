@@ -110,6 +110,9 @@ class Decoder:
                 continue
             quantity = fields.pop("quantity", sub.quantity)
             point_id = fields.get("point") or topic
+            if any(not v.isprintable() for v in fields.values()):
+                return P.Rejected(P.UNKNOWN_TOPIC, f"topic {topic!r} has control characters "
+                                  "in a level the template names")
             if any(v == "" for v in fields.values()) or quantity == "":
                 return P.Rejected(P.UNKNOWN_TOPIC, f"topic {topic!r} has an empty level where "
                                   f"template {template.template!r} names a field")

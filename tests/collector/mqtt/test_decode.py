@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collector.lines import parse_line
 from collector.mqtt import payload as P
 from collector.mqtt.decode import Decoder, PointInfo
 from collector.mqtt.settings import MqttBinding, MqttSettings
@@ -137,7 +138,8 @@ PAYLOAD = st.one_of(
     st.floats().map(lambda f: repr(f).encode()),
 )
 TOPIC = st.one_of(st.none(), st.text(max_size=30),
-                  st.tuples(st.sampled_from(["hq", "", "b/2"]), st.sampled_from(["m1", ""]),
+                  st.tuples(st.sampled_from(["hq", "", "b/2", "a b,c=d\\", "x\ny", "楼"]),
+                            st.sampled_from(["m1", "", "m\t2"]),
                             st.sampled_from(["energy", "power", "x"])).map(
                       lambda t: f"site/{t[0]}/meter/{t[1]}/{t[2]}"))
 
@@ -149,6 +151,8 @@ def test_decoder_survives_anything_and_accounts_for_every_reading(corpus):
     out = d.decode([(t, p, NOW) for t, p in corpus], NOW)
     assert len(out.dead) <= len(corpus)
     for line in out.lines:
+        assert "\n" not in line and parse_line(line).fields["value"] == float(
+            line.rsplit(" ", 2)[1][6:])
         key, value, ts = line.rsplit(" ", 2)
         assert value.startswith("value=") and math.isfinite(float(value[6:]))
         assert NOW - 400 * 86400 * 10**9 <= int(ts) <= NOW + 300 * 10**9
