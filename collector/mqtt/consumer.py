@@ -164,8 +164,9 @@ class Consumer:
         self._thread = threading.Thread(target=self._run_batches, name="mqtt-batcher",
                                         daemon=True)
         self._thread.start()
-        log.info("consuming from %s as %r: %s", self._where(), self.settings.client_id,
-                 ", ".join(self.filters))
+        shown = ", ".join(self.filters[:5]) + (
+            f" and {len(self.filters) - 5} more" if len(self.filters) > 5 else "")
+        log.info("consuming from %s as %r: %s", self._where(), self.settings.client_id, shown)
 
     def _meta_key(self) -> str:
         return f"mqtt.filters.{self.settings.host}:{self.settings.port}.{self.settings.client_id}"
