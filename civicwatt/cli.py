@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import check_config, collect, dashboards
+from civicwatt.commands import modbus as modbus_cmd
+from civicwatt.commands import setpoints as setpoints_cmd
 
 app = typer.Typer(
     name="civicwatt",
@@ -38,7 +40,16 @@ app.command("check-config")(check_config.check_config)
 app.add_typer(dashboards.app, name="dashboards")
 app.command("collect")(collect.collect)
 app.add_typer(collect.deadletter_app, name="deadletter")
+app.add_typer(modbus_cmd.app, name="modbus")
+app.add_typer(setpoints_cmd.app, name="setpoints")
 
 
 def main() -> None:
     app()
+
+
+from civicwatt.commands import meter as _meter  # noqa: E402
+from civicwatt.commands import tariff as _tariff  # noqa: E402
+
+app.command("meter")(_meter.meter)
+app.add_typer(_tariff.app, name="tariff")

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicwatt.config.purposes import Purpose
+from civicwatt.metering.settings import MeteringSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
+from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
                    "status"]
@@ -156,6 +158,8 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    metering: MeteringSettings | None = None
+    setpoints: SetpointSettings | None = None
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
