@@ -44,6 +44,25 @@ DEFAULT_CAPACITY = 10_000_000  # readings; ~1 GB of line protocol
 DEFAULT_DEAD_CAPACITY = 1_000_000  # dead-letter rows
 
 
+class SpoolFull(Exception):
+    """The spool is at capacity: the store has been unreachable for long enough to fill it."""
+
+
+def open_sink(path: str | Path, capacity: int = DEFAULT_CAPACITY
+              ) -> Callable[[Sequence[Row]], None]:
+    """A `sink(rows)` on the spool at `path` for another collector (the Modbus poller's
+    `Sink`): each call commits; when the spool is full it raises `SpoolFull` (the caller logs
+    it; a poller's next reading of a cumulative counter carries the energy forward)."""
+    spool = Spool(path, capacity)
+
+    def sink(rows: Sequence[Row]) -> None:
+        if not spool.append_rows(rows):
+            raise SpoolFull(f"spool {spool.path} is full ({spool.capacity} readings): the store "
+                            f"is unreachable; {len(rows)} readings not spooled")
+
+    return sink
+
+
 class Batch(NamedTuple):
     id: int
     n: int
@@ -59,13 +78,6 @@ class DeadRow(NamedTuple):
     reason: str
     detail: str
     attempts: int
-
-
-def open_sink(path: str | Path, capacity: int = DEFAULT_CAPACITY
-              ) -> Callable[[Sequence[Row]], bool]:
-    """A `sink(rows) -> bool` on the spool at `path`, for another collector in this process
-    or another one (each call commits; False = full, keep the rows and retry)."""
-    return Spool(path, capacity).append_rows
 
 
 class SpoolError(Exception):

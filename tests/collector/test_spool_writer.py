@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from collector.lines import parse_line
-from collector.spool import Spool
+from collector.spool import Spool, SpoolFull, open_sink
 from collector.writer import Writer
 from store import open_store
 from store.errors import StoreUnavailable
@@ -56,6 +56,15 @@ def test_rows_sink_round_trips_through_line_protocol(tmp_path):
     (batch,) = spool.peek(10)
     assert parse_line(batch.lines.decode()) == rows[0]
     assert format_row(rows[0]).encode() == batch.lines
+
+
+def test_open_sink_is_the_modbus_poller_seam(tmp_path):
+    sink = open_sink(tmp_path / "s.db", capacity=10)
+    row = Row(Series.of("power", point="mb1"), T0, {"value": 1.5, "quality": 0})
+    sink([row] * 10)
+    with pytest.raises(SpoolFull, match="is full"):
+        sink([row])
+    assert Spool(tmp_path / "s.db").depth == 10
 
 
 def test_writer_drains_into_sqlite(tmp_path):
