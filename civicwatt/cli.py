@@ -12,9 +12,17 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import backtest, check_config, dashboards, forecast
-from civicwatt.commands import modbus as modbus_cmd
-from civicwatt.commands import setpoints as setpoints_cmd
+from civicwatt.commands import (
+    backtest,
+    check_config,
+    collect,
+    dashboards,
+    forecast,
+    meter,
+    modbus,
+    setpoints,
+    tariff,
+)
 
 app = typer.Typer(
     name="civicwatt",
@@ -37,19 +45,16 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
-app.add_typer(dashboards.app, name="dashboards")
-app.command("backtest")(backtest.backtest)
+app.command("collect")(collect.collect)
+app.add_typer(collect.deadletter_app, name="deadletter")
+app.add_typer(modbus.app, name="modbus")
+app.command("meter")(meter.meter)
+app.add_typer(tariff.app, name="tariff")
 app.command("forecast")(forecast.forecast)
-app.add_typer(modbus_cmd.app, name="modbus")
-app.add_typer(setpoints_cmd.app, name="setpoints")
+app.command("backtest")(backtest.backtest)
+app.add_typer(setpoints.app, name="setpoints")
+app.add_typer(dashboards.app, name="dashboards")
 
 
 def main() -> None:
     app()
-
-
-from civicwatt.commands import meter as _meter  # noqa: E402
-from civicwatt.commands import tariff as _tariff  # noqa: E402
-
-app.command("meter")(_meter.meter)
-app.add_typer(_tariff.app, name="tariff")
