@@ -20,6 +20,7 @@ from civicwatt.commands import (
     forecast,
     meter,
     modbus,
+    run,
     setpoints,
     tariff,
 )
@@ -44,6 +45,7 @@ def root(
     )
 
 
+app.command("run")(run.run)
 app.command("check-config")(check_config.check_config)
 app.command("collect")(collect.collect)
 app.add_typer(collect.deadletter_app, name="deadletter")

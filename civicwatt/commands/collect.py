@@ -49,8 +49,12 @@ def _fail(message: str) -> typer.Exit:
 
 def _settings(config: Path | None, mqtt: str | None, topics: list[str], templates: list[str],
               client_id: str | None, group: str | None, protocol: str | None = None):
-    """(MqttSettings, Decoder, store URL or None) from --config or the flags."""
-    from collector.mqtt.decode import Decoder, PointInfo
+    """(MqttSettings, Decoder, store URL, site) from --config or the flags.
+
+    With a config whose site has no `mqtt:` (and no --mqtt), the first two are
+    None: the Modbus devices are all there is to collect.
+    """
+    from collector.mqtt.decode import Decoder
     from collector.mqtt.settings import MqttSettings
 
     if len(topics) != len(templates):
@@ -60,34 +64,22 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
     overrides = {k: v for k, v in (("client_id", client_id), ("group", group),
                                    ("protocol", protocol)) if v}
     if config is not None:
-        from civicwatt.config import ConfigError, load_site
+        from civicwatt.service.pipeline import mqtt_from_site
+        from collector.mqtt.settings import Subscription
 
-        try:
-            site = load_site(config)
-        except ConfigError as error:
-            lines = "\n  ".join(str(p) for p in error.problems)
-            raise _fail(f"{config}: {len(error.problems)} problem(s)\n  {lines}") from None
+        site = _load(config)
         if site.mqtt is None and not mqtt:
-            raise _fail(f"{config} has no `mqtt:` section; add one (see "
-                        "config/example-site.yaml) or pass --mqtt")
-        base = site.mqtt.model_dump() if site.mqtt else {}
-        if site.mqtt and site.mqtt.password is not None:
-            base["password"] = site.mqtt.password
-        if mqtt:
-            base["url"] = mqtt
+            return None, None, site.store.url, site  # Modbus only
         if subs:
-            base["subscriptions"] = [*base.get("subscriptions", []), *subs]
-        if base.get("tls"):
-            from collector.mqtt.settings import TlsSettings
-            try:
-                base["tls"] = TlsSettings(**base["tls"]).resolved(site.base_dir)
-            except ValueError as exc:
-                raise _fail(f"{config}: {exc}") from None
-        settings = _validate(MqttSettings, {**base, **overrides}, str(config))
-        points = [PointInfo(p.id, p.quantity, {"building": p.building, "zone": p.zone_id,
-                                               "purpose": p.purpose}, p.min, p.max, p.mqtt)
-                  for p in site.points]
-        return settings, Decoder(settings, points, site=site.site.id), site.store.url
+            existing = site.mqtt.subscriptions if site.mqtt else []
+            overrides["subscriptions"] = [*existing, *(Subscription(**s) for s in subs)]
+        try:
+            settings, decoder = mqtt_from_site(site, url=mqtt, **overrides)
+        except ValidationError as exc:
+            raise _fail(f"{config}: MQTT settings are not valid: {_errors(exc)}") from None
+        except ValueError as exc:
+            raise _fail(f"{config}: {exc}") from None
+        return settings, decoder, site.store.url, site
     if not mqtt:
         raise _fail("say what to collect: --config FILE, or --mqtt URL with --topic/--template")
     if not subs:
@@ -102,16 +94,29 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
     if parts.password:
         raise _fail("--mqtt: don't put a password in the URL; export CIVICWATT_MQTT_PASSWORD")
     settings = _validate(MqttSettings, fields, "flags")
-    return settings, Decoder(settings), None
+    return settings, Decoder(settings), None, None
+
+
+def _errors(exc: ValidationError) -> str:
+    return "".join(f"\n  {'.'.join(str(x) for x in e['loc']) or '(mqtt)'}: {e['msg']}"
+                   for e in exc.errors())
 
 
 def _validate(model, fields: dict, where: str):
     try:
         return model(**fields)
     except ValidationError as exc:
-        problems = "\n  ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or '(mqtt)'}: {e['msg']}" for e in exc.errors())
-        raise _fail(f"{where}: MQTT settings are not valid:\n  {problems}") from None
+        raise _fail(f"{where}: MQTT settings are not valid:{_errors(exc)}") from None
+
+
+def _load(config: Path):
+    from civicwatt.config import ConfigError, load_site
+
+    try:
+        return load_site(config)
+    except ConfigError as error:
+        lines = "\n  ".join(str(p) for p in error.problems)
+        raise _fail(f"{config}: {len(error.problems)} problem(s)\n  {lines}") from None
 
 
 def collect(
@@ -132,36 +137,46 @@ def collect(
     protocol: Annotated[str | None, typer.Option(
         "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (cheaper per message in "
                            "paho: no MQTT 5 properties to parse)")] = None,
+    shard: Annotated[str, typer.Option(
+        "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
+                        "i/N with i from 0")] = "0/1",
 ) -> None:
-    """Collect MQTT readings into the store, exactly once (采集 MQTT 读数)."""
+    """Collect MQTT and Modbus readings into the store, exactly once (采集读数)."""
+    from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
-    from collector.spool import SpoolError
+    from collector.spool import Spool, SpoolError
     from store import StoreError, open_store
 
-    settings, decoder, config_store = _settings(config, mqtt, topic or [], template or [],
-                                                client_id, group, protocol)
+    settings, decoder, config_store, site = _settings(config, mqtt, topic or [], template or [],
+                                                      client_id, group, protocol)
     try:
-        target = open_store(store or config_store)
+        target = open_store(store or config_store, site.base_dir if site else None)
     except StoreError as exc:
         raise _fail(f"--store: {exc}") from None
     try:
-        collector = Collector(settings, decoder, spool, target, instance=instance)
-    except (SpoolError, MqttStartError) as exc:
+        if site is not None:
+            from civicwatt.service.pipeline import Pipeline
+
+            runner = Pipeline(site, target, spool, instance=instance, shard=parse_shard(shard),
+                              mqtt=(settings, decoder) if settings else None)
+        else:
+            runner = Collector(settings, decoder, spool, target, instance=instance)
+    except (SpoolError, MqttStartError, ValueError) as exc:
         raise _fail(str(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        collector.start()
+        runner.start()
     except MqttStartError as exc:
         raise _fail(str(exc)) from None
     log.info("collecting into %s via spool %s (Ctrl-C or SIGTERM to stop)",
              target.description, spool)
     stop.wait()
     log.info("stopping: spooling and acknowledging what was received, flushing the spool")
-    collector.stop()
-    log.info("stopped; spool depth %d", collector.writer.spool.depth)
+    runner.stop()
+    log.info("stopped; spool depth %d", Spool(spool).depth)
 
 
 @deadletter_app.command("list")
@@ -215,7 +230,11 @@ def deadletter_replay(
     box = Spool(spool)
     decoder = None
     if config or mqtt:
-        _, decoder, _ = _settings(config, mqtt or None, topic or [], template or [], None, None)
+        _, decoder, _, _ = _settings(config, mqtt or None, topic or [], template or [], None,
+                                     None)
+        if decoder is None:
+            raise _fail(f"{config} has no `mqtt:` section: dead letters are MQTT messages, "
+                        "so replay needs the MQTT settings that decode them")
     recovered = still = 0
     after = 0
     while rows := box.dead_letters(reason, 1000, after_id=after):

@@ -39,7 +39,7 @@ def test_the_example_is_valid_and_complete():
     tops = {p.purpose[:3] for p in config.points if p.quantity == "energy"}
     assert {"01A", "01B", "01C", "01D"} <= tops
     assert any(z.zones for b in config.buildings for z in b.zones)  # nested zones
-    assert config.point_by_id("b2.light.kw").modbus.inline.scale == 0.001  # from the CSV
+    assert config.point_by_id("b2.light.kw").modbus.field == "power"  # from the CSV
 
 
 def test_six_distinct_mistakes_are_all_reported_at_once(tmp_path, monkeypatch):
@@ -52,7 +52,8 @@ def test_six_distinct_mistakes_are_all_reported_at_once(tmp_path, monkeypatch):
          "zone: b1.f9, purpose: 01A10, quantity: energy, unit: kWh,\n     parent: b1.main, "
          "mqtt: {topic: hq/b1/f2/light/energy}"),
         ("{id: b1.f3.light,", "{id: b1.corridor,"),
-        ("{ref: 30343, type: float32, order: ABCD}", "{address: 65535, type: float32}"),
+        ("modbus: {device: b2-main, field: energy_import}",
+         "modbus: {device: b2-main, register: {address: 65535, type: float32}}"),
         ("purpose: 01C20", "purpose: 01X99"),
         ("client_id: civicwatt-hq", "client_id: civicwatt-hq\n  password: ${CW_TEST_PASSWORD}"),
     )
@@ -79,7 +80,7 @@ def test_problem_lines_point_at_the_field(tmp_path):
 
 def test_check_config_exits_1_without_traceback_and_0_with_a_summary(tmp_path):
     runner = CliRunner()
-    bad = broken_copy(tmp_path, ("unit: 1, interval", "unit: 300, interval"))
+    bad = broken_copy(tmp_path, ("unit: 1, profile", "unit: 300, profile"))
     result = runner.invoke(app, ["check-config", str(bad)])
     assert result.exit_code == 1
     assert "modbus.devices[0].unit = 300" in result.output

@@ -96,7 +96,7 @@ def test_plan_prints_every_device(tmp_path):
     r = cli("modbus", "plan", "--config", "config/example-site.yaml")
     assert r.returncode == 0, r.stderr
     assert "b2-main unit 1: 2 reads covering 4 registers for 2 points" in r.stdout
-    assert "input 342-343 (2): b2.main" in r.stdout
+    assert "input 72-73 (2): b2.main" in r.stdout
     assert "8 read(s) per cycle for 8 point(s)" in r.stdout
 
 
@@ -126,7 +126,7 @@ def test_build_poller_from_site_config_and_its_health(modbus_server):  # noqa: F
                 for g in site.modbus.gateways]
     site = site.model_copy(update={"modbus": site.modbus.model_copy(
         update={"gateways": gateways})})
-    server.devices[1].set_value("input", 342, 1500.5, "float32")
+    server.devices[1].set_value("input", 72, 1500.5, "float32")
     rows: list = []
     poller = build_poller(site, rows.extend)
     assert sorted(poller.devices) == ["b2-hvac", "b2-kitchen", "b2-light", "b2-main", "b2-power"]

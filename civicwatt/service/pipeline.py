@@ -1,0 +1,105 @@
+"""The collection pipeline of one site: MQTT and Modbus collectors → durable spool → store.
+
+`civicwatt collect --config` and `civicwatt run` both build it here, so the
+two never drift apart. Without an `mqtt:` section the spool writer runs on
+its own; without Modbus points no poller is started.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from civicwatt.config import SiteConfig
+from collector.mqtt.decode import Decoder, PointInfo
+from collector.mqtt.settings import MqttSettings
+from collector.runner import Collector
+from collector.spool import DEFAULT_CAPACITY, Spool, open_sink
+from collector.writer import Writer
+from store.base import Store
+
+logger = logging.getLogger(__name__)
+
+
+def mqtt_from_site(site: SiteConfig, **overrides: object) -> tuple[MqttSettings, Decoder]:
+    """The site's MQTT settings (`overrides` applied, TLS paths resolved) and its decoder.
+
+    Raises pydantic's ValidationError for a bad override and ValueError naming
+    a TLS file that does not exist.
+    """
+    base = site.mqtt.model_dump() if site.mqtt is not None else {}
+    settings = MqttSettings.model_validate(
+        {**base, **{k: v for k, v in overrides.items() if v is not None}})
+    if settings.tls is not None:
+        settings = settings.model_copy(update={"tls": settings.tls.resolved(site.base_dir)})
+    points = [PointInfo(p.id, p.quantity, {"building": p.building, "zone": p.zone_id,
+                                           "purpose": p.purpose}, p.min, p.max, p.mqtt)
+              for p in site.points]
+    return settings, Decoder(settings, points, site=site.site.id)
+
+
+class Pipeline:
+    """Everything that moves readings for a site; `start()` then `stop()` (which flushes)."""
+
+    def __init__(self, site: SiteConfig, store: Store, spool_path: Path,
+                 capacity: int = DEFAULT_CAPACITY, shard: tuple[int, int] = (0, 1),
+                 instance: str | None = None,
+                 mqtt: tuple[MqttSettings, Decoder] | None = None) -> None:
+        """`mqtt` overrides the site's own MQTT settings (the `collect` flags)."""
+        from civicwatt.commands.modbus import build_poller
+
+        self.collector: Collector | None = None
+        self.writer: Writer | None = None
+        if mqtt is None and site.mqtt is not None:
+            mqtt = mqtt_from_site(site)
+        if mqtt is not None:
+            self.collector = Collector(*mqtt, spool_path, store, instance=instance,
+                                       capacity=capacity)
+        else:
+            self.writer = Writer(Spool(spool_path, capacity), store)
+        has_modbus = any(p.modbus is not None for p in site.points)
+        self.poller = (build_poller(site, open_sink(spool_path, capacity), shard)
+                       if has_modbus else None)
+        self._writer_thread: threading.Thread | None = None
+
+    @property
+    def spool_writer(self) -> Writer:
+        return self.collector.writer if self.collector else self.writer  # type: ignore[return-value]
+
+    def start(self) -> None:
+        """Writer first (it drains what a previous run left), then the collectors."""
+        if self.collector is not None:
+            self.collector.start()
+        else:
+            self._writer_thread = threading.Thread(target=self.writer.run, name="spool-writer",
+                                                   daemon=True)
+            self._writer_thread.start()
+        if self.poller is not None:
+            for line in self.poller.plan_lines():
+                logger.info("Modbus read plan: %s", line)
+            self.poller.start_background()
+
+    def stop(self) -> None:
+        """Stop taking readings, then flush the spool to the store."""
+        if self.poller is not None:
+            self.poller.stop()
+        if self.collector is not None:
+            self.collector.stop()
+        elif self.writer is not None:
+            self.writer.stop()
+            if self._writer_thread is not None:
+                self._writer_thread.join(30)
+
+    def check(self) -> tuple[bool, dict]:
+        """For /healthz: broker connection, store reachability, spool depth."""
+        writer = self.spool_writer
+        details: dict = {"spool_depth": writer.spool.depth, "store_ok": writer.stats.store_ok}
+        if writer.stats.last_error:
+            details["store_error"] = writer.stats.last_error
+        ok = writer.stats.store_ok
+        if self.collector is not None:
+            connected = self.collector.consumer.client.is_connected()
+            details["broker_connected"] = connected
+            ok = ok and connected
+        return ok, details

@@ -1,0 +1,150 @@
+"""`civicwatt run`: the whole pipeline in one process.
+
+Collectors (MQTT + Modbus) and the spool writer run continuously; metering,
+forecasting, the daily report and the setpoint rules run on an APScheduler
+schedule (coalesced, one instance each, misfire grace). `/healthz` and
+`/metrics` serve the state of all of it. `stop()` — on SIGTERM — stops taking
+readings, flushes the spool, lets running jobs finish and closes the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from civicwatt.config import SiteConfig
+from civicwatt.service.health import Health, HealthServer, Metric
+from civicwatt.service.pipeline import Pipeline
+from civicwatt.service.scheduling import guarded, make_scheduler
+from store import StoreError, open_store
+
+logger = logging.getLogger(__name__)
+
+
+class Service:
+    """Everything `civicwatt run` hosts for one site."""
+
+    def __init__(self, site: SiteConfig, clock: Callable[[], datetime] | None = None) -> None:
+        self.site = site
+        self.clock = clock or (lambda: datetime.now(UTC))
+        settings = site.service
+        self.store = open_store(site.store.url, site.base_dir)
+        self.pipeline = Pipeline(site, self.store, site.base_dir / settings.spool,
+                                 settings.spool_capacity)
+        self.setpoints = self._setpoint_job()
+        self.health = Health()
+        self.health.add_check("collection", self.pipeline.check)
+        self.health.add_check("store", self._store_check)
+        self.health.add_metrics(self._metrics)
+        host, port = settings.http.rsplit(":", 1)
+        self.http = HealthServer(self.health, host, int(port))
+        self.scheduler = make_scheduler(site.site.timezone)
+        self._metered_once = False
+        self._add_jobs()
+
+    def _setpoint_job(self):
+        if self.site.setpoints is None:
+            return None
+        from civicwatt.jobs.setpoints import SetpointJob
+
+        return SetpointJob(self.site, store=self.store, clock=self.clock)
+
+    def _add_jobs(self) -> None:
+        s = self.site.service
+        soon = datetime.now(UTC) + timedelta(seconds=1)
+        jobs: list[tuple[str, Callable[[], object], object, datetime | None]] = [
+            ("meter", self.meter, IntervalTrigger(seconds=s.metering_every_s), soon),
+            ("forecast", self.forecast, IntervalTrigger(seconds=s.forecast_every_s),
+             soon + timedelta(seconds=2)),
+            ("report", self.report, CronTrigger(hour=int(s.report_at[:2]),
+                                                minute=int(s.report_at[3:]),
+                                                timezone=self.site.site.timezone), None),
+        ]
+        if self.setpoints is not None:
+            jobs.append(("setpoints", self.setpoints,
+                         IntervalTrigger(seconds=s.setpoints_every_s), soon))
+        for name, job, trigger, first in jobs:
+            extra = {"next_run_time": first} if first else {}
+            self.scheduler.add_job(guarded(name, job, self.health), trigger, id=name, name=name,
+                                   **extra)
+
+    # -- jobs --------------------------------------------------------------------------
+    def meter(self) -> None:
+        """Re-meter yesterday and today; the first run catches up `catch_up_days`."""
+        if self.site.metering is None:
+            return
+        from civicwatt.jobs.metering import meter_recent
+
+        days = 1 if self._metered_once else self.site.service.catch_up_days
+        summary = meter_recent(self.site, self.store, self.clock(), days=days)
+        self._metered_once = True
+        logger.info("Metering: %s", summary)
+
+    def forecast(self) -> None:
+        from civicwatt.jobs.forecast import run_forecast
+
+        now_ns = int(self.clock().timestamp() * 1e9)
+        summary = run_forecast(self.site, self.store, now_ns, workers=1)
+        logger.info("Forecast: %s", summary)
+
+    def report(self) -> None:
+        from civicwatt.jobs.report import daily_report
+
+        paths = daily_report(self.site, self.store, self.clock())
+        logger.info("Daily report written: %s", ", ".join(map(str, paths)))
+
+    # -- health ------------------------------------------------------------------------
+    def _store_check(self) -> tuple[bool, dict]:
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            return False, {"url": self.store.description, "error": str(exc)}
+        return True, {"url": self.store.description}
+
+    def _metrics(self) -> list[Metric]:
+        writer = self.pipeline.spool_writer
+        samples = [
+            Metric("civicwatt_spool_depth", writer.spool.depth, help="readings waiting"),
+            Metric("civicwatt_readings_written_total", writer.stats.written, "counter"),
+            Metric("civicwatt_store_up", float(writer.stats.store_ok)),
+        ]
+        if self.pipeline.collector is not None:
+            stats = self.pipeline.collector.consumer.stats
+            samples += [Metric("civicwatt_mqtt_messages_received_total", stats.received,
+                               "counter"),
+                        Metric("civicwatt_mqtt_readings_accepted_total", stats.accepted,
+                               "counter")]
+            samples += [Metric("civicwatt_mqtt_rejected_total", n, "counter", {"reason": r})
+                        for r, n in stats.rejected.items()]
+        if self.pipeline.poller is not None:
+            from civicwatt.commands.modbus import poller_metrics
+
+            samples += poller_metrics(self.pipeline.poller)
+        return samples
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        self.http.start()
+        self.pipeline.start()
+        if self.setpoints is not None:
+            self.setpoints.start()
+        self.scheduler.start()
+        logger.info("civicwatt running for site %s: store %s, jobs %s", self.site.site.id,
+                    self.store.description, ", ".join(j.id for j in self.scheduler.get_jobs()))
+
+    def stop(self) -> None:
+        started = time.monotonic()
+        logger.info("Stopping: no new readings; flushing the spool; letting running jobs end")
+        self.pipeline.stop()
+        self.scheduler.shutdown(wait=True)
+        if self.setpoints is not None:
+            self.setpoints.stop()
+        self.http.stop()
+        depth = self.pipeline.spool_writer.spool.depth
+        self.store.close()
+        logger.info("Stopped in %.1f s; spool depth %d", time.monotonic() - started, depth)
