@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicwatt.config.purposes import Purpose
+from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 
@@ -139,6 +140,7 @@ class SiteConfig(_Model):
     mqtt: MqttSettings | None = None
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -1,0 +1,186 @@
+"""A known week for report tests: a small two-building site, its counters, and what they mean.
+
+Loads are simple functions of the local hour, so every expected figure is
+computed here independently of the report code (and of the metering engine):
+energy is load × time, cost is energy × the period's price, carbon and coal
+are energy × a factor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from store import Row, Series, Store
+
+TZ = "Asia/Shanghai"
+DAY = dt.date(2026, 11, 25)  # a Wednesday, a workday in China
+WEEK_START = DAY - dt.timedelta(days=7)
+STEP_MIN = 15
+EMISSION = 0.5306  # kgCO₂/kWh (MEE 2023 national average)
+COAL = 0.1229  # kgce/kWh (equivalent value)
+PRICES = {"peak": 1.2, "flat": 0.8, "valley": 0.3}
+
+SITE_YAML = """\
+version: 1
+site: {id: hq, name: 市行政中心 City Hall, timezone: Asia/Shanghai, currency: CNY,
+       language: zh, country: CN}
+buildings:
+  - id: b1
+    name: 行政楼 Admin
+    floor_area_m2: 10000
+    occupants: 400
+    baseline: {kgce_per_m2: 18.48, kgce_per_person: 329.56, kgco2_per_m2: 50}
+    zones:
+      - id: b1.f1
+        name: 一层 Ground floor
+        zones: [{id: b1.dc, name: 机房 Data room}]
+      - {id: b1.f2, name: 二层 Offices}
+  - id: b2
+    name: 食堂 Canteen
+    floor_area_m2: 2000
+    occupants: 100
+    zones: [{id: b2.kitchen, name: 厨房 Kitchen}]
+points:
+  - {id: b1.main, building: b1, purpose: "01000", quantity: energy, unit: kWh}
+  - {id: b1.light, building: b1, zone: b1.f1, purpose: 01A10, quantity: energy, unit: kWh,
+     parent: b1.main}
+  - {id: b1.hvac, building: b1, zone: b1.f2, purpose: 01B20, quantity: energy, unit: kWh,
+     parent: b1.main}
+  - {id: b1.dc, building: b1, zone: b1.dc, purpose: 01D10, quantity: energy, unit: kWh,
+     parent: b1.main}
+  - {id: b2.main, building: b2, purpose: "01000", quantity: energy, unit: kWh}
+  - {id: b2.kitchen, building: b2, zone: b2.kitchen, purpose: 01D00, quantity: energy,
+     unit: kWh, parent: b2.main}
+store: {url: "sqlite:///STORE"}
+"""
+
+
+def period(hour: int) -> str:
+    if 8 <= hour < 11 or 18 <= hour < 21:
+        return "peak"
+    if hour >= 23 or hour < 7:
+        return "valley"
+    return "flat"
+
+
+def load_kw(point: str, local: dt.datetime) -> float:
+    """The true mean load (kW) of a point in the 15 minutes starting at `local`."""
+    h = local.hour
+    work = local.weekday() < 5
+    office = work and 8 <= h < 18
+    light = (30.0 if office else 4.0)
+    hvac = (80.0 if office else 10.0) + (0.5 * local.minute / 15)
+    dc = 20.0
+    kitchen = 40.0 if work and (10 <= h < 13 or 16 <= h < 19) else 2.0
+    loads = {"b1.light": light, "b1.hvac": hvac, "b1.dc": dc,
+             "b1.main": light + hvac + dc + 6.0,  # 6 kW nobody sub-meters
+             "b2.kitchen": kitchen, "b2.main": kitchen + 3.0}
+    return loads[point]
+
+
+POINTS = ("b1.main", "b1.light", "b1.hvac", "b1.dc", "b2.main", "b2.kitchen")
+TAGS = {"b1.main": ("b1", "b1", "01000"), "b1.light": ("b1", "b1.f1", "01A10"),
+        "b1.hvac": ("b1", "b1.f2", "01B20"), "b1.dc": ("b1", "b1.dc", "01D10"),
+        "b2.main": ("b2", "b2", "01000"), "b2.kitchen": ("b2", "b2.kitchen", "01D00")}
+
+
+def slots(first: dt.date, last: dt.date) -> list[dt.datetime]:
+    """15-min local slot starts from `first` 00:00 to `last` 24:00 (exclusive)."""
+    zone = ZoneInfo(TZ)
+    t = dt.datetime.combine(first, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    found = []
+    while t < end:
+        found.append(t)
+        t += dt.timedelta(minutes=STEP_MIN)
+    return found
+
+
+def ns(local: dt.datetime) -> int:
+    return int(local.timestamp()) * 1_000_000_000
+
+
+@dataclass
+class Expected:
+    kwh: float
+    cost: float
+    co2_kg: float
+    kgce: float
+
+
+def expected(points: tuple[str, ...], day: dt.date) -> Expected:
+    """Independent totals for a day: Σ load × ¼ h, priced by the slot's period."""
+    kwh = cost = 0.0
+    for slot in slots(day, day):
+        for p in points:
+            e = load_kw(p, slot) * STEP_MIN / 60
+            kwh += e
+            cost += e * PRICES[period(slot.hour)]
+    return Expected(kwh, cost, kwh * EMISSION, kwh * COAL)
+
+
+def counter_rows(first: dt.date, last: dt.date, site: str = "hq") -> list[Row]:
+    """Cumulative kWh counters read every 15 minutes (plus the reading at the very end)."""
+    rows, counters = [], {p: 1000.0 for p in POINTS}
+    every = slots(first, last)
+    end = every[-1] + dt.timedelta(minutes=STEP_MIN)
+    for slot in [*every, end]:
+        for p in POINTS:
+            b, z, u = TAGS[p]
+            rows.append(Row(Series.of("energy", site=site, building=b, zone=z, purpose=u,
+                                      point=p), ns(slot), {"value": round(counters[p], 6)}))
+        if slot != end:
+            for p in POINTS:
+                counters[p] += load_kw(p, slot) * STEP_MIN / 60
+    return rows
+
+
+def interval_rows(first: dt.date, last: dt.date, site: str = "hq") -> list[Row]:
+    """`energy_interval` rows as the metering engine writes them (fabricated until it lands)."""
+    rows = []
+    for slot in slots(first, last):
+        per = period(slot.hour)
+        for p in POINTS:
+            b, z, u = TAGS[p]
+            kwh = load_kw(p, slot) * STEP_MIN / 60
+            rows.append(Row(Series.of("energy_interval", site=site, building=b, zone=z,
+                                      purpose=u, point=p, period=per), ns(slot),
+                            {"kwh": kwh, "cost": kwh * PRICES[per], "co2_kg": kwh * EMISSION,
+                             "kgce": kwh * COAL, "estimated": False}))
+    return rows
+
+
+def forecast_rows(day: dt.date, scale: float = 1.1, site: str = "hq") -> list[Row]:
+    """Hourly load forecasts for `day` and the next day: the true load × `scale`."""
+    rows = []
+    issued = ns(dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0),
+                                    tzinfo=ZoneInfo(TZ)))
+    for slot in slots(day, day + dt.timedelta(days=1)):
+        if slot.minute:
+            continue
+        for b in ("b1", "b2"):
+            kwh = sum(load_kw(f"{b}.main", slot + dt.timedelta(minutes=m)) for m in
+                      (0, 15, 30, 45)) / 4 * scale
+            for target, value in (("load", kwh), ("carbon", kwh * EMISSION)):
+                rows.append(Row(Series.of("forecast", site=site, building=b, target=target,
+                                          model="test"), ns(slot),
+                                {"value": value, "lower": value * 0.9, "upper": value * 1.1,
+                                 "lower95": value * 0.8, "upper95": value * 1.2,
+                                 "issued_at": issued}))
+    return rows
+
+
+def write_site(folder: Path) -> Path:
+    store_path = folder / "store.db"
+    config = folder / "site.yaml"
+    config.write_text(SITE_YAML.replace("STORE", str(store_path)), encoding="utf-8")
+    return config
+
+
+def fill(store: Store, first: dt.date = WEEK_START, last: dt.date = DAY) -> None:
+    store.write(counter_rows(first, last))
+    store.write(interval_rows(first, last))
+    store.write(forecast_rows(last))
