@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config
+from civicwatt.commands import check_config, report
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,6 +35,7 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.command("report")(report.report)
 
 
 def main() -> None:

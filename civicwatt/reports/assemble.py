@@ -132,7 +132,7 @@ def _scope(kind: str, sid: str, name: str, area: float, people: int, members: li
         else t["other_in"].format(name=purposes.by_code[code].name(language)
                                   if code in purposes.by_code else code), totals.kwh)
     curve, peak = _curve(rows, mask, inputs, interval_ns)
-    return Scope(kind, sid, name, area, people, len(members), totals, last_week,
+    return Scope(sid, name, kind, area, people, len(members), totals, last_week,
                  kpis.intensity(totals, area, people), period_rows(by_period, totals.kwh),
                  purpose_rows, [], curve, peak, None, None, None)
 

@@ -28,6 +28,8 @@ class SmtpSettings(_Model):
     username: str | None = None
     password: SecretStr | None = Field(default=None, description="write ${NAME}, never the secret")
     timeout_s: float = Field(default=30, gt=0)
+    ca_file: str | None = Field(default=None, description="PEM CA bundle for a private relay's "
+                                                          "certificate; default: system CAs")
 
     @property
     def effective_port(self) -> int:
