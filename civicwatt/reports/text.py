@@ -40,7 +40,9 @@ ZH: dict[str, str] = {
     "vs_baseline": "较基准", "status": "状态", "on_track": "达标", "off_track": "超标",
     "no_baseline": "未配置 2020 年基准（buildings[].baseline），无法与目标比较。",
     "next_day": "次日预测",
-    "next_day_caption": "前一日发布的逐时预测加总；峰值为逐时平均负荷的最大值；80% 区间为逐时区间之和（偏保守）。", "next_day_for": "预测日期", "forecast_energy": "用电量",
+    "next_day_caption": "逐时预测加总；峰值为逐时平均负荷的最大值；"
+                        "80% 区间为逐时区间之和（偏保守）。",
+    "next_day_for": "预测日期", "forecast_energy": "用电量",
     "peak": "峰值负荷", "peak_at": "峰值时刻", "forecast_carbon": "碳排放",
     "range80": "80% 区间", "model": "模型",
     "comparison": "对比", "last_week": "上周同日", "change": "变化", "actual_kwh": "实际电量",
@@ -136,7 +138,8 @@ EN: dict[str, str] = {
     "no_baseline": "No 2020 baseline configured (buildings[].baseline): no target comparison.",
     "next_day": "Next-day forecast",
     "next_day_caption": "Sum of the hourly forecasts; the peak is the highest hourly mean load; "
-                        "the 80 % range sums the hourly bounds (conservative).", "next_day_for": "Forecast for",
+                        "the 80 % range sums the hourly bounds (conservative).",
+    "next_day_for": "Forecast for",
     "forecast_energy": "Energy", "peak": "Peak load", "peak_at": "Peak hour",
     "forecast_carbon": "Carbon", "range80": "80 % range",
     "model": "Model",
