@@ -53,6 +53,16 @@ class EmailSettings(_Model):
     attempts: int = Field(default=3, ge=1, le=10, description="tries before giving up")
     retry_delay_s: float = Field(default=30, ge=0, description="first back-off; doubles")
 
+    @field_validator("subject")
+    @classmethod
+    def _placeholders(cls, subject: str) -> str:
+        try:
+            subject.format(site="", title="", date="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"unknown placeholder {exc}; use {{site}}, {{title}}, {{date}} "
+                             "(double braces for a literal brace)") from None
+        return subject
+
     @field_validator("recipients")
     @classmethod
     def _addresses(cls, recipients: list[str]) -> list[str]:
