@@ -69,7 +69,7 @@ class Server:
             def authenticate(server, session, envelope, mechanism, auth_data):
                 ok = isinstance(auth_data, LoginPassword) and (
                     auth_data.login.decode(), auth_data.password.decode()) == credentials
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)  # handled=True: no reply
             kwargs.update(authenticator=authenticate, auth_required=True)
         self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
