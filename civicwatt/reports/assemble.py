@@ -20,6 +20,7 @@ from civicwatt.reports.meters import MeterTree, meter_tree
 from civicwatt.reports.model import Curve, DailyReport, Peak, Scope, Totals
 from civicwatt.reports.splits import contributions, period_rows, tree_rows
 from civicwatt.reports.text import texts
+from store import RawReadings
 
 DEFAULT_INTERVAL_NS = 15 * 60 * NS
 
@@ -31,7 +32,6 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     interval_ns = infer_interval(inputs.day_rows)
     fc = forecasts.by_building(inputs.forecasts, config, inputs)
     day = _Day(inputs.day_rows, tree)
-    week = _Day(inputs.week_ago, tree)
     purposes = PurposeTree(tuple(config.purposes))
     zone_parents = {z: (parent or building) for z, (building, parent) in config.zones().items()}
     zone_names = _zone_names(config)
@@ -47,7 +47,7 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
                           else t["other_in"].format(name=zone_names.get(z, z)),
                           day.total(roots).kwh)
         scope = _scope("building", b.id, b.name or b.id, b.floor_area_m2, b.occupants, members,
-                       roots, day, week, purposes, language, inputs, interval_ns)
+                       roots, day, purposes, language, inputs, interval_ns)
         scope.zones = zones
         scope.ytd = kpis.year_to_date([b], {b.id: roots}, inputs, interval_ns)
         forecasts.attach(scope, fc.get(b.id), inputs)
@@ -58,7 +58,7 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     area = sum(b.floor_area_m2 for b in config.buildings)
     people = sum(b.occupants for b in config.buildings)
     site = _scope("site", config.site.id, config.site.name, area, people, all_members, all_roots,
-                  day, week, purposes, language, inputs, interval_ns)
+                  day, purposes, language, inputs, interval_ns)
     site.ytd = kpis.year_to_date(config.buildings, tree.roots, inputs, interval_ns)
     forecasts.attach(site, forecasts.site_sum([fc.get(b.id) for b in config.buildings
                                                if tree.roots.get(b.id)]), inputs)
@@ -105,18 +105,30 @@ class _Day:
         return Totals(*(_nansum(self.rows.values[name][m]) for name in METRICS))
 
 
+def _raw_totals(raw: dict[str, RawReadings], roots: Sequence[str]) -> Totals | None:
+    """Σ of each metric over the root meters, or None when none of them has energy."""
+    sums = {}
+    for name in METRICS:
+        readings = raw[name]
+        wanted = np.isin(np.asarray(readings.points, dtype=object), list(roots))
+        values = readings.value[wanted[readings.point_index]] if len(readings) else \
+            readings.value
+        sums[name] = float(values.sum()) if values.size else float("nan")
+    return None if np.isnan(sums["kwh"]) else Totals(**sums)
+
+
 def _nansum(values: np.ndarray) -> float:
     ok = ~np.isnan(values)
     return float(values[ok].sum()) if ok.any() else float("nan")
 
 
 def _scope(kind: str, sid: str, name: str, area: float, people: int, members: list[str],
-           roots: list[str], day: _Day, week: _Day, purposes: PurposeTree, language: str,
+           roots: list[str], day: _Day, purposes: PurposeTree, language: str,
            inputs: ReportInputs, interval_ns: int) -> Scope:
     t = texts(language)
     totals = day.total(roots)
     root_keys = {day.purpose[p] for p in roots if p in day.purpose}
-    last_week = week.total(roots) if week.mask(roots).any() else None
+    last_week = _raw_totals(inputs.week_ago, roots)
     mask = day.mask(roots)
     rows = day.rows
     by_period: dict[str, list[float]] = {}

@@ -32,11 +32,11 @@ def _pyplot(font: str | None):
 
 
 def load_curve(curve: Curve, labels: dict[str, str], font: str | None,
-               title: str = "") -> bytes:
+               title: str = "", height_in: float = 2.3) -> bytes:
     plt = _pyplot(font)
     n = len(curve.hours)
     x = np.arange(n)
-    fig, ax = plt.subplots(figsize=(7.2, 2.5), dpi=160)
+    fig, ax = plt.subplots(figsize=(7.2, height_in), dpi=140)
     try:
         if curve.forecast_kw is not None:
             if curve.lower95 is not None and curve.upper95 is not None:

@@ -94,7 +94,7 @@ class ReportInputs:
     start_ns: int
     end_ns: int
     day_rows: Intervals
-    week_ago: Intervals
+    week_ago: dict[str, RawReadings]  # METRICS → the root meters' values, same day last week
     history: RawReadings  # kwh per point × interval, the `history_days` before the day
     history_start_ns: int
     ytd: dict[str, YearToDate]
@@ -117,8 +117,8 @@ def read_inputs(store: Store, config: SiteConfig, day: dt.date, roots: Sequence[
     ytd_start, _ = day_bounds(dt.date(day.year, 1, 1), tz)
 
     day_rows = Intervals.from_rows(store.read_rows("energy_interval", start, end, where=site))
-    week_ago = Intervals.from_rows(store.read_rows("energy_interval", week_start, week_end,
-                                                   where=site))
+    week_ago = {m: store.read_raw("energy_interval", week_start, week_end, points=list(roots),
+                                  field=m) for m in METRICS}
     history = store.read_raw("energy_interval", history_start, start, field="kwh")
     forecasts = store.read_rows("forecast", start, next_end, where=site)
     raw = store.read_raw("energy", start, end, points=list(energy_points)) if energy_points \

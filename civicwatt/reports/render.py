@@ -34,8 +34,9 @@ class Rendered:
 
 def chart_images(report: DailyReport, language: str, font: str | None) -> dict[str, bytes]:
     t = texts(language)
-    return {f"curve-{scope.kind}-{scope.id}": charts.load_curve(scope.curve, t, font)
-            for scope in report.scopes}
+    return {f"curve-{scope.kind}-{scope.id}": charts.load_curve(
+        scope.curve, t, font, height_in=2.3 if scope.kind == "site" else 1.75)
+        for scope in report.scopes}
 
 
 def title_of(report: DailyReport, language: str) -> str:
