@@ -36,19 +36,27 @@ def load_curve(curve: Curve, labels: dict[str, str], font: str | None,
     plt = _pyplot(font)
     n = len(curve.hours)
     x = np.arange(n)
+    edges = np.arange(n + 1) - 0.5  # bands and the forecast span each whole hour
+
+    def stairs(values: np.ndarray) -> np.ndarray:
+        return np.append(values, values[-1])
+
     fig, ax = plt.subplots(figsize=(7.2, height_in), dpi=140)
     try:
         if curve.forecast_kw is not None:
             if curve.lower95 is not None and curve.upper95 is not None:
-                ax.fill_between(x, curve.lower95, curve.upper95, step="mid", color=BAND80,
+                ax.fill_between(edges, stairs(curve.lower95), stairs(curve.upper95), step="post",
+                                color=BAND80,
                                 alpha=0.13, linewidth=0, label=labels["band95"])
             if curve.lower is not None and curve.upper is not None:
-                ax.fill_between(x, curve.lower, curve.upper, step="mid", color=BAND80,
+                ax.fill_between(edges, stairs(curve.lower), stairs(curve.upper), step="post",
+                                color=BAND80,
                                 alpha=0.30, linewidth=0, label=labels["band80"])
         ax.bar(x, np.nan_to_num(curve.actual_kw), width=0.72, color=ACTUAL, alpha=0.85,
                label=labels["actual"], zorder=2)
         if curve.forecast_kw is not None:
-            ax.step(x, curve.forecast_kw, where="mid", color=FORECAST, linewidth=1.6,
+            ax.step(edges, stairs(curve.forecast_kw), where="post", color=FORECAST,
+                    linewidth=1.6,
                     label=labels["forecast"], zorder=3)
         ax.set_xlim(-0.6, n - 0.4)
         ticks = list(range(0, n, 2))
@@ -65,7 +73,9 @@ def load_curve(curve: Curve, labels: dict[str, str], font: str | None,
         ax.legend(loc="lower right", ncols=4, frameon=False, fontsize=7.5,
                   bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
         ax.margins(y=0.08)
-        fig.tight_layout(pad=0.4)
+        # fixed margins: tight_layout measures every text extent and costs more than the plot
+        fig.subplots_adjust(left=0.075, right=0.995, bottom=0.2 * 2.3 / height_in,
+                            top=1 - 0.12 * 2.3 / height_in)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         return buffer.getvalue()
