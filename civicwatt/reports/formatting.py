@@ -40,6 +40,8 @@ def percent(value: float | None, signed: bool = False, digits: int = 1) -> str:
     if missing(value):
         return NONE
     text = f"{abs(value) * 100:.{digits}f}%"
+    if round(value * 100, digits) == 0:
+        return ("±" if signed else "") + text
     if not signed:
         return ("−" if value < 0 else "") + text
     return ("+" if value > 0 else "−" if value < 0 else "±") + text

@@ -104,6 +104,8 @@ def highlights(report: DailyReport, language: str) -> list[str]:
     t = texts(language)
     f = formatting
     s = report.site
+    if f.missing(s.totals.kwh):
+        return [t["hl.no_data"], t["hl.anomalies"].format(n=len(report.anomalies))]
     out = [t["hl.energy"].format(kwh=f.number(s.totals.kwh), cost=f.money(s.totals.cost,
                                  report.currency), co2=f.number(s.totals.co2_kg),
                                  kgce=f.number(s.totals.kgce))]

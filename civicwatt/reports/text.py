@@ -26,7 +26,7 @@ ZH: dict[str, str] = {
     "periods.off_peak": "低谷", "periods.on_peak": "高峰", "periods.shoulder": "腰荷",
     "purposes": "分项能耗", "purpose": "分项", "purpose_residual": "未分项（总表减分表）",
     "zones": "区域能耗", "zone": "区域", "zone_residual": "未分区（总表减分表）",
-    "whole_building": "整栋建筑", "other_in": "{name}：其他（未细分）",
+    "whole_building": "整栋建筑", "other_in": "其他（未细分）",
     "kpis": "单位面积与人均指标", "kpi": "指标", "day_value": "当日", "per_m2": "每平方米",
     "per_person": "人均",
     "kwh_per_m2": "单位面积电耗 kWh/m²", "kgce_per_m2": "单位建筑面积能耗 kgce/m²",
@@ -39,6 +39,8 @@ ZH: dict[str, str] = {
     "ytd_value": "年累计", "baseline": "2020 基准（折算）", "target": "目标（折算）",
     "vs_baseline": "较基准", "status": "状态", "on_track": "达标", "off_track": "超标",
     "no_baseline": "未配置 2020 年基准（buildings[].baseline），无法与目标比较。",
+    "no_ytd": "今年尚无计量数据，无法计算年度累计。",
+    "hl.no_data": "存储中没有当日的计量数据（energy_interval）：请先运行 civicwatt meter。",
     "next_day": "次日预测",
     "next_day_caption": "逐时预测加总；峰值为逐时平均负荷的最大值；"
                         "80% 区间为逐时区间之和（偏保守）。",
@@ -118,7 +120,7 @@ EN: dict[str, str] = {
     "purpose_residual": "Unallocated (main minus sub-meters)",
     "zones": "Energy by zone", "zone": "Zone",
     "zone_residual": "Not assigned to a zone (main minus sub-meters)",
-    "whole_building": "Whole building", "other_in": "{name}: other, not itemised",
+    "whole_building": "Whole building", "other_in": "Other, not itemised",
     "kpis": "Per-area and per-occupant KPIs", "kpi": "KPI", "day_value": "Day",
     "per_m2": "per m²", "per_person": "per occupant",
     "kwh_per_m2": "Electricity per floor area, kWh/m²",
@@ -136,6 +138,9 @@ EN: dict[str, str] = {
     "target": "Target (pro rata)", "vs_baseline": "vs baseline", "status": "Status",
     "on_track": "on track", "off_track": "above target",
     "no_baseline": "No 2020 baseline configured (buildings[].baseline): no target comparison.",
+    "no_ytd": "No metered data this year yet: no year-to-date figures.",
+    "hl.no_data": "The store holds no metered energy for this day (energy_interval): "
+                  "run `civicwatt meter` first.",
     "next_day": "Next-day forecast",
     "next_day_caption": "Sum of the hourly forecasts; the peak is the highest hourly mean load; "
                         "the 80 % range sums the hourly bounds (conservative).",
