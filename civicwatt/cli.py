@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config, report
+from civicwatt.commands import check_config, dashboards, report
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,8 +35,16 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 
 
 def main() -> None:
     app()
+
+
+from civicwatt.commands import meter as _meter  # noqa: E402
+from civicwatt.commands import tariff as _tariff  # noqa: E402
+
+app.command("meter")(_meter.meter)
+app.add_typer(_tariff.app, name="tariff")

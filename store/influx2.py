@@ -18,10 +18,10 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
+from store.batching import send_in_batches
 from store.errors import StoreRejected, StoreUnavailable, StoreURLError
 from store.http import InfluxHTTP
 from store.influxql import InfluxQLReader
-from store.lineprotocol import encode
 from store.types import Row
 
 
@@ -50,17 +50,19 @@ class InfluxDB2Store(InfluxQLReader):
         super().__init__(lambda q: self._http.query(self.bucket, q))
 
     def write(self, rows: Sequence[Row]) -> None:
-        for start in range(0, len(rows), self.batch_size):
-            body = encode(rows[start:start + self.batch_size])
-            try:
-                self._writer.write(self.bucket, self.org, body, WritePrecision.NS)
-            except ApiException as exc:
-                error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
-                raise error(f"{self.description}: HTTP {exc.status}: {exc.body or exc.reason}"
-                            ) from exc
-            except (HTTPError, OSError) as exc:
-                raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}"
-                                       ) from exc
+        if rows:
+            send_in_batches(rows, self.batch_size, self._send)
+
+    def _send(self, body: bytes) -> None:
+        try:
+            self._writer.write(self.bucket, self.org, body, WritePrecision.NS)
+        except ApiException as exc:
+            error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
+            raise error(f"{self.description}: HTTP {exc.status}: {exc.body or exc.reason}"
+                        ) from exc
+        except (HTTPError, OSError) as exc:
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}"
+                                   ) from exc
 
     def ping(self) -> None:
         self._http.request("GET", "/ping")

@@ -7,9 +7,15 @@ from collections.abc import Iterable, Mapping
 
 from store.types import FieldValue, Row
 
+_KEYS: dict[str, str] = {}
+
 
 def _escape_key(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(",", r"\,").replace("=", r"\=").replace(" ", r"\ ")
+    escaped = _KEYS.get(text)
+    if escaped is None:
+        escaped = text.replace("\\", "\\\\").replace(",", r"\,").replace("=", r"\=")
+        escaped = _KEYS[text] = escaped.replace(" ", r"\ ")
+    return escaped
 
 
 def _format_value(value: FieldValue) -> str:
@@ -28,7 +34,7 @@ def _format_value(value: FieldValue) -> str:
 
 
 def format_fields(fields: Mapping[str, FieldValue]) -> str:
-    return ",".join(f"{_escape_key(k)}={_format_value(v)}" for k, v in fields.items())
+    return ",".join([f"{_escape_key(k)}={_format_value(v)}" for k, v in fields.items()])
 
 
 def format_row(row: Row) -> str:
@@ -37,4 +43,5 @@ def format_row(row: Row) -> str:
 
 def encode(rows: Iterable[Row]) -> bytes:
     """Rows as one line-protocol body (UTF-8), one line per row."""
-    return "\n".join(map(format_row, rows)).encode()
+    return "\n".join([f"{r.series.key} {format_fields(r.fields)} {r.time_ns}" for r in rows]
+                     ).encode()

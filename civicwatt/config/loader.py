@@ -19,6 +19,7 @@ from civicwatt.config.errors import _MISSING, ConfigError, Problem
 from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
 from civicwatt.config.yamlfile import YamlDocument, expand_env
+from civicwatt.metering.settings import check_metering
 from collector.modbus.settings import DeviceProfile
 
 SHIPPED_CONFIG = Path(os.environ.get("CIVICWATT_CONFIG_DIR",
@@ -95,6 +96,7 @@ def load_site(path: str | Path) -> SiteConfig:
     found += checks.check_purposes(parts.get("purposes", {}))
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
+    found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
 
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:

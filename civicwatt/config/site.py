@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicwatt.config.purposes import Purpose
+from civicwatt.metering.settings import MeteringSettings
 from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
@@ -128,6 +129,22 @@ class StoreSettings(_Model):
     url: str | None = Field(default=None, description="empty: embedded SQLite (civicwatt.db)")
 
 
+class ServiceSettings(_Model):
+    """How `civicwatt run` schedules its jobs and where it keeps its state."""
+
+    http: str = Field(default="127.0.0.1:8080", pattern=r"^[^:]+:[0-9]{1,5}$",
+                      description="host:port of /healthz and /metrics (loopback by default)")
+    spool: str = Field(default="spool.db", description="durable spool, relative to the config")
+    spool_capacity: int = Field(default=5_000_000, ge=1000, description="readings")
+    metering_every_s: float = Field(default=900, gt=0, description="metering job period")
+    forecast_every_s: float = Field(default=3600, gt=0, description="forecast job period")
+    setpoints_every_s: float = Field(default=300, gt=0, description="setpoint rules period")
+    report_at: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                           description="local time of the daily report")
+    catch_up_days: int = Field(default=7, ge=0, le=366,
+                               description="metering re-covers at most this far back on start")
+
+
 class SiteConfig(_Model):
     """The whole site config (`version: 1`)."""
 
@@ -140,6 +157,8 @@ class SiteConfig(_Model):
     mqtt: MqttSettings | None = None
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    metering: MeteringSettings | None = None
     report: ReportSettings = Field(default_factory=ReportSettings)
 
     # Set by the loader: the folder relative paths in the file are resolved against.

@@ -1,0 +1,90 @@
+"""Store write throughput: civicwatt's writers next to the raw InfluxDB limit, same run.
+
+    python -m bench.store_write [--points 200000] [--batch 5000] [--repeat 3]
+
+Starts its own influxd (Debian's 1.x) on free ports in a temporary folder.
+The raw limit POSTs the same points, pre-serialised into line protocol, in
+the same batch size: what the database accepts when the client costs
+nothing. Goal: the InfluxDB writer reaches ≥ 70 % of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import urllib3
+
+from store import Row, Series, open_store
+from store.lineprotocol import encode
+from tests.services import InfluxDB1
+
+T0 = 1_780_000_000_000_000_000
+
+
+def make_rows(n: int, n_points: int = 1000) -> list[Row]:
+    series = [Series.of("energy", site="hq", building=f"b{i % 4}", zone=f"楼层 {i % 12}",
+                        purpose="01A10", point=f"hq.m{i:04d}") for i in range(n_points)]
+    return [Row(series[i % n_points], T0 + (i // n_points) * 1_000_000_000,
+                {"value": 1000.0 + i * 0.001, "quality": 0}) for i in range(n)]
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rows = make_rows(args.points)
+    with tempfile.TemporaryDirectory() as folder:
+        server = InfluxDB1(Path(folder))
+        server.start()
+        try:
+            results = run(rows, args, server, Path(folder))
+        finally:
+            server.stop()
+    raw = statistics.median(results["raw line protocol POST"])
+    print(f"\n{args.points:,} points, batches of {args.batch:,}, median of {args.repeat} runs")
+    for name, seconds in results.items():
+        rate = args.points / statistics.median(seconds)
+        share = f"{raw / statistics.median(seconds):6.0%} of raw" if "influx" in name else ""
+        print(f"  {name:28s} {rate:12,.0f} points/s  {share}")
+
+
+def run(rows: list[Row], args, server: InfluxDB1, folder: Path) -> dict[str, list[float]]:
+    pool = urllib3.PoolManager()
+    bodies = [encode(rows[i:i + args.batch]) for i in range(0, len(rows), args.batch)]
+    results: dict[str, list[float]] = {"raw line protocol POST": [], "influxdb1 store": [],
+                                       "sqlite store": []}
+    for attempt in range(args.repeat):
+        db = f"raw{attempt}"
+        pool.request("POST", f"{server.http}/query", fields={"q": f"CREATE DATABASE {db}"})
+
+        def post_raw(db: str = db) -> None:
+            for body in bodies:
+                response = pool.request("POST", f"{server.http}/write?db={db}&precision=ns",
+                                        body=body)
+                assert response.status == 204, response.data
+
+        results["raw line protocol POST"].append(timed(post_raw))
+        influx = open_store(server.url(f"civ{attempt}") + f"?batch={args.batch}")
+        influx.write(rows[:1])  # creates the database, outside the timing
+        results["influxdb1 store"].append(timed(lambda s=influx: s.write(rows)))
+        sqlite = open_store(f"sqlite://{folder}/bench{attempt}.db")
+        results["sqlite store"].append(timed(lambda s=sqlite: s.write(rows)))
+        sqlite.close()
+        influx.close()
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""`civicwatt meter`: energy by time-of-use period, zone and purpose.
+
+Two modes: `--config FILE` meters the store's readings into `energy_interval`
+(the job); `--readings/--points/--tariff` meters CSV files offline and prints
+totals (a table, or JSON with `--json`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from civicwatt.metering.files import InputError
+from rules.clock import parse_interval
+
+
+def _fail(message: str) -> None:
+    err = Console(stderr=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _date(text: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{flag} {text!r}: write a local date as YYYY-MM-DD, e.g. 2026-06-01")
+        raise  # unreachable
+
+
+def meter(
+    from_: Annotated[str, typer.Option("--from", help="First local date (inclusive), YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last local date (exclusive), YYYY-MM-DD.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Site YAML: meter the store (the job).")
+    ] = None,
+    readings: Annotated[
+        Path | None, typer.Option("--readings", help="CSV point,timestamp,value (offline).")
+    ] = None,
+    points: Annotated[
+        Path | None, typer.Option("--points", help="CSV point,zone,purpose,quantity,unit.")
+    ] = None,
+    tariff: Annotated[
+        Path | None, typer.Option("--tariff", help="Native tariff YAML or URDB JSON.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA timezone, e.g. Asia/Shanghai.")
+    ] = None,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="15m (default), 30m, 1h …")
+    ] = None,
+    emission_factor: Annotated[
+        float | None,
+        typer.Option("--emission-factor", help="kgCO2/kWh for every interval (overrides table)."),
+    ] = None,
+    max_gap: Annotated[
+        str | None,
+        typer.Option("--max-gap", help="Longer steps are gaps (estimated); default 2 intervals."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows, not a table.")] = False,
+) -> None:
+    """Meter energy by TOU period, zone and purpose (分时分项计量) with cost and carbon."""
+    first, end = _date(from_, "--from"), _date(to, "--to")
+    if end <= first:
+        _fail(f"--to {to} must be after --from {from_} (the end date is exclusive)")
+    try:
+        interval_ns = parse_interval(interval or "15m")
+        gap_ns = _duration(max_gap) if max_gap else None
+    except ValueError as exc:
+        _fail(str(exc))
+    if config is not None:
+        if readings or points or tariff:
+            _fail("use either --config (store) or --readings/--points/--tariff (offline), not both")
+        _store_job(config, first, end, interval_ns if interval else None)
+        return
+    missing = [
+        f
+        for f, v in (
+            ("--readings", readings),
+            ("--points", points),
+            ("--tariff", tariff),
+            ("--tz", tz),
+        )
+        if v is None
+    ]
+    if missing:
+        _fail(f"offline mode needs {', '.join(missing)} (or use --config FILE for the store)")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"--tz {tz!r} is not an IANA timezone (e.g. Asia/Shanghai, America/New_York)")
+    from civicwatt.metering.offline import run_offline
+
+    try:
+        out = run_offline(
+            readings,
+            points,
+            tariff,
+            tz,
+            first,
+            end,
+            interval_ns,
+            emission_factor=emission_factor,
+            max_gap_ns=gap_ns,
+        )
+    except InputError as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # tariff gaps, clock/interval mismatch
+        _fail(str(exc))
+    if as_json:
+        json.dump({"rows": out.rows}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    _print_table(out, first, end)
+
+
+def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | None) -> None:
+    from civicwatt.config import ConfigError
+    from civicwatt.jobs.metering import MeteringConfigError, run_job
+    from store import StoreError
+
+    try:
+        summary = run_job(config, first, end, interval_ns, progress=sys.stderr.isatty())
+    except ConfigError as exc:
+        _fail(f"{config} has problems:\n" + "\n".join(f"  {p}" for p in exc.problems))
+    except (MeteringConfigError, InputError, FileNotFoundError, StoreError, ValueError) as exc:
+        _fail(str(exc))
+    console = Console()
+    console.print(
+        f"计量完成 metered {summary.points} points × {summary.days} days: "
+        f"{summary.rows:,} energy_interval rows, {summary.kwh:,.1f} kWh, "
+        f"{summary.estimated:,} estimated intervals",
+        highlight=False,
+    )
+    for e in summary.events:
+        when = dt.datetime.fromtimestamp(e["time_ns"] / 1e9, dt.UTC).isoformat()
+        console.print(
+            f"事件 event: {e['point']} {e['kind']} at {when} ({e['before']:g} → {e['after']:g})",
+            highlight=False,
+        )
+    for b in summary.balances:
+        state = "ok" if b.ok else "[yellow]imbalance 不平衡[/yellow]"
+        console.print(
+            f"平衡 balance {b.parent}: {b.parent_kwh:,.1f} kWh vs sub-meters "
+            f"{b.children_kwh:,.1f} kWh ({b.imbalance_pct:+.1f} %) {state}"
+        )
+    for note in summary.notes:
+        console.print(f"[dim]{escape(note)}[/dim]")
+
+
+def _duration(text: str) -> int:
+    from civicwatt.metering.settings import parse_duration
+
+    return parse_duration(text)
+
+
+def _print_table(out, first: dt.date, end: dt.date) -> None:
+    console = Console()
+    currency = out.tariff.currency
+    table = Table(title=f"{out.tariff.name}\n{first} – {end} (end exclusive)")
+    for col, just in (
+        ("区域 zone", "left"),
+        ("分项 purpose", "left"),
+        ("时段 period", "left"),
+        ("电量 kWh", "right"),
+        (f"电费 cost ({currency})", "right"),
+        ("碳排放 CO₂ kg", "right"),
+    ):
+        table.add_column(col, justify=just)
+    tot = {"kwh": 0.0, "cost": 0.0, "co2_kg": 0.0}
+    for row in out.rows:
+        table.add_row(
+            row["zone"],
+            row["purpose"],
+            row["period"],
+            _fmt(row["kwh"]),
+            _fmt(row["cost"]),
+            _fmt(row["co2_kg"]),
+        )
+        for k in tot:
+            tot[k] = tot[k] + row[k] if row[k] is not None and tot[k] is not None else None
+    table.add_section()
+    table.add_row("合计 total", "", "", _fmt(tot["kwh"]), _fmt(tot["cost"]), _fmt(tot["co2_kg"]))
+    console.print(table)
+    for d in out.demand:
+        console.print(
+            f"需量电费 demand charge {d.month}: {d.max_kw:,.1f} kW → {d.charge:,.2f} {currency}"
+        )
+    if out.estimated_intervals:
+        console.print(
+            f"估算 estimated intervals (gaps, resets, bad steps): {out.estimated_intervals}"
+        )
+    for e in out.events:
+        when = dt.datetime.fromtimestamp(e["time_ns"] / 1e9, dt.UTC).isoformat()
+        console.print(
+            f"事件 event: {e['point']} {e['kind']} at {when} ({e['before']:g} → {e['after']:g})"
+        )
+    for note in out.notes:
+        console.print(f"[dim]{note}[/dim]")
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.2f}"

@@ -1,0 +1,143 @@
+"""The demo building: a real building's measured hourly load, replayed and split into sub-meters.
+
+The load of the demo's local (ISO week, weekday, hour) is the source
+building's measured kWh at the same local week, weekday and hour, scaled by
+floor area. Sub-meters take fixed shares with seeded noise; HVAC takes the
+rest, and 3 % stays unmetered so the balance check has something to find.
+Counters rise linearly within each hour, so the energy between any two
+readings is exact and a report's totals can be checked against them.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+HOUR_NS = 3_600_000_000_000
+SOURCE_TZ = ZoneInfo("Europe/London")
+SOURCE_AREA_M2 = 4427.1
+UNMETERED = 0.03
+
+
+@dataclass(frozen=True)
+class SubMeter:
+    point: str
+    purpose: str
+    zone: str
+    share: float  # of the building's load; None-like 0 for the HVAC remainder
+    baseload: bool = False  # constant (IT) instead of following the load
+
+
+#: Sub-meters of the demo building; HVAC plant and terminals share the remainder 60/40.
+SUB_METERS = (
+    SubMeter("demo.f1.light", "01A10", "demo.f1", 0.10),
+    SubMeter("demo.f2.light", "01A10", "demo.f2", 0.12),
+    SubMeter("demo.corridor", "01A20", "demo.f1", 0.03),
+    SubMeter("demo.lifts", "01C10", "demo", 0.05),
+    SubMeter("demo.pumps", "01C20", "demo.plant", 0.04),
+    SubMeter("demo.it", "01D10", "demo.f1.it", 0.10, baseload=True),
+    SubMeter("demo.chiller", "01B10", "demo.plant", 0.0),
+    SubMeter("demo.ahu", "01B20", "demo.f2", 0.0),
+)
+MAIN = SubMeter("demo.main", "01000", "demo", 1.0)
+
+
+def _load_source() -> tuple[np.ndarray, np.ndarray]:
+    """Measured (kwh, temp_c) indexed [iso_week-1, weekday, hour] in the source's local time."""
+    kwh = np.full((53, 7, 24), np.nan)
+    temp = np.full((53, 7, 24), np.nan)
+    with resources.files("civicwatt.demo").joinpath("data/ucam_b52_2019.csv").open() as f:
+        for row in csv.DictReader(f):
+            local = datetime.fromisoformat(row["timestamp"]).astimezone(SOURCE_TZ)
+            _, week, weekday = local.isocalendar()
+            cell = (week - 1, weekday - 1, local.hour)
+            if row["kwh"]:
+                kwh[cell] = float(row["kwh"])
+            if row["temp_c"]:
+                temp[cell] = float(row["temp_c"])
+    return _fill(kwh), _fill(temp)
+
+
+def _fill(table: np.ndarray) -> np.ndarray:
+    """Fill missing cells from the same weekday and hour of neighbouring weeks."""
+    filled = table.copy()
+    for shift in (1, -1, 2, -2, 3, -3):
+        gaps = np.isnan(filled)
+        if not gaps.any():
+            break
+        filled[gaps] = np.roll(table, shift, axis=0)[gaps]
+    return np.where(np.isnan(filled), np.nanmean(table), filled)
+
+
+class DemoBuilding:
+    """Counters and temperatures of the simulated building at any UTC times (epoch ns)."""
+
+    def __init__(self, timezone: str, floor_area_m2: float, origin_ns: int, seed: int = 7) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.scale = floor_area_m2 / SOURCE_AREA_M2
+        self.origin_ns = origin_ns - origin_ns % HOUR_NS
+        self.seed = seed
+        self._kwh, self._temp = _load_source()
+        self._cache: dict[int, dict[str, float]] = {}
+        self.meters = (MAIN, *SUB_METERS)
+
+    def _cell(self, hour_ns: int) -> tuple[int, int, int]:
+        local = datetime.fromtimestamp(hour_ns / 1e9, self.tz)
+        _, week, weekday = local.isocalendar()
+        return min(week, 53) - 1, weekday - 1, local.hour
+
+    def hour_energy(self, hour_ns: int) -> dict[str, float]:
+        """kWh of every meter in the hour starting at `hour_ns`."""
+        cached = self._cache.get(hour_ns)
+        if cached is not None:
+            return cached
+        load = float(self._kwh[self._cell(hour_ns)]) * self.scale
+        mean = float(np.nanmean(self._kwh)) * self.scale
+        rng = np.random.default_rng([self.seed, hour_ns // HOUR_NS])
+        energy = {MAIN.point: load}
+        fixed = 0.0
+        for meter in SUB_METERS:
+            if meter.share:
+                base = mean if meter.baseload else load
+                energy[meter.point] = base * meter.share * float(rng.lognormal(0, 0.05))
+                fixed += energy[meter.point]
+        hvac = max(load * (1 - UNMETERED) - fixed, 0.0)
+        energy["demo.chiller"], energy["demo.ahu"] = 0.6 * hvac, 0.4 * hvac
+        self._cache[hour_ns] = energy
+        return energy
+
+    def counters(self, times_ns: np.ndarray) -> dict[str, np.ndarray]:
+        """Counter readings (kWh) of every meter at the given times (≥ origin), linear in hours."""
+        times = np.asarray(times_ns, dtype=np.int64)
+        last_hour = int(times.max() // HOUR_NS * HOUR_NS)
+        hours = np.arange(self.origin_ns, last_hour + HOUR_NS, HOUR_NS, dtype=np.int64)
+        per_hour = [self.hour_energy(int(h)) for h in hours]
+        out = {}
+        for i, meter in enumerate(self.meters):
+            e = np.array([p[meter.point] for p in per_hour])
+            start = np.concatenate([[0.0], np.cumsum(e)])
+            index = (times - self.origin_ns) // HOUR_NS
+            fraction = ((times - self.origin_ns) % HOUR_NS) / HOUR_NS
+            out[meter.point] = 10_000.0 * (i + 1) + start[index] + fraction * e[index]
+        return out
+
+    def temperature(self, times_ns: np.ndarray) -> np.ndarray:
+        """Outdoor temperature (°C): the source's same local week, weekday and hour."""
+        return np.array([float(self._temp[self._cell(int(t) // HOUR_NS * HOUR_NS)])
+                         for t in np.asarray(times_ns)])
+
+    def power(self, time_ns: int) -> dict[str, float]:
+        """Average kW of every meter over the hour containing `time_ns`."""
+        return self.hour_energy(time_ns // HOUR_NS * HOUR_NS)
+
+
+def local_midnight_ns(timezone: str, days_ago: int, now_ns: int) -> int:
+    """UTC epoch ns of local midnight `days_ago` days before the local day of `now_ns`."""
+    tz = ZoneInfo(timezone)
+    today = datetime.fromtimestamp(now_ns / 1e9, tz).date() - timedelta(days=days_ago)
+    return int(datetime(today.year, today.month, today.day, tzinfo=tz).timestamp()) * 10**9

@@ -1,0 +1,1 @@
+"""Jobs: the glue between the store and the pure packages (rules/, forecaster/)."""

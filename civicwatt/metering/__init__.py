@@ -1,0 +1,1 @@
+"""Metering at the edges: tariff/factor files, CSV input, the offline command's pipeline."""

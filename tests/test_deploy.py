@@ -1,0 +1,58 @@
+"""The container files parse and agree with the repository: Docker cannot run here to prove more."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parents[1]
+DEPLOY = ROOT / "deploy"
+
+
+def compose() -> dict:
+    return yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_four_services_and_every_bind_mount_exists():
+    services = compose()["services"]
+    assert set(services) == {"mosquitto", "influxdb", "grafana", "civicwatt"}
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), f"{name}: {source} does not exist"
+
+
+def test_civicwatt_service_points_the_example_config_at_the_other_services():
+    service = compose()["services"]["civicwatt"]
+    example = (ROOT / "config" / "example-site.yaml").read_text()
+    for variable in service["environment"]:
+        if variable.startswith("CIVICWATT_"):
+            assert f"${{{variable}:-" in example, f"{variable} is not used by the example config"
+    assert service["environment"]["CIVICWATT_MQTT_URL"] == "mqtt://mosquitto:1883"
+    assert "influxdb2://influxdb:8086" in service["environment"]["CIVICWATT_STORE_URL"]
+    assert "/etc/civicwatt/site.yaml" in " ".join(service["volumes"])
+
+
+def test_mosquitto_keeps_messages_for_an_offline_collector():
+    conf = (DEPLOY / "mosquitto" / "mosquitto.conf").read_text()
+    assert re.search(r"^persistence true$", conf, re.M)
+    assert re.search(r"^max_queued_messages 0$", conf, re.M)
+
+
+def test_dockerfile_copies_what_exists_runs_as_non_root_and_has_a_healthcheck():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+        assert (ROOT / source).exists(), source
+    assert re.search(r"^USER civicwatt$", dockerfile, re.M)
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    assert "/etc/civicwatt/site.yaml" in dockerfile
+
+
+def test_ci_installs_the_debian_packages_the_readme_names():
+    packages = (DEPLOY / "debian-packages.txt").read_text().split()
+    assert {"mosquitto", "mosquitto-clients", "influxdb"} <= set(packages)
+    assert "deploy/debian-packages.txt" in (ROOT / ".ci" / "run").read_text()
+    assert "deploy/debian-packages.txt" in (ROOT / "README.md").read_text()
