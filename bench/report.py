@@ -173,8 +173,9 @@ def main() -> None:
         from civicwatt.config import load_site
         from tests.civicwatt.reports import known_week as kw
         small_config = kw.write_site(small)
-        small_store = open_store(load_site(small_config).store.url)
-        kw.fill(small_store)
+        small_site = load_site(small_config)
+        small_store = open_store(small_site.store.url)
+        kw.fill(small_site, small_store)
         small_store.close()
 
         config = folder / "site.yaml"

@@ -67,7 +67,8 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     found = anomalies.find(config, tree, inputs, interval_ns, thresholds)
     complete = anomalies.completeness(tree, inputs, interval_ns)
     notes = list(inputs.notes)
-    unknown = sorted(set(inputs.day_rows.points) - set(tree.building))
+    virtual = {vm.id for vm in config.metering.virtual_meters} if config.metering else set()
+    unknown = sorted(set(inputs.day_rows.points) - {p.id for p in config.points} - virtual)
     if unknown:
         notes.append(t["note_unknown_points"].format(n=len(unknown),
                                                      points=", ".join(unknown[:5])))

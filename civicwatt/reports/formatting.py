@@ -20,6 +20,8 @@ def number(value: float | None, digits: int | None = None) -> str:
     """Thousands separators; decimals by size unless given (1234 → 1,234; 12.34 → 12.3)."""
     if missing(value):
         return NONE
+    if value == 0:
+        return "0"
     if digits is None:
         size = abs(value)
         digits = 0 if size >= 1000 else 1 if size >= 10 else 2 if size >= 0.1 else 3

@@ -18,7 +18,7 @@ def test_known_week_from_influxdb(influxdb, tmp_path):
         f"sqlite:///{tmp_path / 'store.db'}", influxdb.url("report_test")), encoding="utf-8")
     config = load_site(path)
     store = open_store(config.store.url)
-    kw.fill(store)
+    kw.fill(config, store)
     store.close()
     report = build_report(config, kw.DAY, "en")
     want = kw.expected(("b1.main", "b2.main"), kw.DAY)

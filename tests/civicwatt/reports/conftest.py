@@ -20,7 +20,7 @@ def known_site(tmp_path_factory):
     path = kw.write_site(folder)
     config = load_site(path)
     store = open_store(config.store.url)
-    kw.fill(store)
+    kw.fill(config, store)
     store.close()
     return path
 

@@ -1,9 +1,11 @@
 """A known week for report tests: a small two-building site, its counters, and what they mean.
 
-Loads are simple functions of the local hour, so every expected figure is
-computed here independently of the report code (and of the metering engine):
-energy is load × time, cost is energy × the period's price, carbon and coal
-are energy × a factor.
+The store gets 15-min counter readings; the real metering job
+(`civicwatt.jobs.metering.meter_site`) turns them into `energy_interval` rows
+with the tariff below. Loads are simple functions of the local hour, so every
+expected figure is also computed here independently of the report and of the
+metering engine: energy is load × time, cost is energy × the period's price,
+carbon and coal are energy × a factor.
 """
 
 from __future__ import annotations
@@ -55,6 +57,30 @@ points:
   - {id: b2.kitchen, building: b2, zone: b2.kitchen, purpose: 01D00, quantity: energy,
      unit: kWh, parent: b2.main}
 store: {url: "sqlite:///STORE"}
+metering:
+  tariff: test-tariff.yaml
+  emission_factor: 0.5306
+  virtual_meters:
+    - {id: b1.unmetered, formula: "b1.main - sum(children)", building: b1, purpose: "01000"}
+"""
+
+TARIFF_YAML = """\
+name: Report test tariff (peak 08-11 & 18-21, valley 23-07, flat otherwise)
+currency: CNY
+calendar: {country: CN}
+versions:
+  - effective_from: 2020-01-01
+    seasons:
+      - name: all-year
+        months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        windows:
+          - {period: valley, start: "23:00", end: "07:00"}
+          - {period: flat, start: "07:00", end: "08:00"}
+          - {period: peak, start: "08:00", end: "11:00"}
+          - {period: flat, start: "11:00", end: "18:00"}
+          - {period: peak, start: "18:00", end: "21:00"}
+          - {period: flat, start: "21:00", end: "23:00"}
+        prices: {peak: 1.2, flat: 0.8, valley: 0.3}
 """
 
 
@@ -122,35 +148,40 @@ def expected(points: tuple[str, ...], day: dt.date) -> Expected:
     return Expected(kwh, cost, kwh * EMISSION, kwh * COAL)
 
 
-def counter_rows(first: dt.date, last: dt.date, site: str = "hq") -> list[Row]:
-    """Cumulative kWh counters read every 15 minutes (plus the reading at the very end)."""
+def counter_rows(first: dt.date, last: dt.date, site: str = "hq",
+                 extra_kw=None, silent_from: dict[str, dt.datetime] | None = None,
+                 reset_at: dict[str, dt.datetime] | None = None) -> list[Row]:
+    """Cumulative kWh counters read every 15 minutes (plus the reading at the very end).
+
+    `extra_kw(point, slot)` adds load; `silent_from` stops a meter's readings;
+    `reset_at` restarts a counter from 0 (a replaced meter).
+    """
     rows, counters = [], {p: 1000.0 for p in POINTS}
     every = slots(first, last)
     end = every[-1] + dt.timedelta(minutes=STEP_MIN)
     for slot in [*every, end]:
         for p in POINTS:
+            if reset_at and p in reset_at and slot == reset_at[p]:
+                counters[p] = 0.0
+            if silent_from and p in silent_from and slot >= silent_from[p]:
+                continue
             b, z, u = TAGS[p]
             rows.append(Row(Series.of("energy", site=site, building=b, zone=z, purpose=u,
                                       point=p), ns(slot), {"value": round(counters[p], 6)}))
         if slot != end:
             for p in POINTS:
-                counters[p] += load_kw(p, slot) * STEP_MIN / 60
+                extra = extra_kw(p, slot) if extra_kw else 0.0
+                counters[p] += (load_kw(p, slot) + extra) * STEP_MIN / 60
     return rows
 
 
-def interval_rows(first: dt.date, last: dt.date, site: str = "hq") -> list[Row]:
-    """`energy_interval` rows as the metering engine writes them (fabricated until it lands)."""
-    rows = []
-    for slot in slots(first, last):
-        per = period(slot.hour)
-        for p in POINTS:
-            b, z, u = TAGS[p]
-            kwh = load_kw(p, slot) * STEP_MIN / 60
-            rows.append(Row(Series.of("energy_interval", site=site, building=b, zone=z,
-                                      purpose=u, point=p, period=per), ns(slot),
-                            {"kwh": kwh, "cost": kwh * PRICES[per], "co2_kg": kwh * EMISSION,
-                             "kgce": kwh * COAL, "estimated": False}))
-    return rows
+def run_metering(folder_or_config, store: Store, first: dt.date, last: dt.date) -> None:
+    """The real metering job over local days [first, last]."""
+    from civicwatt.config import SiteConfig, load_site
+    from civicwatt.jobs.metering import meter_site
+    config = folder_or_config if isinstance(folder_or_config, SiteConfig) else \
+        load_site(folder_or_config)
+    meter_site(config, store, first, last + dt.timedelta(days=1))
 
 
 def forecast_rows(day: dt.date, scale: float = 1.1, site: str = "hq") -> list[Row]:
@@ -173,14 +204,18 @@ def forecast_rows(day: dt.date, scale: float = 1.1, site: str = "hq") -> list[Ro
     return rows
 
 
-def write_site(folder: Path) -> Path:
+def write_site(folder: Path, extra_yaml: str = "") -> Path:
     store_path = folder / "store.db"
     config = folder / "site.yaml"
-    config.write_text(SITE_YAML.replace("STORE", str(store_path)), encoding="utf-8")
+    config.write_text(SITE_YAML.replace("STORE", str(store_path)) + extra_yaml,
+                      encoding="utf-8")
+    (folder / "test-tariff.yaml").write_text(TARIFF_YAML, encoding="utf-8")
     return config
 
 
-def fill(store: Store, first: dt.date = WEEK_START, last: dt.date = DAY) -> None:
-    store.write(counter_rows(first, last))
-    store.write(interval_rows(first, last))
+def fill(config_path: Path, store: Store, first: dt.date = WEEK_START, last: dt.date = DAY,
+         **trouble) -> None:
+    """Counters for [first, last] (with optional trouble), metered, plus forecasts."""
+    store.write(counter_rows(first, last, **trouble))
+    run_metering(config_path, store, first, last)
     store.write(forecast_rows(last))

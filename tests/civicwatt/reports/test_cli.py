@@ -25,6 +25,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def with_report_section(site: Path, folder: Path, section: str) -> Path:
     path = folder / "site.yaml"
     path.write_text(site.read_text(encoding="utf-8") + section, encoding="utf-8")
+    tariff = site.parent / "test-tariff.yaml"
+    (folder / tariff.name).write_text(tariff.read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 

@@ -1,20 +1,23 @@
 """The report's numbers against a known week: to the cent and the kWh.
 
-The store is filled with a week of counters and the metering engine's rows
-(`known_week.py`); the expected figures are computed there from the loads,
-independently of the report code.
+The store is filled with a week of counters, the real metering job turns them
+into `energy_interval` rows (`known_week.py`), and the report must agree with
+the metering engine's output — and with figures computed independently from
+the loads and the tariff.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from civicwatt.config import load_site
+from civicwatt.reports.days import day_bounds
 from civicwatt.reports.job import build_report
-from store import Row, Series, open_store
+from store import open_store
 from tests.civicwatt.reports import known_week as kw
 
 B1 = ("b1.main",)
@@ -26,9 +29,25 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
     config = load_site(kw.write_site(folder))
     store = open_store(config.store.url)
-    kw.fill(store)
+    kw.fill(config, store)
     store.close()
     return config
+
+
+def metered(config, points: tuple[str, ...], day: dt.date) -> dict[str, float]:
+    """The metering engine's output for `points` on a local day, summed from the store."""
+    start, end = day_bounds(day, kw.TZ)
+    store = open_store(config.store.url)
+    try:
+        rows = store.read_rows("energy_interval", start, end)
+    finally:
+        store.close()
+    sums = dict.fromkeys(("kwh", "cost", "co2_kg", "kgce"), 0.0)
+    for row in rows:
+        if row.series.tag("point") in points:
+            for name in sums:
+                sums[name] += row.fields[name]
+    return sums
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +59,17 @@ def close(actual: float, expected: float, cents: bool = False) -> bool:
     return abs(actual - expected) < (0.005 if cents else 0.0005)
 
 
-def test_totals_to_the_cent_and_the_kwh(report):
+def test_totals_match_the_metering_engine_to_the_cent_and_the_kwh(site, report):
+    for scope, meters in ((report.site, B1 + B2), (report.buildings[0], B1),
+                          (report.buildings[1], B2)):
+        engine = metered(site, meters, kw.DAY)
+        assert round(scope.totals.kwh, 3) == round(engine["kwh"], 3), scope.id
+        assert round(scope.totals.cost, 2) == round(engine["cost"], 2), scope.id
+        assert round(scope.totals.co2_kg, 3) == round(engine["co2_kg"], 3), scope.id
+        assert round(scope.totals.kgce, 3) == round(engine["kgce"], 3), scope.id
+
+
+def test_totals_match_the_loads_to_the_cent_and_the_kwh(report):
     for scope, meters in ((report.site, B1 + B2), (report.buildings[0], B1),
                           (report.buildings[1], B2)):
         want = kw.expected(meters, kw.DAY)
@@ -145,6 +174,7 @@ def test_peak_demand_and_completeness(report):
     assert b1.peak is not None and close(b1.peak.kw, 30 + 81.5 + 20 + 6)  # HVAC 81.5 kW at :45
     assert b1.peak.at.hour == 8 and b1.peak.at.minute == 45
     assert all(c.share == 1.0 and c.expected == 96 for c in report.completeness)
+    assert report.notes == []  # the metering job's virtual meter b1.unmetered is not "unknown"
 
 
 def test_imbalance_is_found_with_its_evidence(report):
@@ -160,32 +190,22 @@ def test_imbalance_is_found_with_its_evidence(report):
 
 @pytest.fixture(scope="module")
 def troubled(tmp_path_factory):
-    """The known week plus trouble on the report day: a night load, a silent meter, a reset."""
+    """The known week with trouble on the report day, metered by the real job: the HVAC runs
+    all night, the data-room meter falls silent at noon, the kitchen meter is replaced."""
     folder = tmp_path_factory.mktemp("troubled")
     config = load_site(kw.write_site(folder))
+    zone = ZoneInfo(kw.TZ)
+    noon = dt.datetime.combine(kw.DAY, dt.time(12), tzinfo=zone)
+    three = dt.datetime.combine(kw.DAY, dt.time(15), tzinfo=zone)
+
+    def night_hvac(point: str, slot: dt.datetime) -> float:
+        night = slot.hour >= 22 or slot.hour < 6
+        return 30.0 if slot.date() == kw.DAY and night and point in ("b1.hvac", "b1.main") \
+            else 0.0
+
     store = open_store(config.store.url)
-    kw.fill(store)
-    day_slots = kw.slots(kw.DAY, kw.DAY)
-    extra = []
-    for row in kw.interval_rows(kw.DAY, kw.DAY):
-        point, when = row.series.tag("point"), row.time_ns
-        local_hour = (when // 1_000_000_000 + 8 * 3600) // 3600 % 24
-        if point in ("b1.hvac", "b1.main") and (local_hour >= 22 or local_hour < 6):
-            fields = dict(row.fields)
-            for name in ("kwh", "cost", "co2_kg", "kgce"):
-                fields[name] = fields[name] * 4  # the AHU ran all night
-            extra.append(Row(row.series, when, fields))
-    store.write(extra)
-    # b1.dc falls silent at 12:00: its readings and intervals after that are gone
-    silent_from = kw.ns(day_slots[48])
-    store._db.execute(  # noqa: SLF001 — deleting is not in the Store protocol; SQLite here
-        "DELETE FROM samples WHERE time_ns >= ? AND series_id IN "
-        "(SELECT id FROM series WHERE point = 'b1.dc')", (silent_from,))
-    store._db.commit()  # noqa: SLF001
-    # b2.kitchen's counter is replaced at 15:00: it restarts from 0
-    store.write([Row(Series.of("energy", site="hq", building="b2", zone="b2.kitchen",
-                               purpose="01D00", point="b2.kitchen"), kw.ns(day_slots[60]) + 1,
-                     {"value": 0.4})])
+    kw.fill(config, store, extra_kw=night_hvac, silent_from={"b1.dc": noon},
+            reset_at={"b2.kitchen": three})
     store.close()
     return build_report(config, kw.DAY, "en")
 
@@ -195,42 +215,43 @@ def test_after_hours_load_is_flagged_against_usual_nights(troubled):
     assert set(found) == {"b1.hvac", "b1.main"}
     facts = found["b1.hvac"].facts
     assert close(facts["usual_kw"], 10.0 + 0.5 * 22.5 / 15)  # weeknight HVAC mean
-    assert close(facts["kw"], 4 * facts["usual_kw"])
+    assert close(facts["kw"], facts["usual_kw"] + 30.0)
+    assert close(facts["excess_kwh"], 30.0 * 8)
     assert facts["nights"] == 7 and facts["window"] == "22:00-06:00"
 
 
 def test_silent_meter_is_flagged_with_its_last_data(troubled):
     silent = [a for a in troubled.anomalies if a.kind == "silent"]
     assert [a.point for a in silent] == ["b1.dc"]
-    assert silent[0].facts["last_seen"].hour == 12 and close(silent[0].facts["hours"], 12.0)
+    last = silent[0].facts["last_seen"]  # readings stop from noon: the last one is 11:45
+    assert (last.hour, last.minute) == (11, 45) and close(silent[0].facts["hours"], 12.25)
     dc = next(c for c in troubled.completeness if c.point == "b1.dc")
-    assert dc.measured == 48 and math.isclose(dc.share, 0.5)
+    assert dc.measured == 47 and math.isclose(dc.share, 47 / 96)
     assert troubled.completeness[0].point == "b1.dc"  # worst first
 
 
 def test_meter_reset_is_flagged_with_before_and_after(troubled):
     resets = [a for a in troubled.anomalies if a.kind == "reset"]
     assert [a.point for a in resets] == ["b2.kitchen"]
-    assert resets[0].facts["after"] == 0.4 and resets[0].facts["before"] > 1000
+    assert resets[0].facts["after"] == 0.0 and resets[0].facts["before"] > 1000
     assert resets[0].facts["at"].hour == 15
 
 
 def test_non_working_day_use_above_normal(tmp_path):
-    """A Saturday on which the kitchen ran as on a weekday, after three normal weekends."""
+    """A Saturday on which the kitchen ran 20 kW more, after three normal weekends."""
     config = load_site(kw.write_site(tmp_path))
     saturday = dt.date(2026, 11, 21)
+
+    def busy(point: str, slot: dt.datetime) -> float:
+        return 20.0 if slot.date() == saturday and point in ("b2.kitchen", "b2.main") else 0.0
+
     store = open_store(config.store.url)
-    store.write(kw.interval_rows(saturday - dt.timedelta(days=21), saturday))
-    busy = []
-    for row in kw.interval_rows(saturday, saturday):
-        if row.series.tag("point") in ("b2.kitchen", "b2.main"):
-            busy.append(Row(row.series, row.time_ns, {**row.fields, "kwh": row.fields["kwh"] + 5}))
-    store.write(busy)
+    kw.fill(config, store, saturday - dt.timedelta(days=21), saturday, extra_kw=busy)
     store.close()
     report = build_report(config, saturday, "zh")
     assert report.day_type == "weekend"
     found = {a.point: a for a in report.anomalies if a.kind == "non_working"}
     assert set(found) == {"b2.kitchen", "b2.main"}
     facts = found["b2.kitchen"].facts
-    assert close(facts["usual_kwh"], 48.0) and close(facts["kwh"], 48.0 + 96 * 5)
+    assert close(facts["usual_kwh"], 48.0) and close(facts["kwh"], 48.0 + 20.0 * 24)
     assert facts["days"] == 6
