@@ -1,5 +1,5 @@
 """The report job: store → model → files (→ e-mail). Used by `civicwatt report` and by the
-service's daily schedule (`report.send_time`), so both behave the same.
+service's daily schedule (`service.report_at`, via `daily`), so both behave the same.
 
 `run` raises `ReportError` when nothing could be written (no CJK font, store
 down, output folder unwritable); an e-mail failure after the files were
@@ -84,6 +84,19 @@ def run(config: SiteConfig, day: dt.date | None = None, language: str | None = N
     result = ReportRun(report, rendered.files, [])
     if email:
         _send(config, report, rendered, language, result)
+    return result
+
+
+def daily(config: SiteConfig, now: dt.datetime | None = None) -> ReportRun:
+    """The service's daily job: yesterday's report, e-mailed when `report.email` is set.
+
+    Raises ReportError when nothing was written or the e-mail failed after its
+    retries, so the scheduler logs the job as failed (never a silent drop).
+    """
+    result = run(config, email=config.report.email is not None, now=now)
+    if result.email_error:
+        raise ReportError(f"report for {result.report.day} written "
+                          f"({result.files[1]}) but not e-mailed: {result.email_error}")
     return result
 
 

@@ -7,7 +7,6 @@ never printed in errors or logs.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -113,12 +112,14 @@ def _minutes(text: str) -> int:
 
 
 class ReportSettings(_Model):
-    """`report:` — every key optional; without `email` the report is only written to files."""
+    """`report:` — every key optional; without `email` the report is only written to files.
+
+    When the service runs it is `service.report_at` (local time), not a key here.
+    """
 
     language: Literal["zh", "en"] | None = Field(default=None,
                                                  description="default: site.language")
     out_dir: str = Field(default="reports", description="relative to the config file")
-    send_time: dt.time = Field(default=dt.time(7, 30), description="local time the service runs it")
     font: str | None = Field(default=None, description="CJK font family; default: first found "
                                                       "of Noto Sans CJK SC, Source Han Sans SC, …")
     email: EmailSettings | None = None

@@ -117,3 +117,20 @@ def test_settings_reject_bad_addresses_and_placeholders():
     assert EmailSettings.model_validate({"recipients": ["a@b.cn"], "sender": "a@b.cn",
                                          "smtp": {"host": "x", "security": "tls"}}
                                         ).smtp.effective_port == 465
+
+
+def test_the_service_job_raises_when_the_email_fails(known_site, tmp_path):
+    """`daily` is what `civicwatt run` schedules: a failed send must fail the job."""
+    import datetime as dt
+
+    from civicwatt.config import load_site
+    from civicwatt.reports.job import ReportError, daily
+
+    config = load_site(known_site)
+    broken = settings(free_port()).model_copy(update={"attempts": 1})
+    config = config.model_copy(update={"report": config.report.model_copy(
+        update={"email": broken, "out_dir": str(tmp_path)})})
+    with pytest.raises(ReportError, match=r"report for 2026-11-25 written .*report\.zh\.pdf\) "
+                                          r"but not e-mailed: .*ConnectionRefusedError"):
+        daily(config, now=dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC))
+    assert (tmp_path / "hq-2026-11-25-report.zh.pdf").is_file()
