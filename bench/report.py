@@ -2,8 +2,9 @@
 
     python bench/report.py [--meters 500] [--buildings 10] [--history-days 0] [--lang zh]
 
-Fills a temporary SQLite store with one day of `energy_interval` rows, the
-day's counter readings and hourly forecasts (plus optional history), then
+Fills a temporary SQLite store with one day of 15-min counter readings
+(plus optional history), meters them with the real metering job into
+`energy_interval`, adds hourly forecasts, then
 times `civicwatt report` end to end as a user runs it (a fresh process:
 imports, store reads, charts, HTML, PDF, CSVs) and, in-process, each stage.
 Baseline in the same run: the same command for a 6-meter site, i.e. the fixed
@@ -34,9 +35,6 @@ from store import Row, Series, open_store  # noqa: E402
 TZ = "Asia/Shanghai"
 DAY = dt.date(2026, 11, 25)
 PURPOSES = ("01A10", "01A20", "01B10", "01B20", "01C10", "01C20", "01C30", "01D10")
-PERIODS = {h: ("peak" if 8 <= h < 11 or 18 <= h < 21 else "valley" if h >= 23 or h < 7
-               else "flat") for h in range(24)}
-PRICE = {"peak": 1.2, "flat": 0.8, "valley": 0.3}
 
 
 def site_yaml(store: Path, buildings: int, meters: int) -> str:
@@ -58,61 +56,59 @@ def site_yaml(store: Path, buildings: int, meters: int) -> str:
                          f"purpose: {PURPOSES[m % len(PURPOSES)]}, quantity: energy, unit: kWh, "
                          f"parent: b{b}.main}}")
     lines.append(f"store: {{url: 'sqlite:///{store}'}}")
+    lines.append("metering: {tariff: beijing-general-ic-single-part-under-1kv, "
+                 "emission_factor: 0.5306}")
     return "\n".join(lines) + "\n"
 
 
-def fill(store_path: Path, buildings: int, meters: int, history_days: int) -> int:
-    store = open_store(f"sqlite:///{store_path}")
+def fill(config_path: Path, buildings: int, meters: int, history_days: int) -> int:
+    """Counters every 15 min, metered by the real job; hourly forecasts for 48 h."""
+    from civicwatt.config import load_site
+    from civicwatt.jobs.metering import meter_site
+    site = load_site(config_path)
+    store = open_store(site.store.url)
     rng = np.random.default_rng(7)
     zone = ZoneInfo(TZ)
     per = meters // buildings
     first = DAY - dt.timedelta(days=history_days)
     start = dt.datetime.combine(first, dt.time(0), tzinfo=zone)
     n_slots = 96 * (history_days + 1)
-    slots = [start + dt.timedelta(minutes=15 * i) for i in range(n_slots)]
+    slots = [start + dt.timedelta(minutes=15 * i) for i in range(n_slots + 1)]
     slot_ns = [int(s.timestamp()) * 10**9 for s in slots]
     shape = np.array([1.0 + (3.0 if 8 <= s.hour < 18 and s.weekday() < 5 else 0.0)
-                      for s in slots])
+                      for s in slots[:-1]])
     rows_written = 0
     for b in range(buildings):
         sub = rng.uniform(0.5, 5.0, (per - 1, 1)) * shape[None, :] / 4  # kWh per 15 min
         main = sub.sum(axis=0) * 1.05
         for m in range(per):
             point = f"b{b}.main" if m == 0 else f"b{b}.m{m:03d}"
-            purpose = "01000" if m == 0 else PURPOSES[m % len(PURPOSES)]
-            zone_id = f"b{b}" if m == 0 else f"b{b}.z{m % 5}"
-            kwh = main if m == 0 else sub[m - 1]
-            tags = {"site": "bench", "building": f"b{b}", "zone": zone_id, "purpose": purpose,
+            tags = {"site": "bench", "building": f"b{b}",
+                    "zone": f"b{b}" if m == 0 else f"b{b}.z{m % 5}",
+                    "purpose": "01000" if m == 0 else PURPOSES[m % len(PURPOSES)],
                     "point": point}
-            series = {p: Series.of("energy_interval", **tags, period=p) for p in PRICE}
-            counter = Series.of("energy", **tags)
-            rows, total = [], 1000.0
-            for i, t in enumerate(slot_ns):
-                period = PERIODS[slots[i].hour]
-                e = float(kwh[i])
-                rows.append(Row(series[period], t, {"kwh": e, "cost": e * PRICE[period],
-                                                    "co2_kg": e * 0.5306, "kgce": e * 0.1229,
-                                                    "estimated": False}))
-                rows.append(Row(counter, t, {"value": total}))
-                total += e
-            rows.append(Row(counter, slot_ns[-1] + 15 * 60 * 10**9, {"value": total}))
-            store.write(rows)
-            rows_written += len(rows)
+            kwh = main if m == 0 else sub[m - 1]
+            counter = np.concatenate([[1000.0], 1000.0 + np.cumsum(kwh)])
+            series = Series.of("energy", **tags)
+            store.write([Row(series, t, {"value": float(v)}) for t, v in zip(slot_ns, counter,
+                                                                            strict=True)])
+            rows_written += len(slot_ns)
         hourly = main[-96:].reshape(24, 4).sum(axis=1)
         forecast = []
         for h in range(48):
-            t = slot_ns[-96] + h * 3600 * 10**9
+            t = slot_ns[-97] + h * 3600 * 10**9
             v = float(hourly[h % 24]) * 1.05
             for target, value in (("load", v), ("carbon", v * 0.5306)):
                 forecast.append(Row(Series.of("forecast", site="bench", building=f"b{b}",
-                                              target=target, model="bench"), t,
+                                              zone=f"b{b}", target=target, model="bench"), t,
                                     {"value": value, "lower": value * 0.9, "upper": value * 1.1,
                                      "lower95": value * 0.8, "upper95": value * 1.2,
-                                     "issued_at": slot_ns[-96] - 86400 * 10**9}))
+                                     "issued_at": slot_ns[-97] - 86400 * 10**9}))
         store.write(forecast)
         rows_written += len(forecast)
+    summary = meter_site(site, store, first, DAY + dt.timedelta(days=1))
     store.close()
-    return rows_written
+    return rows_written + summary.rows
 
 
 def cli(config: Path, out: Path, lang: str) -> tuple[float, float]:
@@ -182,9 +178,10 @@ def main() -> None:
         config.write_text(site_yaml(folder / "bench.db", args.buildings, args.meters),
                           encoding="utf-8")
         t = time.perf_counter()
-        rows = fill(folder / "bench.db", args.buildings, args.meters, args.history_days)
-        print(f"filled the store: {rows:,} rows for {args.meters} meters in {args.buildings} "
-              f"buildings, {args.history_days + 1} day(s) of 15-min data "
+        rows = fill(config, args.buildings, args.meters, args.history_days)
+        print(f"filled the store: {rows:,} rows (counters, metered intervals by the real "
+              f"metering job, forecasts) for {args.meters} meters in {args.buildings} buildings, "
+              f"{args.history_days + 1} day(s) of 15-min data "
               f"({time.perf_counter() - t:.1f} s, not timed below)")
 
         big, base = [], []
