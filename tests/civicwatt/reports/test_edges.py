@@ -1,0 +1,65 @@
+"""Edges: a 23-hour DST day in London, rows without carbon (no emission factor outside China),
+and a store with no data for the day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from civicwatt.config import load_site
+from civicwatt.reports.job import build_report
+from civicwatt.reports.render import render_html
+from store import Row, Series, open_store
+
+LONDON_YAML = """\
+version: 1
+site: {id: cam, name: Cambridge Offices, timezone: Europe/London, currency: GBP,
+       language: en, country: GB}
+buildings:
+  - {id: b21, name: Building 21, floor_area_m2: 3000, occupants: 150}
+points:
+  - {id: b21.main, building: b21, purpose: "01000", quantity: energy, unit: kWh}
+store: {url: "sqlite:///STORE"}
+"""
+DST_DAY = dt.date(2026, 3, 29)  # clocks go forward at 01:00 GMT
+
+
+def test_dst_day_has_23_hours_and_missing_carbon_renders_as_a_dash(tmp_path):
+    path = tmp_path / "site.yaml"
+    path.write_text(LONDON_YAML.replace("STORE", str(tmp_path / "s.db")), encoding="utf-8")
+    config = load_site(path)
+    zone = ZoneInfo("Europe/London")
+    start = dt.datetime.combine(DST_DAY, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(DST_DAY + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    series = Series.of("energy_interval", site="cam", building="b21", zone="b21",
+                       purpose="01000", point="b21.main", period="0")
+    rows, t = [], start
+    while t < end:
+        rows.append(Row(series, int(t.timestamp()) * 10**9,
+                        {"kwh": 2.5, "cost": 0.5, "kgce": 0.30725, "estimated": False}))
+        t += dt.timedelta(minutes=15)
+    store = open_store(config.store.url)
+    store.write(rows)
+    store.close()
+    report = build_report(config, DST_DAY, "en")
+    assert len(report.site.curve.hours) == 23
+    assert [h.hour for h in report.site.curve.hours[:3]] == [0, 2, 3]  # 01:00 does not exist
+    assert report.completeness[0].expected == 92 and report.completeness[0].share == 1.0
+    assert round(report.site.totals.kwh, 3) == 92 * 2.5
+    assert round(report.site.totals.cost, 2) == 46.00
+    assert report.site.totals.co2_kg != report.site.totals.co2_kg  # NaN: no factor, no field
+    html = render_html(report, "en", None).html
+    assert "£46.00" in html and "Carbon" in html
+    text = re.sub(r"data:image/png;base64,[^\"]+", "", html)
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+def test_no_data_for_the_day_says_so(tmp_path):
+    path = tmp_path / "site.yaml"
+    path.write_text(LONDON_YAML.replace("STORE", str(tmp_path / "s.db")), encoding="utf-8")
+    report = build_report(load_site(path), DST_DAY, "en")
+    html = render_html(report, "en", None).html
+    assert "holds no metered energy for this day" in html
+    assert [a.kind for a in report.anomalies] == ["silent"]
+    assert report.completeness[0].measured == 0
