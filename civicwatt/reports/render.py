@@ -21,6 +21,7 @@ from civicwatt.reports.model import DailyReport, Scope
 from civicwatt.reports.text import texts
 
 TEMPLATES = Path(__file__).parent / "templates"
+MAX_ROWS = 60  # anomalies / incomplete meters listed in the document; the CSVs have all
 
 
 @dataclass
@@ -86,6 +87,7 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
         "building_name": {b.id: b.name for b in report.buildings},
         "missing": f.missing,
         "page_counter": _page_counter(t["page"]),
+        "max_anomalies": MAX_ROWS,
     }
 
 

@@ -69,6 +69,7 @@ ZH: dict[str, str] = {
     "completeness_summary": "{ok}/{n} 个计量点数据完整率不低于 {min}；以下计量点低于该值：",
     "completeness_all_ok": "全部 {n} 个计量点数据完整率不低于 {min}。",
     "completeness_csv": "全部计量点的明细见 CSV 文件。",
+    "more_in_csv": "另有 {n} 项未列出，见 CSV 文件。",
     "hl.energy": "全场用电 {kwh} kWh，电费 {cost}，碳排放 {co2} kgCO₂e，折标准煤 {kgce} kgce。",
     "hl.week": "较上周同日（{date}）{change}。",
     "hl.forecast": "较预测{sign} {error}。",
@@ -171,6 +172,7 @@ EN: dict[str, str] = {
                             "intervals; below that:",
     "completeness_all_ok": "All {n} meters measured at least {min} of the day's intervals.",
     "completeness_csv": "Every meter is listed in the CSV file.",
+    "more_in_csv": "{n} more not listed here: see the CSV file.",
     "hl.energy": "The site used {kwh} kWh, costing {cost}, emitting {co2} kgCO₂e "
                  "({kgce} kgce standard coal).",
     "hl.week": "That is {change} against the same day last week ({date}).",

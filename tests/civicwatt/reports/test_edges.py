@@ -63,3 +63,16 @@ def test_no_data_for_the_day_says_so(tmp_path):
     assert "holds no metered energy for this day" in html
     assert [a.kind for a in report.anomalies] == ["silent"]
     assert report.completeness[0].measured == 0
+
+
+def test_long_lists_are_cut_in_the_document_but_not_in_the_csv(tmp_path, monkeypatch):
+    from civicwatt.reports import render
+    path = tmp_path / "site.yaml"
+    path.write_text(LONDON_YAML.replace("STORE", str(tmp_path / "s.db")), encoding="utf-8")
+    report = build_report(load_site(path), DST_DAY, "en")
+    monkeypatch.setattr(render, "MAX_ROWS", 0)
+    html = render_html(report, "en", None).html
+    assert html.count("1 more not listed here: see the CSV file.") == 2  # anomalies, meters
+    (anomalies,) = [p for p in render.write_csvs(report, "en", tmp_path, "x")
+                    if p.name == "x-anomalies.csv"]
+    assert "b21.main" in anomalies.read_text(encoding="utf-8-sig")
