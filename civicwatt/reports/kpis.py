@@ -61,4 +61,7 @@ def year_to_date(buildings: Sequence[Building], roots: Mapping[str, list[str]],
         value = sum(value_of[b.id] for b in having) / size
         rows.append(TargetRow(metric, value, baseline * fraction, target * fraction,
                               1 - target / baseline, value / (baseline * fraction) - 1))
-    return YearToDateKpis(days, elapsed, kwh, sum(kgce.values()), sum(co2.values()), rows)
+    covered = [b for b in buildings if b.baseline is not None]
+    partial = [b.name or b.id for b in covered] if 0 < len(covered) < len(buildings) else []
+    return YearToDateKpis(days, elapsed, kwh, sum(kgce.values()), sum(co2.values()), rows,
+                          partial)

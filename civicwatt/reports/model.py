@@ -80,6 +80,8 @@ class YearToDateKpis:
     kgce: float
     co2_kg: float
     rows: list[TargetRow]
+    partial: list[str] = field(default_factory=list)  # names of the buildings the targets cover,
+    # when not all of the scope's buildings have a baseline
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ ZH: dict[str, str] = {
     "vs_baseline": "较基准", "status": "状态", "on_track": "达标", "off_track": "超标",
     "no_baseline": "未配置 2020 年基准（buildings[].baseline），无法与目标比较。",
     "no_ytd": "今年尚无计量数据，无法计算年度累计。",
+    "ytd_partial": "目标比较仅含已配置基准的建筑：{names}。",
     "hl.no_data": "存储中没有当日的计量数据（energy_interval）：请先运行 civicwatt meter。",
     "next_day": "次日预测",
     "next_day_caption": "逐时预测加总；峰值为逐时平均负荷的最大值；"
@@ -140,6 +141,7 @@ EN: dict[str, str] = {
     "on_track": "on track", "off_track": "above target",
     "no_baseline": "No 2020 baseline configured (buildings[].baseline): no target comparison.",
     "no_ytd": "No metered data this year yet: no year-to-date figures.",
+    "ytd_partial": "The target comparison covers the buildings with a baseline: {names}.",
     "hl.no_data": "The store holds no metered energy for this day (energy_interval): "
                   "run `civicwatt meter` first.",
     "next_day": "Next-day forecast",
