@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from civicwatt.commands import check_config, dashboards, report
+from civicwatt.commands import (
+    backtest,
+    check_config,
+    collect,
+    dashboards,
+    forecast,
+    meter,
+    modbus,
+    report,
+    setpoints,
+    tariff,
+)
 
 app = typer.Typer(
     name="civicwatt",
@@ -35,16 +46,17 @@ def root(
 
 
 app.command("check-config")(check_config.check_config)
+app.command("collect")(collect.collect)
+app.add_typer(collect.deadletter_app, name="deadletter")
+app.add_typer(modbus.app, name="modbus")
+app.command("meter")(meter.meter)
+app.add_typer(tariff.app, name="tariff")
+app.command("forecast")(forecast.forecast)
+app.command("backtest")(backtest.backtest)
+app.add_typer(setpoints.app, name="setpoints")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 
 
 def main() -> None:
     app()
-
-
-from civicwatt.commands import meter as _meter  # noqa: E402
-from civicwatt.commands import tariff as _tariff  # noqa: E402
-
-app.command("meter")(_meter.meter)
-app.add_typer(_tariff.app, name="tariff")

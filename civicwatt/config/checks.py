@@ -10,8 +10,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from civicwatt.config.purposes import Purpose, PurposeTree
-from civicwatt.config.site import CANONICAL_UNITS, Building, Point, Zone
+from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
+from rules.setpoint_checks import check_setpoints
+from rules.setpoint_settings import SetpointSettings
 
 METERED = ("energy", "power", "water", "gas")
 Found = tuple[tuple, object, str]  # (path as a tuple of keys, bad value, what is allowed)
@@ -106,3 +108,21 @@ def render_path(path: tuple) -> str:
     for key in path:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
     return text
+
+
+def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
+                            points: dict[int, Point], service: object = None,
+                            has_mqtt: bool = True) -> list[Found]:
+    """Unknown zones, two owners for one point, offsets and baselines the bounds always clip,
+    live commands without a broker."""
+    if setpoints is None:
+        return []
+    found: list[Found] = []
+    live = [z.zone for z in setpoints.zones if setpoints.zone_mode(z) == "live"]
+    if live and not has_mqtt:
+        found.append((("setpoints", "mode"), "live", f"an `mqtt:` broker section: zones "
+                      f"{', '.join(live)} are live but there is no broker to send to"))
+    zones = {z.id: b.id for b in buildings.values() for _, z in _all_zones(b.zones, ())}
+    known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
+    every = getattr(service or ServiceSettings(), "setpoints_every_s", None)
+    return found + check_setpoints(setpoints, zones, known, every)

@@ -97,6 +97,8 @@ def load_site(path: str | Path) -> SiteConfig:
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
+    found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points,
+                                            parts.get("service"), "mqtt" in data)
 
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:

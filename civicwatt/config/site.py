@@ -18,6 +18,8 @@ from civicwatt.metering.settings import MeteringSettings
 from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
+from forecaster.settings import ForecastConfig
+from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
                    "status"]
@@ -159,6 +161,8 @@ class SiteConfig(_Model):
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     metering: MeteringSettings | None = None
+    setpoints: SetpointSettings | None = None
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
     # Set by the loader: the folder relative paths in the file are resolved against.

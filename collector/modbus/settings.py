@@ -280,6 +280,9 @@ class Problem(NamedTuple):
         return f"{self.path}: {self.value!r} — {self.allowed}"
 
 
+_NOT_STRING = "a point reads a number; string registers are for `civicwatt modbus read`"
+
+
 def check_register(path: str, reg: RegisterField) -> list[Problem]:
     """Range checks on one register definition."""
     out: list[Problem] = []
@@ -366,8 +369,12 @@ def check_modbus(
             continue
         if b.inline is not None:
             out += check_register(f"{path}.register", b.inline)
+            if b.inline.type == "string":
+                out.append(Problem(f"{path}.register.type", "string", _NOT_STRING))
             continue
         fields = device_fields(dev, all_profiles)
+        if b.field in fields and fields[b.field].type == "string":
+            out.append(Problem(f"{path}.field", b.field, _NOT_STRING))
         if b.field not in fields:
             shown = sorted(fields)
             more = f" (+{len(shown) - 20} more)" if len(shown) > 20 else ""

@@ -153,5 +153,8 @@ def test_check_modbus_accepts_a_clean_config():
         "devices": [{"id": "d1", "gateway": "g1", "unit": 247, "profile": "meter-x",
                      "registers": {"s": {"address": 65532, "type": "string", "length": 4}}}],
     })
-    bindings = [("p", ModbusBinding(device="d1", field="s"))]
+    bindings = [("p", ModbusBinding(device="d1", field="energy"))]
     assert check_modbus(s, {"meter-x": PROFILE}, bindings) == []
+    strings = [("q", ModbusBinding(device="d1", field="s"))]
+    assert [(p.path, p.value) for p in check_modbus(s, {"meter-x": PROFILE}, strings)] == [
+        ("q.field", "s")]

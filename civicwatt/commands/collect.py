@@ -1,0 +1,246 @@
+"""`civicwatt collect` (MQTT → spool → store) and `civicwatt deadletter list|replay`.
+
+Two ways to say what to collect: `--config FILE` (the site YAML: its `mqtt:`
+section, point bindings and `store.url`), or flags alone for quick starts:
+
+    civicwatt collect --mqtt mqtt://127.0.0.1:1883 --topic 'site/+/meter/+/energy' \\
+        --template 'site/{building}/meter/{point}/{quantity}' \\
+        --store influxdb1://127.0.0.1:8086/civicwatt --spool ./spool.db
+
+With flags, a user name goes in the URL (`mqtt://meter@host:1883`) and the
+password in `$CIVICWATT_MQTT_PASSWORD`. SIGTERM/SIGINT: stop taking messages,
+spool and acknowledge what was taken, flush the spool to the store, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+log = logging.getLogger("civicwatt.collect")
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+deadletter_app = typer.Typer(help="Inspect and re-ingest messages the collector could not "
+                                  "store (查看/重放死信).", no_args_is_help=True)
+
+MqttOpt = Annotated[str | None, typer.Option("--mqtt", help="broker URL, mqtt://host:1883 or "
+                                             "mqtts://host:8883")]
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", help="topic filter (repeatable, "
+                                                    "paired with --template)")]
+TemplateOpt = Annotated[list[str] | None, typer.Option(
+    "--template", help="topic template, e.g. site/{building}/meter/{point}/{quantity}")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="the site YAML")]
+SpoolOpt = Annotated[Path, typer.Option("--spool", help="the durable spool (SQLite)")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+    return typer.Exit(1)
+
+
+def _settings(config: Path | None, mqtt: str | None, topics: list[str], templates: list[str],
+              client_id: str | None, group: str | None, protocol: str | None = None):
+    """(MqttSettings, Decoder, store URL or None) from --config or the flags."""
+    from collector.mqtt.decode import Decoder, PointInfo
+    from collector.mqtt.settings import MqttSettings
+
+    if len(topics) != len(templates):
+        raise _fail(f"--topic and --template come in pairs: got {len(topics)} --topic and "
+                    f"{len(templates)} --template")
+    subs = [{"filter": t, "template": tpl} for t, tpl in zip(topics, templates, strict=True)]
+    overrides = {k: v for k, v in (("client_id", client_id), ("group", group),
+                                   ("protocol", protocol)) if v}
+    if config is not None:
+        from civicwatt.config import ConfigError, load_site
+
+        try:
+            site = load_site(config)
+        except ConfigError as error:
+            lines = "\n  ".join(str(p) for p in error.problems)
+            raise _fail(f"{config}: {len(error.problems)} problem(s)\n  {lines}") from None
+        if site.mqtt is None and not mqtt:
+            raise _fail(f"{config} has no `mqtt:` section; add one (see "
+                        "config/example-site.yaml) or pass --mqtt")
+        base = site.mqtt.model_dump() if site.mqtt else {}
+        if site.mqtt and site.mqtt.password is not None:
+            base["password"] = site.mqtt.password
+        if mqtt:
+            base["url"] = mqtt
+        if subs:
+            base["subscriptions"] = [*base.get("subscriptions", []), *subs]
+        if base.get("tls"):
+            from collector.mqtt.settings import TlsSettings
+            try:
+                base["tls"] = TlsSettings(**base["tls"]).resolved(site.base_dir)
+            except ValueError as exc:
+                raise _fail(f"{config}: {exc}") from None
+        settings = _validate(MqttSettings, {**base, **overrides}, str(config))
+        points = [PointInfo(p.id, p.quantity, {"building": p.building, "zone": p.zone_id,
+                                               "purpose": p.purpose}, p.min, p.max, p.mqtt)
+                  for p in site.points]
+        return settings, Decoder(settings, points, site=site.site.id), site.store.url
+    if not mqtt:
+        raise _fail("say what to collect: --config FILE, or --mqtt URL with --topic/--template")
+    if not subs:
+        raise _fail("with --mqtt, give at least one --topic FILTER --template TEMPLATE pair")
+    fields = {"url": mqtt, "subscriptions": subs, **overrides}
+    fields.setdefault("client_id", f"civicwatt-collector-{os.uname().nodename}"[:64])
+    if os.environ.get("CIVICWATT_MQTT_PASSWORD"):
+        fields["password"] = os.environ["CIVICWATT_MQTT_PASSWORD"]
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(mqtt)
+    if parts.password:
+        raise _fail("--mqtt: don't put a password in the URL; export CIVICWATT_MQTT_PASSWORD")
+    settings = _validate(MqttSettings, fields, "flags")
+    return settings, Decoder(settings), None
+
+
+def _validate(model, fields: dict, where: str):
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        problems = "\n  ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or '(mqtt)'}: {e['msg']}" for e in exc.errors())
+        raise _fail(f"{where}: MQTT settings are not valid:\n  {problems}") from None
+
+
+def collect(
+    mqtt: MqttOpt = None,
+    topic: TopicOpt = None,
+    template: TemplateOpt = None,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="store URL (influxdb1://host:8086/db, sqlite:///path); default: "
+                        "the config's store.url, else civicwatt.db")] = None,
+    spool: SpoolOpt = Path("spool.db"),
+    client_id: Annotated[str | None, typer.Option(
+        "--client-id", help="stable MQTT client id: the broker keeps this session")] = None,
+    group: Annotated[str | None, typer.Option(
+        "--group", help="shared-subscription group: replicas split the stream")] = None,
+    config: ConfigOpt = None,
+    instance: Annotated[str | None, typer.Option(
+        "--instance", help="self-monitoring instance tag (default host:client-id)")] = None,
+    protocol: Annotated[str | None, typer.Option(
+        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (cheaper per message in "
+                           "paho: no MQTT 5 properties to parse)")] = None,
+) -> None:
+    """Collect MQTT readings into the store, exactly once (采集 MQTT 读数)."""
+    from collector.mqtt.consumer import MqttStartError
+    from collector.runner import Collector
+    from collector.spool import SpoolError
+    from store import StoreError, open_store
+
+    settings, decoder, config_store = _settings(config, mqtt, topic or [], template or [],
+                                                client_id, group, protocol)
+    try:
+        target = open_store(store or config_store)
+    except StoreError as exc:
+        raise _fail(f"--store: {exc}") from None
+    try:
+        collector = Collector(settings, decoder, spool, target, instance=instance)
+    except (SpoolError, MqttStartError) as exc:
+        raise _fail(str(exc)) from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        collector.start()
+    except MqttStartError as exc:
+        raise _fail(str(exc)) from None
+    log.info("collecting into %s via spool %s (Ctrl-C or SIGTERM to stop)",
+             target.description, spool)
+    stop.wait()
+    log.info("stopping: spooling and acknowledging what was received, flushing the spool")
+    collector.stop()
+    log.info("stopped; spool depth %d", collector.writer.spool.depth)
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    spool: SpoolOpt = Path("spool.db"),
+    reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="rows to show")] = 50,
+) -> None:
+    """Dead letters: time, reason, topic, payload, detail (死信列表)."""
+    from datetime import UTC, datetime
+
+    from collector.spool import Spool
+
+    if not spool.exists():
+        raise _fail(f"--spool {spool}: no such spool file")
+    box = Spool(spool)
+    counts = box.dead_counts()
+    console = Console()
+    console.print(f"{spool}: {sum(counts.values())} dead letter(s) — " + (
+        ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"), soft_wrap=True)
+    table = Table()
+    for column in ("id", "received (UTC)", "reason", "topic", "payload", "detail"):
+        table.add_column(column, overflow="fold")
+    for row in box.dead_letters(reason, limit):
+        when = datetime.fromtimestamp(row.received_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        payload = row.payload[:80].decode("utf-8", "replace") + ("…" if len(row.payload) > 80
+                                                                  else "")
+        table.add_row(str(row.id), when, row.reason, row.topic or "", payload, row.detail)
+    console.print(table)
+
+
+@deadletter_app.command("replay")
+def deadletter_replay(
+    spool: SpoolOpt = Path("spool.db"),
+    config: ConfigOpt = None,
+    mqtt: MqttOpt = None,
+    topic: TopicOpt = None,
+    template: TemplateOpt = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
+) -> None:
+    """Re-decode dead letters with the current config; what now passes goes to the spool (重放).
+
+    A running `civicwatt collect` on the same spool writes them to the store.
+    """
+    import time
+
+    from collector.spool import Spool
+
+    if not spool.exists():
+        raise _fail(f"--spool {spool}: no such spool file")
+    box = Spool(spool)
+    decoder = None
+    if config or mqtt:
+        _, decoder, _ = _settings(config, mqtt or None, topic or [], template or [], None, None)
+    recovered = still = 0
+    after = 0
+    while rows := box.dead_letters(reason, 1000, after_id=after):
+        after = rows[-1].id
+        lines: list[str] = []
+        done: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        for row in rows:
+            if row.source == "store":  # the store refused the line itself: retry it as is
+                lines.append(row.payload.decode("utf-8", "replace"))
+                done.append(row.id)
+                continue
+            if decoder is None:
+                bad.append((row.id, row.reason, row.detail))
+                continue
+            out = decoder.decode([(row.topic, row.payload, row.received_ns)], time.time_ns())
+            if out.dead:
+                bad.append((row.id, out.dead[0].reason, out.dead[0].detail))
+            else:
+                lines += out.lines
+                done.append(row.id)
+        box.resolve_dead(lines, done, bad)
+        recovered += len(done)
+        still += len(bad)
+    if decoder is None and still:
+        err.print("note: give --config (or --mqtt with --topic/--template) to re-decode MQTT "
+                  "messages; only store-refused lines were retried")
+    Console().print(f"replayed: {recovered} recovered into the spool, {still} still rejected")

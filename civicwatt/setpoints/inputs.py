@@ -1,0 +1,144 @@
+"""The setpoint rules' inputs from the world: TOU period, workday, forecast peak, DR level.
+
+Each source is a small callable the job is given, so tests (and the tariff
+engine, once wired) can swap one without touching the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rules.setpoint_settings import SetpointSettings
+from rules.setpoints import period_at, upcoming_periods
+from store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+#: now (aware) → (period in force, ((start, period), ...) ahead)
+PeriodSource = Callable[[datetime], tuple[str, tuple[tuple[datetime, str], ...]]]
+
+
+def schedule_periods(settings: SetpointSettings, timezone: str,
+                     horizon: timedelta = timedelta(hours=6)) -> PeriodSource:
+    """The `setpoints.period_schedule` fallback (used until a tariff is configured)."""
+    tz = ZoneInfo(timezone)
+
+    def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
+        return (period_at(settings, now.astimezone(tz)),
+                upcoming_periods(settings, now, timezone, horizon))
+
+    source.description = "setpoints.period_schedule"  # type: ignore[attr-defined]
+    return source
+
+
+def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
+                   step: timedelta = timedelta(minutes=5)) -> PeriodSource | None:
+    """TOU periods from the site's tariff (`metering.tariff`), via the metering engine's
+    classifier; None without a `metering:` section. Temperature-triggered periods (a hot
+    day's extra sharp hours) are not seen here: no daily maximum is known in advance."""
+    metering = getattr(site, "metering", None)
+    if metering is None:
+        return None
+    import numpy as np
+
+    from civicwatt.metering.files import load_tariff
+    from civicwatt.metering.settings import CONFIG_DIR, resolve_file
+    from rules.clock import Clock
+    from rules.tou import classify
+
+    tariff = load_tariff(resolve_file(metering.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
+    cal = tariff.calendar
+    tariff = tariff.model_copy(update={"calendar": cal.model_copy(update={
+        "extra_holidays": (*cal.extra_holidays, *metering.holidays),
+        "extra_workdays": (*cal.extra_workdays, *metering.workdays)})})
+    tz = site.site.timezone
+    step_ns, n = int(step.total_seconds() * 1e9), int(horizon / step)
+
+    def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
+        start = int(now.timestamp() * 1e9)
+        bounds = start + step_ns * np.arange(n + 2, dtype=np.int64)
+        bounds[1:] -= start % step_ns  # later instants on the local 5-minute grid
+        clock = Clock.for_range(tz, int(bounds[0]), int(bounds[-1]))
+        first_day = now.astimezone(ZoneInfo(tz)).date()
+        found = classify(tariff, bounds, clock, first_day)
+        names = [found.periods[i] for i in found.period]
+        upcoming = tuple(
+            (datetime.fromtimestamp(int(bounds[k]) / 1e9, UTC), names[k])
+            for k in range(1, len(names)) if names[k] != names[k - 1])
+        return names[0], upcoming
+
+    source.description = f"tariff {tariff.name}"  # type: ignore[attr-defined]
+    return source
+
+
+def is_workday(day: date, country: str, holidays: tuple[date, ...] = (),
+               workdays: tuple[date, ...] = ()) -> bool:
+    """Working day by the tariff engine's calendar: China with 调休 (chinesecalendar), other
+    countries by `holidays`, plus the site's own extra holidays and workdays."""
+    from rules.calendar import WORKDAY, CalendarSpec, day_type
+
+    spec = CalendarSpec(country=country, extra_holidays=holidays, extra_workdays=workdays)
+    return day_type(day, spec)[0] == WORKDAY
+
+
+def forecast_peak(store: Store, site: str, now: datetime, horizon_s: int) -> float | None:
+    """The highest forecast site load (kW) in [now, now + horizon): the sum of the
+    building-level `forecast` rows (target=load, no zone tag) at each time."""
+    start = int(now.timestamp() * 1e9)
+    try:
+        rows = store.read_rows("forecast", start, start + horizon_s * 10**9,
+                               where={"target": "load"})
+    except StoreError as exc:
+        log.warning("setpoints: no forecast (%s)", exc)
+        return None
+    total: dict[int, float] = defaultdict(float)
+    for row in rows:
+        tags = row.series.tag_dict
+        if tags.get("site", site) != site or tags.get("zone"):
+            continue
+        value = row.fields.get("value")
+        if isinstance(value, int | float):
+            total[row.time_ns] += float(value)
+    return max(total.values()) if total else None
+
+
+def parse_dr(payload: bytes, now: datetime, max_age_s: int) -> tuple[int, datetime] | None:
+    """A DR message → (level 0..3, valid until). Accepts `2` or {"level": 2, "expires_at": ISO}."""
+    try:
+        data = json.loads(payload.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    until = now + timedelta(seconds=max_age_s)
+    if isinstance(data, dict):
+        level = data.get("level")
+        if "expires_at" in data and not isinstance(data["expires_at"], str):
+            return None
+        if isinstance(data.get("expires_at"), str):
+            try:
+                end = datetime.fromisoformat(data["expires_at"])
+            except (ValueError, TypeError):
+                return None
+            until = min(until, end if end.tzinfo else end.replace(tzinfo=UTC))
+    else:
+        level = data
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
+        return None
+    return level, until
+
+
+def parse_state(payload: bytes) -> float | None:
+    """A controller state: a bare number (Home Assistant style) or JSON {"value": n}."""
+    try:
+        data = json.loads(payload.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if isinstance(data, dict):
+        data = data.get("value")
+    if isinstance(data, bool) or not isinstance(data, int | float):
+        return None
+    return float(data)

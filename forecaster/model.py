@@ -1,0 +1,299 @@
+"""The day-ahead load model: calendar + temperature regression with AR errors.
+
+Stage 1 is a time-decayed, outlier-robust WLS (statsmodels) on hour-of-week
+indicators and heating/cooling degree-hours (`features.py`). Stage 2 forecasts
+the stage-1 error from what is known at the forecast origin: the last hour's
+error, the last 24 h mean error (yesterday's level), and the errors at the same
+hour one day and one week earlier (last week's shape), with one small OLS per
+lead hour. Intervals are empirical quantiles of the stage-2 errors per lead,
+scaled by the hour-of-day spread. No statsmodels object leaves this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import statsmodels.api as sm
+
+from forecaster import __version__
+from forecaster import features as F
+from forecaster.calendar import LocalCalendar
+from forecaster.data import HOUR_NS, FutureInput, HourlyHistory, Issue
+from forecaster.errors import DataSufficiencyError
+from forecaster.settings import ForecastSettings, Persistence, TemperatureMode
+
+__all__ = ["Forecast", "LoadForecaster"]
+
+LEVELS = (0.80, 0.95)
+WEEK, DAY = 168, 24
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Hourly forecast (kWh per hour, or kgCO2e for carbon) with 80% and 95% intervals."""
+
+    time_ns: np.ndarray
+    value: np.ndarray
+    lower80: np.ndarray
+    upper80: np.ndarray
+    lower95: np.ndarray
+    upper95: np.ndarray
+    model: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def scaled(self, factor: np.ndarray | float) -> Forecast:
+        """Every column times `factor` (e.g. an emission factor per hour)."""
+        f = np.asarray(factor, dtype=float)
+        return Forecast(self.time_ns, self.value * f, self.lower80 * f, self.upper80 * f,
+                        self.lower95 * f, self.upper95 * f, self.model, list(self.issues))
+
+
+def _lag(r: np.ndarray, k: int) -> np.ndarray:
+    """r shifted by k hours (NaN where unknown)."""
+    out = np.full_like(r, np.nan)
+    if k < r.size:
+        out[k:] = r[: r.size - k]
+    return out
+
+
+class LoadForecaster:
+    """`LoadForecaster(settings).fit(history)` then `.predict(future)`."""
+
+    def __init__(self, settings: ForecastSettings | None = None) -> None:
+        self.settings = settings or ForecastSettings()
+        self.calendar = LocalCalendar(self.settings.timezone, self.settings.country,
+                                      self.settings.subdivision, self.settings.extra_closures)
+        self.is_fitted = False
+        self.issues: list[Issue] = []
+        self.model_name = ""
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, history: HourlyHistory, use_temperature: bool = True) -> LoadForecaster:
+        """Fit on `history` (the last `history_days`); returns self.
+
+        Raises DataSufficiencyError when the history is disqualified (too short).
+        """
+        s = self.settings
+        if not isinstance(history, HourlyHistory):
+            raise TypeError("fit() takes an HourlyHistory")
+        h = history.tail(s.history_days)
+        self.issues = list(h.warnings)
+        if h.disqualifications or len(h) == 0:
+            raise DataSufficiencyError(
+                "history too short: " + ", ".join(f"{i.code} {i.detail}" for i in
+                                                  h.disqualifications or [Issue("data.empty",
+                                                                               "disqualification")])
+            )
+        y, t = h.kwh, h.time_ns
+        valid_days = np.isfinite(y).sum() / 24
+        self.short = valid_days < s.full_model_days
+        if self.short:
+            self.issues.append(Issue("model.short_history", "warning",
+                                     {"valid_days": round(float(valid_days), 1),
+                                      "full_model_days": s.full_model_days}))
+        self.use_temp = (use_temperature and s.temperature == TemperatureMode.auto
+                         and h.has_temperature and not self.short)
+        if not self.use_temp and not self.short and s.temperature == TemperatureMode.auto:
+            code = "model.no_future_temperature" if h.has_temperature else "model.no_temperature"
+            self.issues.append(Issue(code, "warning", {}))
+        self.model_name = ("profile" if self.short else "tow-temp" if self.use_temp else "tow")
+        if s.persistence == Persistence.ar:
+            self.model_name += "-ar"
+        self.nonneg = bool(np.nanmin(y) >= 0)
+
+        hour, daytype, _ = self.calendar.features(t)
+        group, n_groups = F.base_index(hour, daytype, self.short)
+        age_h = (t[-1] - t) / HOUR_NS
+        w = 0.5 ** (age_h / (24.0 * s.half_life_days))
+        ok = np.isfinite(y)
+        temp = None
+        if self.use_temp:
+            temp = F.interpolate_short_gaps(h.temp_c)
+            ok &= np.isfinite(temp)
+        w = np.where(ok, w, 0.0)
+        y0 = np.where(ok, y, 0.0)
+
+        # base fit (group means) -> occupancy and change points
+        sw = np.bincount(group, weights=w, minlength=n_groups)
+        present = sw > 0
+        base = np.bincount(group, weights=w * y0, minlength=n_groups) / np.maximum(sw, 1e-12)
+        self.occ = base > np.median(base[present]) if present.any() else np.zeros(n_groups, bool)
+        self.cps = (0.0, 0.0)
+        if self.use_temp:
+            self.cps = F.pick_change_points(y0 - base[group], np.nan_to_num(temp),
+                                            self.occ[group], group, n_groups, w)
+        self._n_groups, self._hour_of_group = n_groups, np.arange(n_groups) % DAY
+        z = F.hinge_columns(np.nan_to_num(temp), self.occ[group], *self.cps) if self.use_temp \
+            else np.zeros((y.size, 0))
+        # robust WLS: fit, drop hours beyond outlier_z robust sigmas, refit
+        self._fit_stage1(y0, z, group, w)
+        r = y0 - self._stage1(group, z)
+        scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) + 1e-9
+        out = ok & (np.abs(r) > s.outlier_z * scale)
+        if out.any():
+            self.issues.append(Issue("model.outliers_ignored", "warning",
+                                     {"hours": int(out.sum())}))
+            w = np.where(out, 0.0, w)
+            self._fit_stage1(y0, z, group, w)
+        resid = np.where(ok, y - self._stage1(group, z), np.nan)
+        self._sigma_clip = s.ar_clip_sigmas * scale
+        self._fit_ar(resid, hour)
+        self._end_ns = int(t[-1])
+        self._last_resid = resid[-WEEK:] if resid.size >= WEEK else np.concatenate(
+            [np.full(WEEK - resid.size, np.nan), resid])
+        self.is_fitted = True
+        return self
+
+    def _fit_stage1(self, y: np.ndarray, z: np.ndarray, group: np.ndarray,
+                    w: np.ndarray) -> None:
+        """WLS of y on group indicators + z, via within-group de-meaning (Frisch-Waugh).
+
+        The indicators are profiled out exactly, so statsmodels only solves for the
+        few temperature columns; the group levels are weighted means of y - z·beta.
+        """
+        n = self._n_groups
+        sw = np.bincount(group, weights=w, minlength=n)
+        beta = np.zeros(z.shape[1])
+        if z.shape[1]:
+            zt = F.demean_by_group(z, group, n, w)
+            yt = F.demean_by_group(y[:, None], group, n, w)[:, 0]
+            keep = w > 0
+            live = (zt[keep] ** 2).T @ w[keep] > 1e-9 * max(float(np.sum(w)), 1.0)
+            if live.any():
+                res = sm.WLS(yt[keep], zt[keep][:, live], weights=w[keep], hasconst=False)
+                beta[live] = np.asarray(res.fit(method="qr").params)
+        rest = y - z @ beta
+        level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
+        present = sw > 0
+        if not present.all():  # hour of week never seen: mean of that hour of day
+            hod = self._hour_of_group
+            hw = np.bincount(hod[present], weights=sw[present], minlength=DAY)
+            hm = np.bincount(hod[present], weights=(level * sw)[present], minlength=DAY)
+            fallback = hm / np.maximum(hw, 1e-12)
+            level = np.where(present, level, fallback[hod])
+        self._level, self._beta = level, beta
+
+    def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self._level[group] + z @ self._beta
+
+    def _ar_features(self, r: np.ndarray, lead: int) -> np.ndarray:
+        """Per origin o (index of the last known hour): features to forecast r[o + lead]."""
+        c = self._sigma_clip
+        rc = np.clip(np.nan_to_num(r), -c, c)
+        day_mean = np.convolve(rc, np.ones(DAY) / DAY, mode="full")[: r.size]
+        same_day = DAY * ((lead + DAY - 1) // DAY)
+        cols = [rc, day_mean, _lag(rc, same_day - lead)]
+        cols.append(_lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc))
+        return np.nan_to_num(np.column_stack(cols))
+
+    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray) -> None:
+        """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
+        s = self.settings
+        n = min(resid.size, s.residual_days * 24)
+        r, hr = resid[-n:], hour[-n:]
+        fin = np.isfinite(r)
+        spread = np.array([np.sqrt(np.nanmean(r[fin & (hr == k)] ** 2)) if np.any(fin & (hr == k))
+                           else np.nan for k in range(24)])
+        spread = np.where(np.isfinite(spread), spread, np.nanmean(spread))
+        self._spread = np.maximum(spread, 1e-3 * max(float(np.nanmean(spread)), 1e-9))
+        H = s.horizon_hours
+        self._ar = np.zeros((H, 4))
+        self._q = np.zeros((H, 4))  # lo95, lo80, hi80, hi95 in spread units
+        probs = [0.025, 0.10, 0.90, 0.975]
+        warm = WEEK if n > 2 * WEEK else DAY
+        for lead in range(1, H + 1):
+            xf = self._ar_features(r, lead)[: n - lead]
+            yt = r[lead:]
+            keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
+            if keep.sum() < 48 or s.persistence == Persistence.none:
+                keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
+                coef, e = np.zeros(4), yt[keep]
+            else:
+                coef, *_ = np.linalg.lstsq(xf[keep], yt[keep], rcond=None)
+                e = yt[keep] - xf[keep] @ coef
+            self._ar[lead - 1] = coef
+            zscore = e / self._spread[hr[lead:][keep]]
+            self._q[lead - 1] = np.quantile(zscore, probs) if zscore.size else 0.0
+
+    # ------------------------------------------------------ serialization
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid")
+    _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
+                "_sigma_clip", "_end_ns")
+
+    def to_dict(self) -> dict:
+        """JSON-safe state (NaN → None), with the package version; fitted models only."""
+        if not self.is_fitted:
+            raise RuntimeError("LoadForecaster.to_dict() before fit()")
+        out: dict = {"version": __version__, "settings": self.settings.model_dump(mode="json"),
+                     "issues": [i.to_dict() for i in self.issues]}
+        for name in self._SCALARS:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                value = [float(v) for v in value]
+            out[name] = value.item() if isinstance(value, np.generic) else value
+        for name in self._ARRAYS:
+            arr = np.asarray(getattr(self, name))
+            out[name] = {"dtype": str(arr.dtype), "shape": list(arr.shape),
+                         "data": [None if isinstance(v, float) and not np.isfinite(v) else v
+                                  for v in arr.ravel().tolist()]}
+        return out
+
+    @classmethod
+    def from_dict(cls, state: dict) -> LoadForecaster:
+        """A fitted model from `to_dict()`'s output."""
+        model = cls(ForecastSettings(**state["settings"]))
+        model.issues = [Issue(**i) for i in state["issues"]]
+        for name in cls._SCALARS:
+            value = state[name]
+            setattr(model, name, tuple(value) if isinstance(value, list) else value)
+        for name in cls._ARRAYS:
+            a = state[name]
+            data = [np.nan if v is None else v for v in a["data"]]
+            setattr(model, name, np.asarray(data, dtype=a["dtype"]).reshape(a["shape"]))
+        model._hour_of_group = np.arange(model._n_groups) % DAY
+        model.is_fitted = True
+        return model
+
+    # ------------------------------------------------------------ predict
+    def predict(self, future: FutureInput) -> Forecast:
+        """Forecast the hours in `future` (all after the end of the history).
+
+        Raises RuntimeError if not fitted; ValueError for missing temperature (when the
+        model uses it) or hours not after the history; TypeError for a wrong input type.
+        """
+        if not self.is_fitted:
+            raise RuntimeError("LoadForecaster.predict() before fit()")
+        if not isinstance(future, FutureInput):
+            raise TypeError("predict() takes a FutureInput")
+        if self.use_temp and not future.has_temperature:
+            raise ValueError(
+                f"model {self.model_name} needs forecast temp_c for every future hour; "
+                "fit with use_temperature=False to forecast without it"
+            )
+        t = future.time_ns
+        lead = (t - self._end_ns) // HOUR_NS
+        if lead.min() < 1:
+            raise ValueError("future hours must come after the last hour of the history")
+        hour, daytype, _ = self.calendar.features(t)
+        group, _ = F.base_index(hour, daytype, self.short)
+        z = (F.hinge_columns(future.temp_c, self.occ[group], *self.cps) if self.use_temp
+             else np.zeros((t.size, 0)))
+        value = self._stage1(group, z)
+        H = self._ar.shape[0]
+        r = self._last_resid
+        q = np.zeros((t.size, 4))
+        far = self._q[-1]
+        for i, L in enumerate(lead):
+            if L <= H:
+                value[i] += self._ar_features(r, int(L))[-1] @ self._ar[L - 1]
+                q[i] = self._q[L - 1]
+            else:
+                q[i] = far
+        q *= self._spread[hour][:, None] * self.settings.interval_scale
+        lo95, lo80, hi80, hi95 = (value + q[:, k] for k in range(4))
+        if self.nonneg:
+            value, lo95, lo80, hi80, hi95 = (np.maximum(a, 0.0) for a in
+                                             (value, lo95, lo80, hi80, hi95))
+        return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
+                        list(self.issues))
