@@ -2,10 +2,11 @@
 
 The store gets 15-min counter readings; the real metering job
 (`civicwatt.jobs.metering.meter_site`) turns them into `energy_interval` rows
-with the tariff below. Loads are simple functions of the local hour, so every
-expected figure is also computed here independently of the report and of the
-metering engine: energy is load × time, cost is energy × the period's price,
-carbon and coal are energy × a factor.
+with the tariff below, and the real forecast job (`civicwatt.jobs.forecast`)
+issues the day-ahead forecast at the report day's local midnight. Loads are
+simple functions of the local hour, so every expected figure is also computed
+here independently of the report and of the metering engine: energy is load ×
+time, cost is energy × the period's price, carbon and coal are energy × a factor.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from store import Row, Series, Store
 TZ = "Asia/Shanghai"
 DAY = dt.date(2026, 11, 25)  # a Wednesday, a workday in China
 WEEK_START = DAY - dt.timedelta(days=7)
+FIRST = DAY - dt.timedelta(days=14)  # two weeks of history before the day
 STEP_MIN = 15
 EMISSION = 0.5306  # kgCO₂/kWh (MEE 2023 national average)
 COAL = 0.1229  # kgce/kWh (equivalent value)
@@ -175,33 +177,28 @@ def counter_rows(first: dt.date, last: dt.date, site: str = "hq",
     return rows
 
 
-def run_metering(folder_or_config, store: Store, first: dt.date, last: dt.date) -> None:
+def run_metering(config, store: Store, first: dt.date, last: dt.date) -> None:
     """The real metering job over local days [first, last]."""
-    from civicwatt.config import SiteConfig, load_site
     from civicwatt.jobs.metering import meter_site
-    config = folder_or_config if isinstance(folder_or_config, SiteConfig) else \
-        load_site(folder_or_config)
     meter_site(config, store, first, last + dt.timedelta(days=1))
 
 
-def forecast_rows(day: dt.date, scale: float = 1.1, site: str = "hq") -> list[Row]:
-    """Hourly load forecasts for `day` and the next day: the true load × `scale`."""
-    rows = []
-    issued = ns(dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0),
-                                    tzinfo=ZoneInfo(TZ)))
-    for slot in slots(day, day + dt.timedelta(days=1)):
-        if slot.minute:
-            continue
-        for b in ("b1", "b2"):
-            kwh = sum(load_kw(f"{b}.main", slot + dt.timedelta(minutes=m)) for m in
-                      (0, 15, 30, 45)) / 4 * scale
-            for target, value in (("load", kwh), ("carbon", kwh * EMISSION)):
-                rows.append(Row(Series.of("forecast", site=site, building=b, target=target,
-                                          model="test"), ns(slot),
-                                {"value": value, "lower": value * 0.9, "upper": value * 1.1,
-                                 "lower95": value * 0.8, "upper95": value * 1.2,
-                                 "issued_at": issued}))
-    return rows
+def run_forecast(config, store: Store, day: dt.date) -> None:
+    """The real forecast job, issued at the local midnight that starts `day` (48 h ahead)."""
+    from civicwatt.jobs.forecast import run_forecast as forecast_job
+    issued = ns(dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(TZ)))
+    forecast_job(config, store, issued, workers=1)
+
+
+def forecast_sums(store: Store, building: str, day: dt.date, target: str = "load") -> dict:
+    """The forecaster's output for a building on a local day: hourly values and their sum."""
+    start = ns(dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(TZ)))
+    rows = [r for r in store.read_rows("forecast", start, start + 24 * 3600 * 10**9,
+                                       where={"building": building, "zone": building,
+                                              "target": target})]
+    hourly = [r.fields["value"] for r in sorted(rows, key=lambda r: r.time_ns)]
+    return {"hourly": hourly, "kwh": sum(hourly), "model": rows[0].series.tag("model"),
+            "issued_at": rows[0].fields["issued_at"]}
 
 
 def write_site(folder: Path, extra_yaml: str = "") -> Path:
@@ -213,9 +210,10 @@ def write_site(folder: Path, extra_yaml: str = "") -> Path:
     return config
 
 
-def fill(config_path: Path, store: Store, first: dt.date = WEEK_START, last: dt.date = DAY,
+def fill(config, store: Store, first: dt.date = FIRST, last: dt.date = DAY,
          **trouble) -> None:
-    """Counters for [first, last] (with optional trouble), metered, plus forecasts."""
+    """Counters for [first, last] (with optional trouble), metered; the forecast for `last`
+    (and the day after) issued at its midnight from the history before it."""
     store.write(counter_rows(first, last, **trouble))
-    run_metering(config_path, store, first, last)
-    store.write(forecast_rows(last))
+    run_metering(config, store, first, last)
+    run_forecast(config, store, last)

@@ -133,40 +133,60 @@ def test_kpis_per_area_and_occupant(report):
 
 def test_year_to_date_against_baseline_and_target(report):
     ytd = report.buildings[0].ytd
-    days = [kw.WEEK_START + dt.timedelta(days=i) for i in range(8)]
-    kgce = sum(kw.expected(B1, d).kgce for d in days)
-    assert ytd is not None and close(ytd.days, 8.0)
+    n = (kw.DAY - kw.FIRST).days + 1
+    kgce = sum(kw.expected(B1, kw.FIRST + dt.timedelta(days=i)).kgce for i in range(n))
+    assert ytd is not None and close(ytd.days, n)
     row = next(r for r in ytd.rows if r.metric == "kgce_per_m2")
     assert close(row.value, kgce / 10000)
-    assert close(row.baseline, 18.48 * 8 / 365)
-    assert close(row.target, 18.48 * 0.95 * 8 / 365)
+    assert close(row.baseline, 18.48 * n / 365)
+    assert close(row.target, 18.48 * 0.95 * n / 365)
     assert row.on_track
     assert report.buildings[1].ytd.rows == []  # the canteen has no baseline configured
 
 
-def test_same_weekday_last_week_and_forecast_error(report):
+@pytest.fixture(scope="module")
+def forecaster_output(site):
+    store = open_store(site.store.url)
+    try:
+        tomorrow = kw.DAY + dt.timedelta(days=1)
+        return {(b, day, target): kw.forecast_sums(store, b, day, target)
+                for b in ("b1", "b2") for day in (kw.DAY, tomorrow)
+                for target in ("load", "carbon")}
+    finally:
+        store.close()
+
+
+def test_same_weekday_last_week_and_forecast_error(report, forecaster_output):
     b1 = report.buildings[0]
     assert b1.last_week is not None
     assert close(b1.last_week.kwh, kw.expected(B1, kw.DAY - dt.timedelta(days=7)).kwh)
     check = b1.forecast_check
+    issued = forecaster_output[("b1", kw.DAY, "load")]
     assert check is not None and check.hours == 24
-    assert close(check.error, 0.10)  # the forecast rows are the truth × 1.1
-    assert check.issued_at == dt.datetime(2026, 11, 24, tzinfo=check.issued_at.tzinfo)
+    assert round(check.forecast_kwh, 3) == round(issued["kwh"], 3)
+    assert close(check.error, issued["kwh"] / kw.expected(B1, kw.DAY).kwh - 1)
+    assert check.model == issued["model"]
+    assert check.issued_at == dt.datetime(2026, 11, 25, tzinfo=check.issued_at.tzinfo)
+    site = report.site.forecast_check
+    both = issued["kwh"] + forecaster_output[("b2", kw.DAY, "load")]["kwh"]
+    assert site is not None and round(site.forecast_kwh, 3) == round(both, 3)
 
 
-def test_hourly_curve_and_next_day(report):
+def test_hourly_curve_and_next_day(report, forecaster_output):
     b1 = report.buildings[0]
     assert len(b1.curve.hours) == 24 and b1.curve.hours[9].hour == 9
     nine = kw.slots(kw.DAY, kw.DAY)[36:40]
     assert close(b1.curve.actual_kw[9], sum(kw.load_kw("b1.main", s) for s in nine) / 4)
-    assert close(b1.curve.forecast_kw[9], b1.curve.actual_kw[9] * 1.1)
+    assert close(b1.curve.forecast_kw[9], forecaster_output[("b1", kw.DAY, "load")]["hourly"][9])
     nxt = b1.next_day
     tomorrow = kw.DAY + dt.timedelta(days=1)
-    assert nxt is not None and nxt.day == tomorrow
-    assert close(nxt.kwh, kw.expected(B1, tomorrow).kwh * 1.1)
-    assert nxt.peak_hour.hour == 8 and close(nxt.peak_kw, (30 + 80.75 + 20 + 6) * 1.1)
-    assert close(nxt.co2_kg, nxt.kwh * kw.EMISSION)
-    assert close(report.site.next_day.kwh, kw.expected(B1 + B2, tomorrow).kwh * 1.1)
+    hourly = forecaster_output[("b1", tomorrow, "load")]["hourly"]
+    assert nxt is not None and nxt.day == tomorrow and nxt.hours == 24
+    assert round(nxt.kwh, 3) == round(sum(hourly), 3)
+    assert close(nxt.peak_kw, max(hourly)) and nxt.peak_hour.hour == hourly.index(max(hourly))
+    assert round(nxt.co2_kg, 3) == round(forecaster_output[("b1", tomorrow, "carbon")]["kwh"], 3)
+    site_kwh = sum(forecaster_output[(b, tomorrow, "load")]["kwh"] for b in ("b1", "b2"))
+    assert round(report.site.next_day.kwh, 3) == round(site_kwh, 3)
 
 
 def test_peak_demand_and_completeness(report):
@@ -217,7 +237,7 @@ def test_after_hours_load_is_flagged_against_usual_nights(troubled):
     assert close(facts["usual_kw"], 10.0 + 0.5 * 22.5 / 15)  # weeknight HVAC mean
     assert close(facts["kw"], facts["usual_kw"] + 30.0)
     assert close(facts["excess_kwh"], 30.0 * 8)
-    assert facts["nights"] == 7 and facts["window"] == "22:00-06:00"
+    assert facts["nights"] == (kw.DAY - kw.FIRST).days and facts["window"] == "22:00-06:00"
 
 
 def test_silent_meter_is_flagged_with_its_last_data(troubled):
