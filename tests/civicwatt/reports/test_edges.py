@@ -76,3 +76,16 @@ def test_long_lists_are_cut_in_the_document_but_not_in_the_csv(tmp_path, monkeyp
     (anomalies,) = [p for p in render.write_csvs(report, "en", tmp_path, "x")
                     if p.name == "x-anomalies.csv"]
     assert "b21.main" in anomalies.read_text(encoding="utf-8-sig")
+
+
+def test_default_day_is_yesterday_on_the_site_clock(tmp_path):
+    from civicwatt.reports.job import default_day
+    path = tmp_path / "site.yaml"
+    path.write_text(LONDON_YAML.replace("Europe/London", "Asia/Shanghai")
+                    .replace("STORE", str(tmp_path / "s.db")), encoding="utf-8")
+    config = load_site(path)
+    # 17:00 UTC on the 25th is 01:00 on the 26th in Shanghai: yesterday there is the 25th
+    assert default_day(config, dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)) == \
+        dt.date(2026, 11, 25)
+    assert default_day(config, dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)) == \
+        dt.date(2026, 11, 24)
