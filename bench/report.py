@@ -1,6 +1,6 @@
 """Benchmark: the daily report for a site with 500 meters and one day of 15-min data.
 
-    python bench/report.py [--meters 500] [--buildings 10] [--history-days 0] [--lang zh]
+    python -m bench.report [--meters 500] [--buildings 10] [--history-days 0] [--lang zh]
 
 Fills a temporary SQLite store with one day of 15-min counter readings
 (plus optional history), meters them with the real metering job into
