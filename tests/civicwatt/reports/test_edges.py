@@ -89,3 +89,23 @@ def test_default_day_is_yesterday_on_the_site_clock(tmp_path):
         dt.date(2026, 11, 25)
     assert default_day(config, dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)) == \
         dt.date(2026, 11, 24)
+
+
+def test_the_commented_report_example_is_valid(tmp_path, monkeypatch):
+    """Uncomment the example config's `report:` block; the real loader must accept it."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    example = root / "config" / "example-site.yaml"
+    text = example.read_text(encoding="utf-8")
+    i, j = text.index("# report:"), text.index("## Day-ahead load")
+    block = re.sub(r"^# ", "", re.sub(r"^##.*\n", "", text[i:j], flags=re.M), flags=re.M)
+    shutil.copy(example.with_name("example-points.csv"), tmp_path)
+    (tmp_path / "site.yaml").write_text(text[:i] + block + text[j:], encoding="utf-8")
+    monkeypatch.setenv("CIVICWATT_SMTP_PASSWORD", "from-the-environment")
+    report = load_site(tmp_path / "site.yaml").report
+    assert report.email is not None and report.email.smtp.effective_port == 587
+    assert report.email.smtp.password.get_secret_value() == "from-the-environment"
+    assert "from-the-environment" not in repr(report)  # never printed
+    assert report.anomalies.night == (22 * 60, 6 * 60)
