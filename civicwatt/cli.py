@@ -20,6 +20,7 @@ from civicwatt.commands import (
     forecast,
     meter,
     modbus,
+    report,
     run,
     setpoints,
     tariff,
@@ -56,6 +57,7 @@ app.command("forecast")(forecast.forecast)
 app.command("backtest")(backtest.backtest)
 app.add_typer(setpoints.app, name="setpoints")
 app.add_typer(dashboards.app, name="dashboards")
+app.command("report")(report.report)
 
 
 def main() -> None:

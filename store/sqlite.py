@@ -108,7 +108,9 @@ class SQLiteStore:
                                  where)
         with self._lock, self._guard("read"):
             found = self._db.execute(sql, args).fetchall()
-        rows = [Row(Series(measurement, tuple(json.loads(tags).items())), t, json.loads(f))
+        series: dict[str, Series] = {}  # one Series per distinct tag set, not per row
+        rows = [Row(series.get(tags) or series.setdefault(
+                    tags, Series(measurement, tuple(json.loads(tags).items()))), t, json.loads(f))
                 for tags, t, f in found]
         rows.sort(key=lambda r: (r.series.key, r.time_ns))
         return rows

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from civicwatt.config.purposes import Purpose
 from civicwatt.metering.settings import MeteringSettings
+from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
@@ -162,6 +163,7 @@ class SiteConfig(_Model):
     metering: MeteringSettings | None = None
     setpoints: SetpointSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -1,0 +1,8 @@
+"""The daily report for energy officers: store rows → report model → HTML, PDF, CSV, e-mail.
+
+    data.py       read what the report needs from the store (the only I/O on the way in)
+    assemble.py   rows → the report model (totals, splits, KPIs, comparisons, forecasts)
+    anomalies.py  after-hours, non-working-day, silent, reset and imbalance findings
+    render.py     the model → HTML (jinja2) + PDF (WeasyPrint) + CSV
+    mail.py       SMTP delivery with retries
+"""
