@@ -17,6 +17,7 @@ from civicwatt.commands import (
     check_config,
     collect,
     dashboards,
+    demo,
     forecast,
     meter,
     modbus,
@@ -47,6 +48,7 @@ def root(
 
 
 app.command("run")(run.run)
+app.command("demo")(demo.demo)
 app.command("check-config")(check_config.check_config)
 app.command("collect")(collect.collect)
 app.add_typer(collect.deadletter_app, name="deadletter")

@@ -93,10 +93,10 @@ class Service:
         logger.info("Forecast: %s", summary)
 
     def report(self) -> None:
-        from civicwatt.jobs.report import daily_report
+        from civicwatt.reports.job import daily
 
-        paths = daily_report(self.site, self.store, self.clock())
-        logger.info("Daily report written: %s", ", ".join(map(str, paths)))
+        result = daily(self.site, self.clock())
+        logger.info("Daily report written: %s", ", ".join(map(str, result.files)))
 
     # -- health ------------------------------------------------------------------------
     def _store_check(self) -> tuple[bool, dict]:

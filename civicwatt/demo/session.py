@@ -1,0 +1,141 @@
+"""`civicwatt demo`: a simulated building through the real pipeline, start to report.
+
+1. Start an MQTT broker and SDM630-style Modbus meters on free loopback ports.
+2. Write the demo site config and start the real collection pipeline on it.
+3. Back-fill `days` of history in simulated time: the BMS publishes its
+   meters' hourly counters over MQTT (with their timestamps); the Modbus
+   meters' history, which no poll can read, goes into the same spool.
+4. Run live for a few seconds: the poller reads the meters, the BMS publishes.
+5. Meter; forecast as of the start of yesterday (the forecast the report
+   compares with) and as of now; write yesterday's report (HTML + PDF).
+
+History starts `days` days before yesterday, so yesterday also has its
+same weekday of the week before to compare with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from civicwatt.config import load_site
+from civicwatt.demo.broker import DemoBroker
+from civicwatt.demo.building import HOUR_NS, DemoBuilding, local_midnight_ns
+from civicwatt.demo.devices import SimulatedBMS, SimulatedMeters, history_times
+from civicwatt.demo.site import BUILDING, FLOOR_AREA_M2, MODBUS_UNITS, WEATHER_CSV, write_site
+from civicwatt.service.pipeline import Pipeline
+from collector.modbus.poller import point_series
+from collector.spool import Spool, open_sink
+from store import Row, open_store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoResult:
+    config: Path
+    store_url: str
+    report_files: list[Path]
+    report_day: dt.date
+    readings: int
+    building: DemoBuilding
+
+
+def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | None = None,
+             language: str = "zh", step: Callable[[str], None] = logger.info) -> DemoResult:
+    """Run the whole demo in `out`; `step` is told what is happening, for a progress display."""
+    out.mkdir(parents=True, exist_ok=True)
+    store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
+    now_ns = time.time_ns()
+    building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
+                            local_midnight_ns("Asia/Shanghai", days + 1, now_ns))
+    (out / "broker").mkdir(exist_ok=True)
+    broker = DemoBroker(out / "broker").start()
+    meters = SimulatedMeters(building).start()
+    step(f"MQTT broker ({broker.kind}) on {broker.url}, Modbus meters on 127.0.0.1:{meters.port}")
+    config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language)
+    site = load_site(config)
+    store = open_store(site.store.url, site.base_dir)
+    pipeline = Pipeline(site, store, site.base_dir / site.service.spool)
+    bms = None
+    try:
+        pipeline.start()
+        bms = SimulatedBMS(building, broker.port, broker.protocol)
+        times = history_times(building.origin_ns, now_ns)
+        step(f"back-filling {days + 1} days of history ({len(times):,} quarter-hours, "
+             "simulated time)")
+        readings = bms.publish(times) + _spool_modbus_history(site, building, times)
+        step(f"live for {live_s:.0f} s: Modbus poller and MQTT collector at work")
+        deadline = time.monotonic() + live_s
+        while time.monotonic() < deadline:
+            readings += bms.publish(np.array([time.time_ns()]))
+            time.sleep(2.0)
+    finally:
+        if bms is not None:
+            bms.close()
+        pipeline.stop()
+        meters.stop()
+        broker.stop()
+    _wait_for_spool(site.base_dir / site.service.spool)
+    return _analyse(site, store, config, store_url, building, readings, days, step)
+
+
+def _spool_modbus_history(site, building: DemoBuilding, times: np.ndarray) -> int:
+    """The Modbus meters' hourly history, into the spool the poller also feeds."""
+    sink = open_sink(site.base_dir / site.service.spool)
+    counters = building.counters(times)
+    rows = []
+    for point in MODBUS_UNITS:
+        meter = next(m for m in building.meters if m.point == point)
+        series = point_series("energy", site=site.site.id, building=BUILDING,
+                              zone=meter.zone, purpose=meter.purpose, point=point)
+        rows += [Row(series, int(t), {"value": float(v), "quality": 0})
+                 for t, v in zip(times.tolist(), counters[point].tolist(), strict=True)]
+    sink(rows)
+    return len(rows)
+
+
+def _write_weather_forecast(path: Path, building: DemoBuilding, start_ns: int) -> None:
+    """Outdoor temperature from `start_ns` to 3 days on, as a weather service's CSV."""
+    times = history_times(start_ns, start_ns + 72 * HOUR_NS, HOUR_NS)
+    lines = ["timestamp,temp_c"] + [
+        f"{dt.datetime.fromtimestamp(t / 1e9, dt.UTC).isoformat()},{c:.1f}"
+        for t, c in zip(times.tolist(), building.temperature(times).tolist(), strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _wait_for_spool(path: Path, timeout: float = 60.0) -> None:
+    spool = Spool(path)
+    deadline = time.monotonic() + timeout
+    while spool.depth and time.monotonic() < deadline:
+        time.sleep(0.2)
+        spool.refresh()
+    if spool.depth:
+        raise RuntimeError(f"{spool.depth} readings are still in {path} after {timeout:.0f} s")
+
+
+def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, readings: int,
+             days: int, step: Callable[[str], None]) -> DemoResult:
+    from civicwatt.jobs.forecast import run_forecast
+    from civicwatt.jobs.metering import meter_site
+    from civicwatt.reports.job import default_day, run
+
+    today = dt.datetime.now(dt.UTC).astimezone(building.tz).date()
+    step(f"metering {days + 2} days by TOU period, zone and purpose")
+    meter_site(site, store, today - dt.timedelta(days=days + 1), today + dt.timedelta(days=1))
+    day = default_day(site)
+    day_start = local_midnight_ns(site.site.timezone, 1, time.time_ns())
+    _write_weather_forecast(site.base_dir / WEATHER_CSV, building, day_start)
+    step(f"forecasting {day} as of its midnight, then the next 48 h of load and carbon")
+    run_forecast(site, store, day_start, workers=1)
+    run_forecast(site, store, time.time_ns(), workers=1)
+    step(f"writing the daily report for {day}")
+    report = run(site, day)
+    store.close()
+    return DemoResult(config, store_url, report.files, day, readings, building)

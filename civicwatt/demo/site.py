@@ -1,0 +1,95 @@
+"""The demo site's config: written to the output folder, so every command can be run on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from civicwatt.demo.building import MAIN, SUB_METERS
+
+BUILDING = "demo"
+FLOOR_AREA_M2 = 8000.0
+OCCUPANTS = 320
+#: Meters read over Modbus (SDM630 profile, unit ids 1..); the others come over MQTT.
+MODBUS_UNITS = {"demo.main": 1, "demo.chiller": 2, "demo.pumps": 3}
+TEMPERATURE_POINT = "demo.outdoor_temp"
+WEATHER_CSV = "weather-forecast.csv"  # what a weather service would fill: timestamp,temp_c
+
+
+def topic(point: str) -> str:
+    return f"demo/{point.removeprefix('demo.').replace('.', '/')}/energy"
+
+
+def _zone(zone: str) -> str:
+    return "" if zone == BUILDING else zone
+
+
+def _points() -> list[dict]:
+    points: list[dict] = []
+    for meter in (MAIN, *SUB_METERS):
+        point = {"id": meter.point, "building": BUILDING, "zone": _zone(meter.zone),
+                 "purpose": meter.purpose, "quantity": "energy", "unit": "kWh"}
+        if meter is not MAIN:
+            point["parent"] = MAIN.point
+        unit = MODBUS_UNITS.get(meter.point)
+        if unit is not None:
+            point["modbus"] = {"device": f"meter-{unit}", "field": "energy_import"}
+        else:
+            point["mqtt"] = {"topic": topic(meter.point)}
+        points.append(point)
+    points.append({"id": "demo.main.kw", "building": BUILDING, "purpose": MAIN.purpose,
+                   "quantity": "power", "unit": "kW", "min": 0, "max": 5000,
+                   "modbus": {"device": "meter-1", "field": "power"}})
+    points.append({"id": TEMPERATURE_POINT, "building": BUILDING, "quantity": "temperature",
+                   "unit": "°C", "min": -50, "max": 60,
+                   "mqtt": {"topic": "demo/weather/temperature"}})
+    return points
+
+
+def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
+               store_url: str, language: str, timezone: str = "Asia/Shanghai") -> Path:
+    """Write `site.yaml` for the demo building into `folder` and return its path."""
+    config = {
+        "version": 1,
+        "site": {"id": "demo", "name": "演示办公楼 Demo office building", "timezone": timezone,
+                 "currency": "CNY", "language": language, "country": "CN",
+                 "grid_region": "north"},
+        "buildings": [{
+            "id": BUILDING, "name": "演示楼 Demo building", "floor_area_m2": FLOOR_AREA_M2,
+            "occupants": OCCUPANTS,
+            "baseline": {"kgce_per_m2": 18.48, "kgce_per_person": 329.56, "kgco2_per_m2": 60},
+            "zones": [
+                {"id": "demo.f1", "name": "一层 Ground floor",
+                 "zones": [{"id": "demo.f1.it", "name": "信息机房 IT room"}]},
+                {"id": "demo.f2", "name": "二层 Offices"},
+                {"id": "demo.plant", "name": "制冷机房 Plant room"},
+            ],
+        }],
+        "mqtt": {"url": mqtt_url, "protocol": protocol, "client_id": "civicwatt-demo"},
+        "modbus": {
+            "gateways": [{"id": "gw", "transport": "tcp", "host": "127.0.0.1",
+                          "port": modbus_port}],
+            "devices": [{"id": f"meter-{unit}", "gateway": "gw", "unit": unit,
+                         "profile": "eastron-sdm630", "interval": 2}
+                        for unit in sorted(MODBUS_UNITS.values())],
+        },
+        "store": {"url": store_url},
+        "service": {"spool": "spool.db"},
+        "metering": {
+            "tariff": "beijing-general-ic-single-part-under-1kv",
+            "temperature_point": TEMPERATURE_POINT,
+            "virtual_meters": [{"id": "demo.unmetered", "formula": "demo.main - sum(children)",
+                                "building": BUILDING, "purpose": MAIN.purpose}],
+        },
+        "forecast": {"temperature_point": TEMPERATURE_POINT,
+                     "temperature_forecast_csv": WEATHER_CSV},
+        "report": {"out_dir": "reports"},
+        "points": _points(),
+    }
+    path = folder / "site.yaml"
+    header = ("# The demo building's site config, written by `civicwatt demo`.\n"
+              "# Every civicwatt command runs on it, e.g. civicwatt check-config "
+              f"{path}\n")
+    path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    return path
