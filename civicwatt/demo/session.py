@@ -6,11 +6,13 @@
    meters' hourly counters over MQTT (with their timestamps); the Modbus
    meters' history, which no poll can read, goes into the same spool.
 4. Run live for a few seconds: the poller reads the meters, the BMS publishes.
-5. Meter; forecast as of the start of yesterday (the forecast the report
-   compares with) and as of now; write yesterday's report (HTML + PDF).
+5. Meter; forecast as of the evening before yesterday (the day-ahead
+   forecast the report compares with) and as of now; write yesterday's
+   report (HTML + PDF).
 
-History starts `days` days before yesterday, so yesterday also has its
-same weekday of the week before to compare with.
+History starts `days` days before the evening before yesterday, so the
+day-ahead forecast of yesterday has `days` days to learn from and yesterday
+has its same weekday of the week before to compare with.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
     store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
     now_ns = time.time_ns()
     building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
-                            local_midnight_ns("Asia/Shanghai", days + 1, now_ns))
+                            local_midnight_ns("Asia/Shanghai", days + 2, now_ns))
     (out / "broker").mkdir(exist_ok=True)
     broker = DemoBroker(out / "broker").start()
     meters = SimulatedMeters(building).start()
@@ -68,7 +70,7 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
         pipeline.start()
         bms = SimulatedBMS(building, broker.port, broker.protocol)
         times = history_times(building.origin_ns, now_ns)
-        step(f"back-filling {days + 1} days of history ({len(times):,} quarter-hours, "
+        step(f"back-filling {days + 2} days of history ({len(times):,} quarter-hours, "
              "simulated time)")
         readings = bms.publish(times) + _spool_modbus_history(site, building, times)
         step(f"live for {live_s:.0f} s: Modbus poller and MQTT collector at work")
@@ -127,13 +129,13 @@ def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, 
     from civicwatt.reports.job import default_day, run
 
     today = dt.datetime.now(dt.UTC).astimezone(building.tz).date()
-    step(f"metering {days + 2} days by TOU period, zone and purpose")
-    meter_site(site, store, today - dt.timedelta(days=days + 1), today + dt.timedelta(days=1))
+    step(f"metering {days + 3} days by TOU period, zone and purpose")
+    meter_site(site, store, today - dt.timedelta(days=days + 2), today + dt.timedelta(days=1))
     day = default_day(site)
     day_start = local_midnight_ns(site.site.timezone, 1, time.time_ns())
     _write_weather_forecast(site.base_dir / WEATHER_CSV, building, day_start)
-    step(f"forecasting {day} as of its midnight, then the next 48 h of load and carbon")
-    run_forecast(site, store, day_start, workers=1)
+    step(f"forecasting {day} the evening before, then the next 48 h of load and carbon")
+    run_forecast(site, store, day_start - HOUR_NS, workers=1)
     run_forecast(site, store, time.time_ns(), workers=1)
     step(f"writing the daily report for {day}")
     report = run(site, day)

@@ -9,12 +9,14 @@ start (UTC). Re-running for the same hour overwrites (idempotent store writes).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -173,6 +175,19 @@ def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, s
         return building, zone, None, None, f"bad input: {exc}"
 
 
+def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
+    """Copies, as `forecast_day_ahead`, of the rows for local days after the issue's day.
+
+    Each run overwrites them, so what remains for a day is the last forecast issued
+    before it began: the day-ahead forecast a report compares the day with, while
+    `forecast` keeps only the latest (which later runs revise)."""
+    local = dt.datetime.fromtimestamp(issued_at_ns / 1e9, ZoneInfo(tz)).date()
+    after = dt.datetime.combine(local + dt.timedelta(days=1), dt.time(), ZoneInfo(tz))
+    from_ns = int(after.timestamp()) * 10**9
+    return [Row(Series("forecast_day_ahead", row.series.tags), row.time_ns, row.fields)
+            for row in rows if row.time_ns >= from_ns]
+
+
 def forecast_rows(site: str, building: str, zone: str, target: str, fc: Forecast,
                   issued_at_ns: int) -> list[Row]:
     series = Series.of("forecast", site=site, building=building, zone=zone, target=target,
@@ -245,5 +260,5 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
         results.append(TargetResult(building, zone, load.model, int(load.time_ns.size),
                                     float(np.mean(load.value)), [i.code for i in load.issues]))
     if rows:
-        store.write(rows)
+        store.write(rows + day_ahead_rows(rows, config.site.timezone, now_ns))
     return ForecastRun(now_ns, len(rows), results, temp_note, carbon_note)

@@ -120,12 +120,22 @@ def read_inputs(store: Store, config: SiteConfig, day: dt.date, roots: Sequence[
     week_ago = {m: store.read_raw("energy_interval", week_start, week_end, points=list(roots),
                                   field=m) for m in METRICS}
     history = store.read_raw("energy_interval", history_start, start, field="kwh")
-    forecasts = store.read_rows("forecast", start, next_end, where=site)
+    forecasts = _forecasts(store, site, start, end, next_end)
     raw = store.read_raw("energy", start, end, points=list(energy_points)) if energy_points \
         else store.read_raw("energy", start, start)
     ytd = {point: _year_to_date(store, point, ytd_start, end, site["site"]) for point in roots}
     return ReportInputs(day, tz, start, end, day_rows, week_ago, history, history_start, ytd,
                         ytd_start, forecasts, raw)
+
+
+def _forecasts(store: Store, site: dict, start: int, end: int, next_end: int) -> list[Row]:
+    """The day's forecast as issued the day before (`forecast_day_ahead`), then the latest
+    forecast for the next day. Without a day-ahead snapshot (a store filled before the
+    forecaster kept one), the latest forecast of the day stands in; its issued_at shows it."""
+    latest = store.read_rows("forecast", start, next_end, where=site)
+    day_ahead = store.read_rows("forecast_day_ahead", start, end, where=site)
+    today = day_ahead or [row for row in latest if row.time_ns < end]
+    return today + [row for row in latest if row.time_ns >= end]
 
 
 def _year_to_date(store: Store, point: str, start: int, end: int, site: str) -> YearToDate:

@@ -231,3 +231,19 @@ def test_forecast_job_on_a_real_influxdb(tmp_path: Path, influx_url: str):
     store.close()
     assert len(rows) == 96
     assert all(r.fields["lower95"] <= r.fields["value"] <= r.fields["upper95"] for r in rows)
+
+
+def test_day_ahead_rows_keep_only_the_days_after_the_issue_day():
+    """`forecast_day_ahead` holds what was forecast for a day before it began."""
+    from civicwatt.jobs.forecast import day_ahead_rows
+    from store import Row, Series
+
+    hour = 3_600_000_000_000
+    issued = 1_795_000_000 * 10**9 // hour * hour  # 2026-11-18 19:00 Asia/Shanghai
+    series = Series.of("forecast", site="s", building="b", zone="b", target="load", model="m")
+    rows = [Row(series, issued + h * hour, {"value": float(h)}) for h in range(48)]
+    kept = day_ahead_rows(rows, "Asia/Shanghai", issued)
+    midnight = issued + 5 * hour  # 2026-11-19 00:00 local
+    assert [r.time_ns for r in kept] == [r.time_ns for r in rows if r.time_ns >= midnight]
+    assert {r.series.measurement for r in kept} == {"forecast_day_ahead"}
+    assert kept[0].series.tags == series.tags and kept[0].fields == {"value": 5.0}
