@@ -10,23 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicwatt.config import ConfigError, PurposeTree, SiteConfig, load_site
+from civicwatt.commands.common import load_site_or_exit
+from civicwatt.config import PurposeTree, SiteConfig
 
 
 def check_config(
     file: Annotated[Path, typer.Argument(help="the site YAML, e.g. config/example-site.yaml")],
 ) -> None:
     """Validate a site config: cross-references, ranges, environment variables."""
-    console = Console()
-    try:
-        config = load_site(file)
-    except ConfigError as error:
-        err = Console(stderr=True, soft_wrap=True)
-        err.print(f"[bold red]{file}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    console.print(summary(config, file))
+    Console().print(summary(load_site_or_exit(file), file))
 
 
 def summary(config: SiteConfig, file: Path) -> Table:

@@ -64,10 +64,11 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
     overrides = {k: v for k, v in (("client_id", client_id), ("group", group),
                                    ("protocol", protocol)) if v}
     if config is not None:
+        from civicwatt.commands.common import load_site_or_exit
         from civicwatt.service.pipeline import mqtt_from_site
         from collector.mqtt.settings import Subscription
 
-        site = _load(config)
+        site = load_site_or_exit(config)
         if site.mqtt is None and not mqtt:
             return None, None, site.store.url, site  # Modbus only
         if subs:
@@ -107,16 +108,6 @@ def _validate(model, fields: dict, where: str):
         return model(**fields)
     except ValidationError as exc:
         raise _fail(f"{where}: MQTT settings are not valid:{_errors(exc)}") from None
-
-
-def _load(config: Path):
-    from civicwatt.config import ConfigError, load_site
-
-    try:
-        return load_site(config)
-    except ConfigError as error:
-        lines = "\n  ".join(str(p) for p in error.problems)
-        raise _fail(f"{config}: {len(error.problems)} problem(s)\n  {lines}") from None
 
 
 def collect(

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicwatt.config import ConfigError, SiteConfig, load_site
+from civicwatt.commands.common import load_site_or_exit
+from civicwatt.config import SiteConfig
 
 app = typer.Typer(help="Grafana dashboards as code: build provisioning files, or push to Grafana.",
                   no_args_is_help=True)
@@ -26,17 +27,6 @@ def _fail(message: str) -> typer.Exit:
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}",
                                               markup=True, highlight=False)
     return typer.Exit(1)
-
-
-def _load(path: Path) -> SiteConfig:
-    try:
-        return load_site(path)
-    except ConfigError as error:
-        err = Console(stderr=True, soft_wrap=True)
-        err.print(f"[bold red]{path}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
 
 
 def _boards(config: SiteConfig) -> dict:
@@ -62,7 +52,7 @@ def build(
     """Write dashboard JSON and Grafana file-provisioning YAML (datasource + provider)."""
     from civicwatt.dashboards.provisioning import DashboardsError, datasource_for, write_all
 
-    site = _load(config)
+    site = load_site_or_exit(config)
     boards = _boards(site)
     try:
         spec = datasource_for(store_url if store_url is not None else site.store.url)
@@ -104,7 +94,7 @@ def push(
     from civicwatt.dashboards.push import connect
     from civicwatt.dashboards.push import push as do_push
 
-    site = _load(config)
+    site = load_site_or_exit(config)
     boards = _boards(site)
     url = store_url if store_url is not None else site.store.url
     try:

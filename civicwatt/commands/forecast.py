@@ -56,16 +56,12 @@ def forecast(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Forecast load and carbon for every building and zone; write `forecast` rows."""
-    from civicwatt.config import ConfigError, load_site
+    from civicwatt.commands.common import load_site_or_exit
     from civicwatt.jobs.forecast import run_forecast
     from store import StoreError, open_store
 
     now_ns, part = _parse_now(now), _parse_shard(shard)
-    try:
-        site = load_site(config)
-    except ConfigError as error:
-        _fail(f"{config}: {len(error.problems)} problem(s)\n  "
-              + "\n  ".join(str(p) for p in error.problems))
+    site = load_site_or_exit(config)
     try:
         store = open_store(site.store.url, site.base_dir)
     except StoreError as exc:

@@ -244,16 +244,9 @@ def plan(
     config: Annotated[Path, typer.Option("--config", help="the site YAML")],
 ) -> None:
     """Print the read plan of every Modbus device in a site config."""
-    from civicwatt.config import ConfigError, load_site
+    from civicwatt.commands.common import load_site_or_exit
 
-    try:
-        site = load_site(config)
-    except ConfigError as error:
-        err = Console(stderr=True, soft_wrap=True)
-        err.print(f"[bold red]{config}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+    site = load_site_or_exit(config)
     poller = build_poller(site, lambda rows: None)
     console = Console(soft_wrap=True)
     if not site.modbus.devices:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from civicwatt.config import ConfigError, SiteConfig, load_site
+from civicwatt.commands.common import load_site_or_exit
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -35,7 +35,7 @@ def report(
     if lang is not None and lang not in ("zh", "en"):
         _fail(f"--lang {lang}: use zh or en")
     day = _day(date)
-    site = _load(config)
+    site = load_site_or_exit(config)
     if email and site.report.email is None:
         _fail(f"{config}: --email needs a `report.email` section (recipients, sender, smtp); "
               "see config/example-site.yaml")
@@ -63,19 +63,6 @@ def report(
     if email:
         err.print(f"e-mailed to {', '.join(result.emailed_to)} (attempt "
                   f"{result.email_attempts})", highlight=False)
-
-
-def _load(path: Path) -> SiteConfig:
-    try:
-        return load_site(path)
-    except ConfigError as error:
-        err.print(f"[bold red]{path}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    except FileNotFoundError:
-        _fail(f"--config {path}: file not found")
-        raise  # unreachable
 
 
 def _day(text: str | None) -> dt.date | None:

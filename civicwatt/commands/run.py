@@ -18,19 +18,15 @@ def run(
     config: Annotated[Path, typer.Option("--config", help="the site YAML")],
 ) -> None:
     """Run the whole pipeline on a schedule until SIGTERM/SIGINT (运行全部服务)."""
-    from civicwatt.config import ConfigError, load_site
+    from civicwatt.commands.common import load_site_or_exit
     from civicwatt.service.run import Service
     from collector.mqtt.consumer import MqttStartError
     from store import StoreError
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
+    site = load_site_or_exit(config)
     try:
-        service = Service(load_site(config))
-    except ConfigError as error:
-        err.print(f"[bold red]{config}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False)
-        raise typer.Exit(1) from None
+        service = Service(site)
     except (StoreError, OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None

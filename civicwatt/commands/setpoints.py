@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicwatt.config import ConfigError, load_site
+from civicwatt.commands.common import load_site_or_exit
 
 app = typer.Typer(help="Setpoint commands to zone controllers (demand limiting, pre-cooling, "
                        "setback).", no_args_is_help=True)
@@ -29,13 +29,7 @@ def plan(
     from civicwatt.jobs.setpoints import SetpointJob, utc
 
     err = Console(stderr=True, soft_wrap=True)
-    try:
-        site = load_site(config)
-    except ConfigError as error:
-        err.print(f"[bold red]{config}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+    site = load_site_or_exit(config)
     if site.setpoints is None:
         err.print(f"{config}: no `setpoints:` section — add one (see config/example-site.yaml)",
                   markup=False)
