@@ -5,7 +5,10 @@
 Starts its own influxd (Debian's 1.x) on free ports in a temporary folder.
 The raw limit POSTs the same points, pre-serialised into line protocol, in
 the same batch size: what the database accepts when the client costs
-nothing. Goal: the InfluxDB writer reaches ≥ 70 % of it.
+nothing. Goal: the InfluxDB writer reaches ≥ 70 % of it. Two writers are
+measured: `store.write(rows)`, which the jobs use and which serialises in
+Python as it goes, and the collectors' spool writer, which drains line
+protocol that was serialised when the reading was spooled.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import urllib3
 
+from collector.spool import Spool
+from collector.writer import Writer
 from store import Row, Series, open_store
 from store.lineprotocol import encode
 from tests.services import InfluxDB1
@@ -57,14 +62,14 @@ def main() -> None:
     for name, seconds in results.items():
         rate = args.points / statistics.median(seconds)
         share = f"{raw / statistics.median(seconds):6.0%} of raw" if "influx" in name else ""
-        print(f"  {name:28s} {rate:12,.0f} points/s  {share}")
+        print(f"  {name:26s} {rate:12,.0f} points/s  {share}")
 
 
 def run(rows: list[Row], args, server: InfluxDB1, folder: Path) -> dict[str, list[float]]:
     pool = urllib3.PoolManager()
     bodies = [encode(rows[i:i + args.batch]) for i in range(0, len(rows), args.batch)]
-    results: dict[str, list[float]] = {"raw line protocol POST": [], "influxdb1 store": [],
-                                       "sqlite store": []}
+    results: dict[str, list[float]] = {"raw line protocol POST": [], "influxdb1 store.write": [],
+                                       "influxdb1 spool writer": [], "sqlite store.write": []}
     for attempt in range(args.repeat):
         db = f"raw{attempt}"
         pool.request("POST", f"{server.http}/query", fields={"q": f"CREATE DATABASE {db}"})
@@ -78,12 +83,23 @@ def run(rows: list[Row], args, server: InfluxDB1, folder: Path) -> dict[str, lis
         results["raw line protocol POST"].append(timed(post_raw))
         influx = open_store(server.url(f"civ{attempt}") + f"?batch={args.batch}")
         influx.write(rows[:1])  # creates the database, outside the timing
-        results["influxdb1 store"].append(timed(lambda s=influx: s.write(rows)))
+        results["influxdb1 store.write"].append(timed(lambda s=influx: s.write(rows)))
+        spooled = open_store(server.url(f"spool{attempt}"))
+        spooled.write(rows[:1])
+        writer = Writer(Spool(folder / f"spool{attempt}.db"), spooled, batch_lines=args.batch)
+        for start in range(0, len(rows), args.batch):  # as the collectors spool them
+            writer.spool.append_rows(rows[start:start + args.batch])
+        results["influxdb1 spool writer"].append(timed(lambda w=writer: drain(w)))
         sqlite = open_store(f"sqlite://{folder}/bench{attempt}.db")
-        results["sqlite store"].append(timed(lambda s=sqlite: s.write(rows)))
+        results["sqlite store.write"].append(timed(lambda s=sqlite: s.write(rows)))
         sqlite.close()
         influx.close()
     return results
+
+
+def drain(writer: Writer) -> None:
+    while writer.drain_once():
+        pass
 
 
 if __name__ == "__main__":

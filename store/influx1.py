@@ -11,10 +11,10 @@ import threading
 from collections.abc import Sequence
 from urllib.parse import SplitResult, parse_qs, unquote
 
-from store.batching import send_in_batches
 from store.errors import StoreRejected, StoreURLError
 from store.http import InfluxHTTP
 from store.influxql import InfluxQLReader, ident
+from store.lineprotocol import encode
 from store.types import Row
 
 
@@ -58,7 +58,8 @@ class InfluxDB1Store(InfluxQLReader):
             return
         with self._lock:
             self._ensure_database()
-        send_in_batches(rows, self.batch_size, self.write_lines)
+        for start in range(0, len(rows), self.batch_size):
+            self.write_lines(encode(rows[start:start + self.batch_size]))
 
     def write_lines(self, body: bytes) -> None:
         """POST one pre-encoded line-protocol batch (nanosecond precision)."""

@@ -18,10 +18,10 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from store.batching import send_in_batches
 from store.errors import StoreRejected, StoreUnavailable, StoreURLError
 from store.http import InfluxHTTP
 from store.influxql import InfluxQLReader
+from store.lineprotocol import encode
 from store.types import Row
 
 
@@ -50,8 +50,8 @@ class InfluxDB2Store(InfluxQLReader):
         super().__init__(lambda q: self._http.query(self.bucket, q))
 
     def write(self, rows: Sequence[Row]) -> None:
-        if rows:
-            send_in_batches(rows, self.batch_size, self._send)
+        for start in range(0, len(rows), self.batch_size):
+            self._send(encode(rows[start:start + self.batch_size]))
 
     def _send(self, body: bytes) -> None:
         try:
