@@ -59,7 +59,7 @@ def build(ctx: SiteContext) -> Dashboard:
               "ms", w=8),
         bars(t("replicas", lang), [
             Target('SELECT count("r") FROM (SELECT last("received") AS "r" FROM "civicwatt" '
-                   'WHERE $timeFilter AND "component" = \'mqtt\' GROUP BY time($__interval), '
+                   'WHERE $timeFilter AND "component" = \'collector\' GROUP BY time($__interval), '
                    '"instance") WHERE $timeFilter GROUP BY time($__interval) fill(none)',
                    alias="mqtt"),
             Target('SELECT count("r") FROM (SELECT last("polls") AS "r" FROM "civicwatt" '

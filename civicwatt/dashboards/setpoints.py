@@ -7,8 +7,8 @@ from civicwatt.dashboards.model import Annotation, Dashboard, Target, row
 from civicwatt.dashboards.panels import bars, by_name, lines, table, variables
 from civicwatt.dashboards.text import t
 
-STATUSES = ("sent", "acked", "applied", "rejected", "expired", "overridden")
-_STATUS_COLOURS = {"sent": "blue", "acked": "light-blue", "applied": "green",
+STATUSES = ("planned", "sent", "acked", "applied", "rejected", "expired", "overridden")
+_STATUS_COLOURS = {"planned": "yellow", "sent": "blue", "acked": "light-blue", "applied": "green",
                    "rejected": "red", "expired": "orange", "overridden": "purple"}
 
 

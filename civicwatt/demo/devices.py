@@ -50,6 +50,11 @@ class SimulatedBMS:
             info.wait_for_publish(60)
         return len(sent)
 
+    def glitch(self) -> None:
+        """A reading a real BMS sends now and then: a sensor fault in place of a number."""
+        self.client.publish("demo/weather/temperature", json.dumps(
+            {"ts": time.time(), "value": "sensor fault"}), qos=1).wait_for_publish(10)
+
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()

@@ -7,8 +7,8 @@
    meters' history, which no poll can read, goes into the same spool.
 4. Run live for a few seconds: the poller reads the meters, the BMS publishes.
 5. Meter; forecast as of the evening before yesterday (the day-ahead
-   forecast the report compares with) and as of now; write yesterday's
-   report (HTML + PDF).
+   forecast the report compares with) and as of now; replay the setpoint
+   rules over yesterday in dry-run; write yesterday's report (HTML + PDF).
 
 History starts `days` days before the evening before yesterday, so the
 day-ahead forecast of yesterday has `days` days to learn from and yesterday
@@ -64,7 +64,7 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
     config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language)
     site = load_site(config)
     store = open_store(site.store.url, site.base_dir)
-    pipeline = Pipeline(site, store, site.base_dir / site.service.spool)
+    pipeline = Pipeline(site, store, site.base_dir / site.service.spool, monitor_every=2.0)
     bms = None
     try:
         pipeline.start()
@@ -74,6 +74,7 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
              "simulated time)")
         readings = bms.publish(times) + _spool_modbus_history(site, building, times)
         step(f"live for {live_s:.0f} s: Modbus poller and MQTT collector at work")
+        bms.glitch()  # one unreadable message: dead-lettered with its reason, nothing else lost
         deadline = time.monotonic() + live_s
         while time.monotonic() < deadline:
             readings += bms.publish(np.array([time.time_ns()]))
@@ -112,6 +113,16 @@ def _write_weather_forecast(path: Path, building: DemoBuilding, start_ns: int) -
     path.write_text("\n".join(lines) + "\n")
 
 
+def _replay_setpoints(site, store, day_start_ns: int) -> None:
+    """What demand limiting would have commanded yesterday, every 5 min, audited as planned."""
+    from civicwatt.jobs.setpoints import SetpointJob
+
+    job = SetpointJob(site, store=store)
+    for t in range(day_start_ns, day_start_ns + 24 * HOUR_NS, HOUR_NS // 12):
+        job.tick(dt.datetime.fromtimestamp(t / 1e9, dt.UTC))
+    job.stop()
+
+
 def _wait_for_spool(path: Path, timeout: float = 60.0) -> None:
     spool = Spool(path)
     deadline = time.monotonic() + timeout
@@ -137,6 +148,8 @@ def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, 
     step(f"forecasting {day} the evening before, then the next 48 h of load and carbon")
     run_forecast(site, store, day_start - HOUR_NS, workers=1)
     run_forecast(site, store, time.time_ns(), workers=1)
+    step(f"replaying the setpoint rules over {day} in dry-run (planned, never sent)")
+    _replay_setpoints(site, store, day_start)
     step(f"writing the daily report for {day}")
     report = run(site, day)
     store.close()

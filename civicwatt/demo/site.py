@@ -41,6 +41,10 @@ def _points() -> list[dict]:
     points.append({"id": "demo.main.kw", "building": BUILDING, "purpose": MAIN.purpose,
                    "quantity": "power", "unit": "kW", "min": 0, "max": 5000,
                    "modbus": {"device": "meter-1", "field": "power"}})
+    for mode, ha in (("cool", "temperature_high"), ("heat", "temperature_low")):
+        points.append({"id": f"demo.f2.sp_{mode}", "building": BUILDING, "zone": "demo.f2",
+                       "quantity": "setpoint", "unit": "°C",
+                       "mqtt": {"topic": f"civicwatt/demo/demo/demo.f2/hvac/{ha}/state"}})
     points.append({"id": TEMPERATURE_POINT, "building": BUILDING, "quantity": "temperature",
                    "unit": "°C", "min": -50, "max": 60,
                    "mqtt": {"topic": "demo/weather/temperature"}})
@@ -85,6 +89,18 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
         "forecast": {"temperature_point": TEMPERATURE_POINT,
                      "temperature_forecast_csv": WEATHER_CSV},
         "report": {"out_dir": "reports"},
+        "setpoints": {
+            "mode": "dry-run",
+            "policy": {"public_institution": True, "comfort_cooling": {"low": 24, "high": 28.5}},
+            "levels": {"periods": {"sharp": 2, "peak": 1}},
+            "zones": [{"zone": "demo.f2",
+                       "occupancy": {"workdays": [{"start": "08:00", "end": "18:00"}]},
+                       "controllers": [
+                           {"point": "demo.f2.sp_cool", "mode": "cool", "baseline": 26.5,
+                            "setback": 30, "min": 16, "max": 32},
+                           {"point": "demo.f2.sp_heat", "mode": "heat", "baseline": 20,
+                            "setback": 16, "min": 10, "max": 30}]}],
+        },
         "points": _points(),
     }
     path = folder / "site.yaml"

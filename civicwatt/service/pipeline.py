@@ -8,7 +8,9 @@ its own; without Modbus points no poller is started.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
 from pathlib import Path
 
 from civicwatt.config import SiteConfig
@@ -45,8 +47,10 @@ class Pipeline:
     def __init__(self, site: SiteConfig, store: Store, spool_path: Path,
                  capacity: int = DEFAULT_CAPACITY, shard: tuple[int, int] = (0, 1),
                  instance: str | None = None,
-                 mqtt: tuple[MqttSettings, Decoder] | None = None) -> None:
-        """`mqtt` overrides the site's own MQTT settings (the `collect` flags)."""
+                 mqtt: tuple[MqttSettings, Decoder] | None = None,
+                 monitor_every: float = 10.0) -> None:
+        """`mqtt` overrides the site's own MQTT settings (the `collect` flags);
+        self-monitoring goes into the store every `monitor_every` seconds."""
         from civicwatt.commands.modbus import build_poller
 
         self.collector: Collector | None = None
@@ -55,13 +59,16 @@ class Pipeline:
             mqtt = mqtt_from_site(site)
         if mqtt is not None:
             self.collector = Collector(*mqtt, spool_path, store, instance=instance,
-                                       capacity=capacity)
+                                       capacity=capacity, monitor_every=monitor_every)
         else:
             self.writer = Writer(Spool(spool_path, capacity), store)
         has_modbus = any(p.modbus is not None for p in site.points)
-        self.poller = (build_poller(site, open_sink(spool_path, capacity), shard)
-                       if has_modbus else None)
-        self._writer_thread: threading.Thread | None = None
+        self._sink = open_sink(spool_path, capacity)
+        self.poller = build_poller(site, self._sink, shard) if has_modbus else None
+        self.instance = instance or f"{socket.gethostname()}:modbus-{shard[0]}/{shard[1]}"
+        self.monitor_every = monitor_every
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     @property
     def spool_writer(self) -> Writer:
@@ -72,24 +79,39 @@ class Pipeline:
         if self.collector is not None:
             self.collector.start()
         else:
-            self._writer_thread = threading.Thread(target=self.writer.run, name="spool-writer",
-                                                   daemon=True)
-            self._writer_thread.start()
+            self._spawn(self.writer.run, "spool-writer")
         if self.poller is not None:
-            for line in self.poller.plan_lines():
-                logger.info("Modbus read plan: %s", line)
             self.poller.start_background()
+            self._spawn(self._monitor_modbus, "modbus-monitor")
+
+    def _spawn(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _monitor_modbus(self) -> None:
+        """Device states (online, polls, errors) into the store, as `civicwatt` rows."""
+        while not self._stop.wait(self.monitor_every):
+            self._report_modbus()
+
+    def _report_modbus(self) -> None:
+        try:
+            self._sink(self.poller.state_rows(time.time_ns(), self.instance))
+        except Exception:  # monitoring must never take collection down
+            logger.exception("Modbus self-monitoring could not be spooled")
 
     def stop(self) -> None:
         """Stop taking readings, then flush the spool to the store."""
+        self._stop.set()
         if self.poller is not None:
             self.poller.stop()
+            self._report_modbus()
         if self.collector is not None:
             self.collector.stop()
         elif self.writer is not None:
             self.writer.stop()
-            if self._writer_thread is not None:
-                self._writer_thread.join(30)
+        for thread in self._threads:
+            thread.join(30)
 
     def check(self) -> tuple[bool, dict]:
         """For /healthz: broker connection, store reachability, spool depth."""

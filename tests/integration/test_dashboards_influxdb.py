@@ -31,7 +31,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "config" / "example-site.yaml"
 DATABASE = "dashboards_it"
 #: A fixed "now" (a weekday afternoon, site time) so "today so far" always has data.
 NOW = datetime(2026, 6, 17, 15, 7, tzinfo=ZoneInfo("Asia/Shanghai"))
-# Swap for the demo filler when `civicwatt demo --store URL` lands (issue 8):
+# Hand-made rows with every status and reason; test_dashboards_demo.py fills through the demo.
 FILL = sample_data.fill
 
 
@@ -69,21 +69,7 @@ def has_values(series: list[dict]) -> bool:
 
 
 def resolve_variables(server, board: dict, explicit: bool) -> dict[str, str]:
-    """Run each variable's query with the ones before it, as Grafana does on load."""
-    formatted: dict[str, str] = {}
-    rng = grafana_sim.panel_range(board, {}, NOW)
-    for var in board["templating"]["list"]:
-        query = grafana_sim.interpolate(var["query"], formatted, rng, "1m")
-        values = sorted({row[1] for s in run(server, query) for row in s.get("values", [])})
-        assert values, f"variable ${var['name']} lists nothing: {query}"
-        var = {**var, "_options": values}
-        if var["current"]["value"] == ["$__all"]:
-            selected = values if explicit else "$__all"
-        else:
-            selected = var["current"]["value"]
-            assert selected in values, f"default {selected!r} of ${var['name']} not in {values}"
-        formatted[var["name"]] = grafana_sim.format_variable(var, selected)
-    return formatted
+    return grafana_sim.resolve_variables(lambda q: run(server, q), board, NOW, explicit)
 
 
 def queries(board: dict):

@@ -120,3 +120,25 @@ def interpolate(query: str, variables: dict[str, str], rng: TimeRange,
 
 def local_now(tz: str, when: datetime) -> datetime:
     return when.astimezone(ZoneInfo(tz))
+
+
+def resolve_variables(run, board: dict, now: datetime, explicit: bool) -> dict[str, str]:
+    """Run each variable's query with the ones before it, as Grafana does on load.
+
+    `run(query)` returns the InfluxQL result series; with `explicit`, an "All"
+    variable is given every value it lists instead of its all value.
+    """
+    formatted: dict[str, str] = {}
+    rng = panel_range(board, {}, now)
+    for var in board["templating"]["list"]:
+        query = interpolate(var["query"], formatted, rng, "1m")
+        values = sorted({row[1] for s in run(query) for row in s.get("values", [])})
+        assert values, f"variable ${var['name']} lists nothing: {query}"
+        var = {**var, "_options": values}
+        if var["current"]["value"] == ["$__all"]:
+            selected = values if explicit else "$__all"
+        else:
+            selected = var["current"]["value"]
+            assert selected in values, f"default {selected!r} of ${var['name']} not in {values}"
+        formatted[var["name"]] = format_variable(var, selected)
+    return formatted

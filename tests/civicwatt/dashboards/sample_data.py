@@ -15,7 +15,7 @@ from civicwatt.config import SiteConfig
 from store import Row, Series, Store
 
 QUARTER = timedelta(minutes=15)
-STATUSES = ("sent", "acked", "applied", "rejected", "expired", "overridden")
+STATUSES = ("planned", "sent", "acked", "applied", "rejected", "expired", "overridden")
 REASONS = ("bad_json", "out_of_range", "unknown_topic")
 #: A parent meter reads this fraction more than its sub-meters (losses, unmetered loads).
 UNMETERED = 0.08
@@ -110,7 +110,7 @@ def rows(config: SiteConfig, now: datetime, days: int = 3) -> list[Row]:
             fields = {"received": 100 * m, "accepted": 97 * m, "spool_depth": m % 40,
                       "write_latency_ms": 4.0 + m % 7}
             fields.update({f"rejected_{r}": m // (3 + j) for j, r in enumerate(REASONS)})
-            out.append(Row(Series.of("civicwatt", component="mqtt", instance=instance),
+            out.append(Row(Series.of("civicwatt", component="collector", instance=instance),
                            _ns(t), fields))
         for d, device in enumerate(config.modbus.devices):
             out.append(Row(Series.of("civicwatt", component="modbus", instance="modbus-1",
