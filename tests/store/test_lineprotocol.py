@@ -1,4 +1,4 @@
-"""Line protocol: any tag text and field value survives the round trip (the spool parses it back)."""
+"""Line protocol: any tag text and field value survives the round trip the spool relies on."""
 
 import math
 
