@@ -51,6 +51,17 @@ class Store(Protocol):
         where: Mapping[str, str] | None = None,
     ) -> list[Bucket]: ...
 
+    def delete(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        where: Mapping[str, str] | None = None,
+    ) -> None:
+        """Remove the points of [start_ns, end_ns) whose tags match `where` (derived data that
+        is recomputed, e.g. intervals re-metered after a tariff correction)."""
+        ...
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...

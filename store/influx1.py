@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import SplitResult, parse_qs, unquote
 
 from store.errors import StoreRejected, StoreURLError
 from store.http import InfluxHTTP
-from store.influxql import InfluxQLReader, ident
+from store.influxql import InfluxQLReader, delete_statement, ident
 from store.lineprotocol import encode
 from store.types import Row
 
@@ -74,6 +74,17 @@ class InfluxDB1Store(InfluxQLReader):
                 self._ensure_database()
             self._http.request("POST", "/write", {"db": self.database, "precision": "ns"},
                                body=body)
+
+    def delete(self, measurement: str, start_ns: int, end_ns: int,
+               where: Mapping[str, str] | None = None) -> None:
+        list(self._run_post(delete_statement(measurement, start_ns, end_ns, where)))
+
+    def _run_post(self, statement: str):
+        try:
+            yield from self._http.query(self.database, statement, method="POST")
+        except StoreRejected as exc:
+            if "database not found" not in str(exc):
+                raise
 
     def ping(self) -> None:
         self._http.request("GET", "/ping")

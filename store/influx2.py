@@ -10,7 +10,8 @@ automatically for buckets made by `influx setup`) and works as is on 3.x.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from urllib.parse import SplitResult, parse_qs
 
 from influxdb_client import InfluxDBClient, WritePrecision
@@ -64,9 +65,34 @@ class InfluxDB2Store(InfluxQLReader):
             raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}"
                                    ) from exc
 
+    def delete(self, measurement: str, start_ns: int, end_ns: int,
+               where: Mapping[str, str] | None = None) -> None:
+        """Through /api/v2/delete, whose range is inclusive: stop is end_ns − 1 ns."""
+        predicate = " AND ".join([f'_measurement="{_quote(measurement)}"'] + [
+            f'{k}="{_quote(v)}"' for k, v in (where or {}).items()])
+        try:
+            self._client.delete_api().delete(_rfc3339(start_ns), _rfc3339(end_ns - 1), predicate,
+                                              self.bucket, self.org)
+        except ApiException as exc:
+            error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
+            raise error(f"{self.description}: delete: HTTP {exc.status}: "
+                        f"{exc.body or exc.reason}") from exc
+        except (HTTPError, OSError) as exc:
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}") from exc
+
     def ping(self) -> None:
         self._http.request("GET", "/ping")
 
     def close(self) -> None:
         self._client.close()
         self._http.close()
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _rfc3339(time_ns: int) -> str:
+    seconds, nanos = divmod(time_ns, 10**9)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"

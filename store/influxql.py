@@ -34,6 +34,11 @@ def _where(start_ns: int, end_ns: int, tags: Mapping[str, str] | None) -> str:
     return " AND ".join(parts)
 
 
+def delete_statement(measurement: str, start_ns: int, end_ns: int,
+                     where: Mapping[str, str] | None) -> str:
+    return f"DELETE FROM {ident(measurement)} WHERE {_where(start_ns, end_ns, where)}"
+
+
 def _points_clause(points: Sequence[str] | None) -> str:
     if points is None:
         return ""

@@ -139,6 +139,17 @@ class SQLiteStore:
             args += [f"$.{key}", value]
         return sql, args
 
+    def delete(self, measurement: str, start_ns: int, end_ns: int,
+               where: Mapping[str, str] | None = None) -> None:
+        sql = ("DELETE FROM samples WHERE time_ns >= ? AND time_ns < ? AND series_id IN "
+               "(SELECT id FROM series r WHERE r.measurement = ?")
+        args: list = [start_ns, end_ns, measurement]
+        for key, value in (where or {}).items():
+            sql += " AND json_extract(r.tags, ?) = ?"
+            args += [f"$.{key}", value]
+        with self._lock, self._guard("delete"), self._db:
+            self._db.execute(sql + ")", args)
+
     def _guard(self, what: str):
         return _SQLiteErrors(f"{self.description}: {what} failed")
 

@@ -160,6 +160,7 @@ def meter_site(
         for chunk_first in starts:
             chunk_end = min(chunk_first + chunk, end)
             result = _meter_chunk(plan, store, chunk_first, chunk_end, summary)
+            _clear(plan, store, chunk_first, chunk_end)
             _write(plan, store, result, summary)
             _accumulate_balance(plan, result, balance_sums)
             bar.advance(task, (chunk_end - chunk_first).days)
@@ -267,6 +268,17 @@ def _rows_for(series: list[Series], kwh: np.ndarray, est: np.ndarray, result: Me
         if co2 is not None and np.isfinite(co2[k]):
             fields["co2_kg"] = energy * float(co2[k])
         yield Row(series[cls.period[k]], int(result.bounds_ns[k]), fields)
+
+
+def _clear(plan: _Plan, store: Store, first: dt.date, end: dt.date) -> None:
+    """Drop the site's earlier intervals of these days before writing them again.
+
+    `period` is a tag: after a tariff correction an interval whose period changed
+    would otherwise keep its old row next to the new one and count twice.
+    """
+    zone = ZoneInfo(plan.site.site.timezone)
+    store.delete("energy_interval", local_midnight_ns(first, zone), local_midnight_ns(end, zone),
+                 where={"site": plan.site.site.id})
 
 
 def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) -> None:

@@ -130,6 +130,17 @@ def check_job(url: str, tmp_path: Path) -> None:
     again = civicwatt(*args)
     assert again.returncode == 0, again.stderr
     assert totals(url, tmp_path) == (n, sums)
+    # A tariff correction: re-metering replaces the intervals, none stays under its old period.
+    (tmp_path / "site.yaml").write_text(SITE.format(url=url).replace(
+        "guangdong-general-ic", "beijing-general-ic-single-part-under-1kv"))
+    corrected = civicwatt(*args)
+    assert corrected.returncode == 0, corrected.stderr
+    n_after, after = totals(url, tmp_path)
+    assert n_after == n
+    main_kwh = {p: v for (point, p), v in after.items() if point == "main" and p not in
+                ("cost", "estimated")}
+    assert sum(main_kwh.values()) == pytest.approx(144) and main_kwh != {
+        p: sums["main", p] for p in ("valley", "flat", "peak", "sharp")}
 
 
 def test_job_on_sqlite(tmp_path):

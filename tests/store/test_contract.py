@@ -121,3 +121,17 @@ def test_influxdb_down_raises_store_unavailable_and_recovers(influxdb_factory):
     server.start()
     store.write([reading("a", T0 + 1, 2.0)])
     assert store.read_raw("energy", T0, T0 + 2).value.tolist() == [1.0, 2.0]
+
+
+def test_delete_removes_only_the_range_and_tags_asked_for(store):
+    def interval(site: str, period: str, t: int) -> Row:
+        series = Series.of("energy_interval", site=site, point="m", period=period)
+        return Row(series, T0 + t * HOUR, {"kwh": 1.0})
+
+    store.write([interval("hq", "peak", t) for t in range(4)] + [interval("hq", "flat", 1),
+                                                              interval("other", "peak", 1)])
+    store.delete("energy_interval", T0 + HOUR, T0 + 3 * HOUR, where={"site": "hq"})
+    left = {(r.series.tag("site"), r.series.tag("period"), (r.time_ns - T0) // HOUR)
+            for r in store.read_rows("energy_interval", T0, T0 + 4 * HOUR)}
+    assert left == {("hq", "peak", 0), ("hq", "peak", 3), ("other", "peak", 1)}
+    store.delete("never_written", T0, T0 + HOUR)  # nothing there: no error

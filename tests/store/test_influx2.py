@@ -60,7 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._record()
         if self.server.fail_with:
             return self._reply(self.server.fail_with, {"code": "x", "message": "failure"})
-        if request["auth"] != "Token t0ken" or request["path"] != "/api/v2/write":
+        if request["auth"] != "Token t0ken" or request["path"] not in ("/api/v2/write",
+                                                                       "/api/v2/delete"):
             return self._reply(401, {"code": "unauthorized", "message": "unauthorized access"})
         self._reply(204)
 
@@ -121,3 +122,14 @@ def test_unreachable_server_is_unavailable(monkeypatch):
 
 def test_token_never_appears_in_description(fake):
     assert "t0ken" not in open_store(url(fake)).description
+
+
+def test_delete_posts_an_inclusive_range_and_a_predicate(fake):
+    open_store(url(fake)).delete("energy_interval", 1_000_000_000, 2_000_000_000,
+                                 where={"site": "hq"})
+    (request,) = [r for r in fake.requests if r["path"] == "/api/v2/delete"]
+    assert request["params"] == {"org": "civic", "bucket": "energy"}
+    body = json.loads(request["body"])
+    assert body["start"].startswith("1970-01-01T00:00:01") and body["start"].endswith("Z")
+    assert body["stop"].startswith("1970-01-01T00:00:01.999999999")
+    assert body["predicate"] == '_measurement="energy_interval" AND site="hq"'
