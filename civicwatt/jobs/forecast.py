@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -246,7 +247,10 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
                for t in tasks if t[2] is None]
     workers = workers or fc.workers or os.cpu_count() or 1
     if ready and workers > 1 and len(ready) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(ready))) as pool:
+        # forkserver, not fork: `civicwatt run` calls this from a scheduler thread while the
+        # collectors' threads hold locks that a forked child would inherit held.
+        with ProcessPoolExecutor(max_workers=min(workers, len(ready)),
+                                 mp_context=multiprocessing.get_context("forkserver")) as pool:
             outcomes = list(pool.map(_fit_one, ready))
     else:
         outcomes = [_fit_one(t) for t in ready]

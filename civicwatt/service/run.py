@@ -89,7 +89,7 @@ class Service:
         from civicwatt.jobs.forecast import run_forecast
 
         now_ns = int(self.clock().timestamp() * 1e9)
-        summary = run_forecast(self.site, self.store, now_ns, workers=1)
+        summary = run_forecast(self.site, self.store, now_ns)
         logger.info("Forecast: %s", summary)
 
     def report(self) -> None:

@@ -33,7 +33,7 @@ def site_config(folder: Path, http_port: int) -> Path:
     data = yaml.safe_load((ROOT / "config" / "example-site.yaml").read_text())
     data["service"] = {"http": f"127.0.0.1:{http_port}", "metering_every_s": 3,
                        "forecast_every_s": 5, "setpoints_every_s": 2, "catch_up_days": 16}
-    data["forecast"] = {"workers": 1, "zones": False}
+    data["forecast"] = {"zones": False}  # two worker processes, from a scheduler thread
     (folder / "example-points.csv").write_text((ROOT / "config" / "example-points.csv")
                                                .read_text())
     path = folder / "site.yaml"
