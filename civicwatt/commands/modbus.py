@@ -1,11 +1,9 @@
-"""`civicwatt modbus read|scan|plan`: commissioning tools, and the wiring `collect` uses.
+"""`civicwatt modbus read|scan|plan`: commissioning tools.
 
 `read` is mbpoll with decoding: K consecutive values of a type, in a byte order, scaled.
 `scan` lists the unit ids that answer behind a gateway. `plan` prints the read plan of
-every device in a site config, exactly as the poller will run it.
-
-`build_poller(config, sink, shard)` turns a loaded site config into a ModbusPoller
-for `civicwatt collect`; `poller_metrics` / `poller_check` feed /metrics and /healthz.
+every device in a site config, exactly as the poller will run it (built by
+`civicwatt.service.modbus.build_poller`, as `collect` and `run` build it).
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,10 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from civicwatt.config import SiteConfig
-    from civicwatt.service.health import Metric
-    from collector.modbus.poller import ModbusPoller
-    from store.types import Row
+    pass
 
 app = typer.Typer(help="Modbus commissioning: read and decode registers, scan units, "
                        "print read plans.", no_args_is_help=True)
@@ -245,6 +239,7 @@ def plan(
 ) -> None:
     """Print the read plan of every Modbus device in a site config."""
     from civicwatt.commands.common import load_site_or_exit
+    from civicwatt.service.modbus import build_poller
 
     site = load_site_or_exit(config)
     poller = build_poller(site, lambda rows: None)
@@ -270,48 +265,3 @@ def plan(
                           highlight=False)
     console.print(f"{total_reads} read(s) per cycle for {total_points} point(s) / "
                   f"每周期 {total_reads} 次读取, {total_points} 个测点")
-
-
-# -- wiring for `civicwatt collect` -----------------------------------------------------------
-
-def build_poller(site: SiteConfig, sink: Callable[[Sequence[Row]], None],
-                 shard: tuple[int, int] = (0, 1)) -> ModbusPoller:
-    """A poller for the site's Modbus points (this replica's shard), readings to `sink`."""
-    from civicwatt.config import SHIPPED_CONFIG
-    from collector.modbus.poller import ModbusPoller, point_series, resolve_targets
-    from collector.modbus.profiles import load_profiles
-
-    profiles = load_profiles(SHIPPED_CONFIG / "devices")
-    bindings = [(point_series(p.quantity, site=site.site.id, building=p.building,
-                              zone=p.zone_id, purpose=p.purpose, point=p.id), p.modbus)
-                for p in site.points if p.modbus is not None]
-    targets = resolve_targets(site.modbus, profiles, bindings)
-    return ModbusPoller(site.modbus, targets, sink, profiles=profiles, shard=shard)
-
-
-def poller_metrics(poller: ModbusPoller) -> list[Metric]:
-    """Per-device gauges and counters for /metrics."""
-    from civicwatt.service.health import Metric
-
-    out: list[Metric] = []
-    for device, st in poller.state.items():
-        labels = {"device": device, "gateway": st.gateway}
-        out += [
-            Metric("civicwatt_modbus_online", float(bool(st.online)), "gauge", labels,
-                   "1 if the device answered its last poll"),
-            Metric("civicwatt_modbus_reads_total", st.reads_ok, "counter", labels),
-            Metric("civicwatt_modbus_read_failures_total", st.reads_failed, "counter", labels),
-            Metric("civicwatt_modbus_readings_total", st.readings, "counter", labels),
-            Metric("civicwatt_modbus_last_poll_seconds", st.last_poll_s, "gauge", labels),
-        ]
-    return out
-
-
-def poller_check(poller: ModbusPoller) -> tuple[bool, dict]:
-    """/healthz: healthy while at least one device (or none configured) is online."""
-    states = poller.state.values()
-    offline = {s.device: s.last_error for s in states if s.online is False}
-    healthy = not states or len(offline) < len(poller.state)
-    detail = {s.device: ("unknown" if s.online is None else "online" if s.online else "offline")
-              for s in states}
-    return healthy, {"devices": detail, "offline": offline}

@@ -51,7 +51,7 @@ class Pipeline:
                  monitor_every: float = 10.0) -> None:
         """`mqtt` overrides the site's own MQTT settings (the `collect` flags);
         self-monitoring goes into the store every `monitor_every` seconds."""
-        from civicwatt.commands.modbus import build_poller
+        from civicwatt.service.modbus import build_poller
 
         self.collector: Collector | None = None
         self.writer: Writer | None = None

@@ -40,6 +40,11 @@ class Service:
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
         self.health.add_check("store", self._store_check)
+        if self.pipeline.poller is not None:
+            from civicwatt.service.modbus import poller_check
+
+            poller = self.pipeline.poller
+            self.health.add_check("modbus", lambda: poller_check(poller))
         self.health.add_metrics(self._metrics)
         host, port = settings.http.rsplit(":", 1)
         self.http = HealthServer(self.health, host, int(port))
@@ -122,7 +127,7 @@ class Service:
             samples += [Metric("civicwatt_mqtt_rejected_total", n, "counter", {"reason": r})
                         for r, n in stats.rejected.items()]
         if self.pipeline.poller is not None:
-            from civicwatt.commands.modbus import poller_metrics
+            from civicwatt.service.modbus import poller_metrics
 
             samples += poller_metrics(self.pipeline.poller)
         return samples

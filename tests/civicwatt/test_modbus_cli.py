@@ -117,8 +117,8 @@ def test_build_poller_from_site_config_and_its_health(modbus_server):  # noqa: F
     """The wiring `civicwatt collect` uses: site points -> tagged rows, metrics, /healthz."""
     import asyncio
 
-    from civicwatt.commands.modbus import build_poller, poller_check, poller_metrics
     from civicwatt.config import load_site
+    from civicwatt.service.modbus import build_poller, poller_check, poller_metrics
 
     site = load_site(ROOT / "config" / "example-site.yaml")
     server = modbus_server(*[SimulatedDevice(u, size=400) for u in (1, 2, 3, 4)])  # 5 is dead
