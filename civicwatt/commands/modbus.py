@@ -13,14 +13,11 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(help="Modbus commissioning: read and decode registers, scan units, "
                        "print read plans.", no_args_is_help=True)
