@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
              language: str = "zh", step: Callable[[str], None] = logger.info) -> DemoResult:
     """Run the whole demo in `out`; `step` is told what is happening, for a progress display."""
     out.mkdir(parents=True, exist_ok=True)
+    _start_afresh(out, own_store=store_url is None)
     store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
     now_ns = time.time_ns()
     building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
@@ -87,6 +89,15 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
         broker.stop()
     _wait_for_spool(site.base_dir / site.service.spool)
     return _analyse(site, store, config, store_url, building, readings, days, step)
+
+
+def _start_afresh(out: Path, own_store: bool) -> None:
+    """Remove what an earlier demo left in `out`: its meters started from another day's
+    counters, which the metering engine would rightly take for meter replacements."""
+    names = ["spool.db*", "broker"] + (["civicwatt.db*"] if own_store else [])
+    for pattern in names:
+        for path in out.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def _spool_modbus_history(site, building: DemoBuilding, times: np.ndarray) -> int:
