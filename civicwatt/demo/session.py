@@ -6,13 +6,13 @@
    meters' hourly counters over MQTT (with their timestamps); the Modbus
    meters' history, which no poll can read, goes into the same spool.
 4. Run live for a few seconds: the poller reads the meters, the BMS publishes.
-5. Meter; forecast as of the evening before yesterday (the day-ahead
-   forecast the report compares with) and as of now; replay the setpoint
+5. Meter; forecast yesterday from its midnight (the day-ahead forecast the
+   report compares with) and the next 48 h as of now; replay the setpoint
    rules over yesterday in dry-run; write yesterday's report (HTML + PDF).
 
-History starts `days` days before the evening before yesterday, so the
-day-ahead forecast of yesterday has `days` days to learn from and yesterday
-has its same weekday of the week before to compare with.
+History starts `days` + 1 days before yesterday, so the day-ahead forecast
+of yesterday has that much to learn from and yesterday has its same weekday
+of the week before to compare with.
 """
 
 from __future__ import annotations
@@ -156,8 +156,8 @@ def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, 
     day = default_day(site)
     day_start = local_midnight_ns(site.site.timezone, 1, time.time_ns())
     _write_weather_forecast(site.base_dir / WEATHER_CSV, building, day_start)
-    step(f"forecasting {day} the evening before, then the next 48 h of load and carbon")
-    run_forecast(site, store, day_start - HOUR_NS, workers=1)
+    step(f"forecasting {day} from its midnight, then the next 48 h of load and carbon")
+    run_forecast(site, store, day_start, workers=1)
     run_forecast(site, store, time.time_ns(), workers=1)
     step(f"replaying the setpoint rules over {day} in dry-run (planned, never sent)")
     _replay_setpoints(site, store, day_start)

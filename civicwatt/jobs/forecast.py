@@ -177,16 +177,22 @@ def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, s
 
 
 def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
-    """Copies, as `forecast_day_ahead`, of the rows for local days after the issue's day.
+    """The day's 24 h as `forecast_day_ahead`, when this run's history ends at local midnight.
 
-    Each run overwrites them, so what remains for a day is the last forecast issued
-    before it began: the day-ahead forecast a report compares the day with, while
-    `forecast` keeps only the latest (which later runs revise)."""
-    local = dt.datetime.fromtimestamp(issued_at_ns / 1e9, ZoneInfo(tz)).date()
-    after = dt.datetime.combine(local + dt.timedelta(days=1), dt.time(), ZoneInfo(tz))
-    from_ns = int(after.timestamp()) * 10**9
+    That is the run in the first hour of a local day: it knows nothing of the day, exactly
+    like the backtest's midnight origins the model was chosen by, and it is the forecast a
+    report compares the day with. `forecast` keeps only the latest run, which later runs
+    revise with the day's own readings; other runs write no snapshot."""
+    zone = ZoneInfo(tz)
+    history_end = issued_at_ns // HOUR_NS * HOUR_NS
+    day = dt.datetime.fromtimestamp(history_end / 1e9, zone).date()
+    midnight = int(dt.datetime.combine(day, dt.time(), zone).timestamp()) * 10**9
+    if history_end != midnight:
+        return []
+    next_midnight = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+                        .timestamp()) * 10**9
     return [Row(Series("forecast_day_ahead", row.series.tags), row.time_ns, row.fields)
-            for row in rows if row.time_ns >= from_ns]
+            for row in rows if midnight <= row.time_ns < next_midnight]
 
 
 def forecast_rows(site: str, building: str, zone: str, target: str, fc: Forecast,

@@ -233,17 +233,22 @@ def test_forecast_job_on_a_real_influxdb(tmp_path: Path, influx_url: str):
     assert all(r.fields["lower95"] <= r.fields["value"] <= r.fields["upper95"] for r in rows)
 
 
-def test_day_ahead_rows_keep_only_the_days_after_the_issue_day():
-    """`forecast_day_ahead` holds what was forecast for a day before it began."""
+def test_only_the_first_run_of_a_local_day_leaves_a_day_ahead_snapshot():
+    """`forecast_day_ahead` holds the day as forecast from its midnight, like the backtest."""
     from civicwatt.jobs.forecast import day_ahead_rows
     from store import Row, Series
 
     hour = 3_600_000_000_000
-    issued = 1_795_000_000 * 10**9 // hour * hour  # 2026-11-18 19:00 Asia/Shanghai
+    midnight = 1_795_017_600 * 10**9  # 2026-11-19 00:00 Asia/Shanghai
     series = Series.of("forecast", site="s", building="b", zone="b", target="load", model="m")
-    rows = [Row(series, issued + h * hour, {"value": float(h)}) for h in range(48)]
-    kept = day_ahead_rows(rows, "Asia/Shanghai", issued)
-    midnight = issued + 5 * hour  # 2026-11-19 00:00 local
-    assert [r.time_ns for r in kept] == [r.time_ns for r in rows if r.time_ns >= midnight]
+
+    def run(issued: int) -> list[Row]:
+        rows = [Row(series, issued // hour * hour + h * hour, {"value": float(h)})
+                for h in range(48)]
+        return day_ahead_rows(rows, "Asia/Shanghai", issued)
+
+    kept = run(midnight + 20 * 60 * 10**9)  # the 00:20 run: its history ends at midnight
+    assert [r.time_ns for r in kept] == [midnight + h * hour for h in range(24)]
     assert {r.series.measurement for r in kept} == {"forecast_day_ahead"}
-    assert kept[0].series.tags == series.tags and kept[0].fields == {"value": 5.0}
+    assert kept[0].series.tags == series.tags
+    assert run(midnight - hour) == [] and run(midnight + hour) == []  # 23:00 and 01:00 runs
