@@ -27,7 +27,8 @@ def _error_transformations(lang: str) -> list[dict]:
 
 def build(ctx: SiteContext) -> Dashboard:
     lang = ctx.lang
-    daily_forecast = forecast_target(ctx, "load", "1d", bands=False)
+    daily_forecast = forecast_target(ctx, "load", "1d", bands=False,
+                                     measurement="forecast_day_ahead")
     panels = [
         row(t("forecast", lang)),
         lines(t("load_fc", lang), [actual_energy(ctx, "kwh", "1h"),

@@ -17,11 +17,13 @@ from civicwatt.dashboards.panels import (
 from civicwatt.dashboards.text import t
 
 
-def forecast_target(ctx: SiteContext, target: str, every: str, bands: bool = True) -> Target:
+def forecast_target(ctx: SiteContext, target: str, every: str, bands: bool = True,
+                    measurement: str = "forecast") -> Target:
     """Building-level forecast (zone = building id, or no zone) with its 80/95% bands.
 
     Zone-level forecasts are left out so that selecting several buildings sums
-    building forecasts only.
+    building forecasts only. `forecast_day_ahead` gives each day as forecast from
+    its midnight (the latest `forecast` has been revised with the day's readings).
     """
     buildings = one_of(tuple(b.id for b in ctx.buildings))
     where = ctx.where(extra=f'"target" = {q(target)} AND ("zone" =~ {buildings} OR "zone" = \'\')')
@@ -29,7 +31,7 @@ def forecast_target(ctx: SiteContext, target: str, every: str, bands: bool = Tru
     if bands:
         fields += (', sum("lower") AS "lower80", sum("upper") AS "upper80", '
                    'sum("lower95") AS "lower95", sum("upper95") AS "upper95"')
-    return Target(f'SELECT {fields} FROM "forecast" WHERE {where} '
+    return Target(f'SELECT {fields} FROM "{measurement}" WHERE {where} '
                   f'GROUP BY time({every}) fill(none) {ctx.tz_clause}', alias="$col")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from itertools import product
 
 from civicwatt.config import SiteConfig
 from store import Row, Series, Store
@@ -81,9 +82,10 @@ def rows(config: SiteConfig, now: datetime, days: int = 3) -> list[Row]:
                 out.append(Row(series, _ns(t), {"value": 22 + 4 * math.sin(i / 15),
                                                 "quality": 0}))
     # forecasts per building (zone = building id), hourly, past and next 2 days
-    for building in config.buildings:
+    # (and the same as the day-ahead snapshots the daily error panel compares with)
+    for building, measurement in product(config.buildings, ("forecast", "forecast_day_ahead")):
         for target, scale in (("load", 60.0), ("carbon", 35.0)):
-            series = Series.of("forecast", site=site, building=building.id, zone=building.id,
+            series = Series.of(measurement, site=site, building=building.id, zone=building.id,
                                target=target, model="tow-temp")
             for h in range(-24 * days, 48):
                 t = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=h)
