@@ -23,16 +23,23 @@ def mosquitto(tmp_path_factory) -> Iterator[Mosquitto]:
     broker.stop()
 
 
+def _factory(tmp_path_factory, kind):
+    """Start services of one kind on demand; stop them all when the test ends."""
+    started = []
+
+    def make(*args):
+        service = kind(tmp_path_factory.mktemp(kind.name), *args)
+        service.start()
+        started.append(service)
+        return service
+
+    return make, started
+
+
 @pytest.fixture
 def mosquitto_factory(tmp_path_factory) -> Iterator:
-    started: list[Mosquitto] = []
-
-    def make(extra_conf: str = "") -> Mosquitto:
-        broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"), extra_conf)
-        broker.start()
-        started.append(broker)
-        return broker
-
+    """`make(extra_conf="")` → a started Mosquitto of the test's own."""
+    make, started = _factory(tmp_path_factory, Mosquitto)
     yield make
     for broker in started:
         broker.stop()
@@ -48,14 +55,8 @@ def influxdb(tmp_path_factory) -> Iterator[InfluxDB1]:
 
 @pytest.fixture
 def influxdb_factory(tmp_path_factory) -> Iterator:
-    started: list[InfluxDB1] = []
-
-    def make() -> InfluxDB1:
-        server = InfluxDB1(tmp_path_factory.mktemp("influxdb"))
-        server.start()
-        started.append(server)
-        return server
-
+    """`make()` → a started InfluxDB 1.x of the test's own (to stop and restart)."""
+    make, started = _factory(tmp_path_factory, InfluxDB1)
     yield make
     for server in started:
         server.stop()

@@ -190,27 +190,8 @@ def test_beijing_offline_json_and_table(tmp_path):
     ],
 )
 def test_bad_readings_csv_names_file_row_column(tmp_path, readings, expected):
-    (tmp_path / "r.csv").write_text(readings)
-    (tmp_path / "p.csv").write_text("point,zone,purpose,quantity,unit\nm1,F1,01A10,energy,kWh\n")
-    res = civicwatt(
-        "meter",
-        "--readings",
-        str(tmp_path / "r.csv"),
-        "--points",
-        str(tmp_path / "p.csv"),
-        "--tariff",
-        str(BEIJING),
-        "--tz",
-        "Asia/Shanghai",
-        "--from",
-        "2026-06-01",
-        "--to",
-        "2026-06-02",
-        "--json",
-    )
-    assert res.returncode == 1
-    assert expected in res.stderr.replace("\n", " ")
-    assert "Traceback" not in res.stderr
+    points = "point,zone,purpose,quantity,unit\nm1,F1,01A10,energy,kWh\n"
+    assert_fails_with(offline_june_first(tmp_path, readings, points, "--json"), expected)
 
 
 @pytest.mark.parametrize(
@@ -235,23 +216,20 @@ def test_bad_readings_csv_names_file_row_column(tmp_path, readings, expected):
     ],
 )
 def test_bad_points_csv(tmp_path, points, expected):
-    (tmp_path / "r.csv").write_text("point,timestamp,value\nm1,2026-06-01T00:00:00Z,1\n")
+    readings = "point,timestamp,value\nm1,2026-06-01T00:00:00Z,1\n"
+    assert_fails_with(offline_june_first(tmp_path, readings, points), expected)
+
+
+def offline_june_first(tmp_path, readings: str, points: str, *extra: str):
+    """`civicwatt meter` offline over 2026-06-01 (Beijing tariff) on these two CSV texts."""
+    (tmp_path / "r.csv").write_text(readings)
     (tmp_path / "p.csv").write_text(points)
-    res = civicwatt(
-        "meter",
-        "--readings",
-        str(tmp_path / "r.csv"),
-        "--points",
-        str(tmp_path / "p.csv"),
-        "--tariff",
-        str(BEIJING),
-        "--tz",
-        "Asia/Shanghai",
-        "--from",
-        "2026-06-01",
-        "--to",
-        "2026-06-02",
-    )
+    return civicwatt("meter", "--readings", str(tmp_path / "r.csv"), "--points",
+                     str(tmp_path / "p.csv"), "--tariff", str(BEIJING), "--tz", "Asia/Shanghai",
+                     "--from", "2026-06-01", "--to", "2026-06-02", *extra)
+
+
+def assert_fails_with(res, expected: str) -> None:
     assert res.returncode == 1
     assert expected in res.stderr.replace("\n", " ")
     assert "Traceback" not in res.stderr
