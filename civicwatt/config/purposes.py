@@ -49,8 +49,6 @@ DEFAULT_PURPOSES: tuple[Purpose, ...] = (
     _p("05000", "集中供冷量", "District cooling", None),
 )
 
-TOP_LEVEL_ELECTRICITY = ("01A00", "01B00", "01C00", "01D00")
-
 
 class PurposeTree:
     """The purpose codes in force at a site: the defaults plus the site's own."""
@@ -60,10 +58,6 @@ class PurposeTree:
 
     def __contains__(self, code: str) -> bool:
         return code in self.by_code
-
-    def parents(self) -> dict[str, str | None]:
-        """code → parent code, the plain data the metering roll-up takes."""
-        return {code: p.parent for code, p in self.by_code.items()}
 
     def ancestors(self, code: str) -> list[str]:
         chain, seen = [], {code}

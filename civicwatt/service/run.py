@@ -88,14 +88,26 @@ class Service:
         days = 1 if self._metered_once else self.site.service.catch_up_days
         summary = meter_recent(self.site, self.store, self.clock(), days=days)
         self._metered_once = True
-        logger.info("Metering: %s", summary)
+        logger.info("Metering: %d days, %d points, %d energy_interval rows, %.1f kWh, "
+                    "%d estimated intervals, %d counter events", days, summary.points,
+                    summary.rows, summary.kwh, summary.estimated, len(summary.events))
+        for b in summary.balances:
+            if not b.ok:
+                logger.warning("Meter %s and its sub-meters differ by %.1f %% (%.1f of %.1f kWh):"
+                               " check for an unmetered circuit or a sub-meter wired to the wrong"
+                               " parent", b.parent, b.imbalance_pct, b.imbalance_kwh, b.parent_kwh)
 
     def forecast(self) -> None:
         from civicwatt.jobs.forecast import run_forecast
 
         now_ns = int(self.clock().timestamp() * 1e9)
         summary = run_forecast(self.site, self.store, now_ns)
-        logger.info("Forecast: %s", summary)
+        failed = [r for r in summary.results if r.error]
+        logger.info("Forecast: %d rows for %d targets; temperature: %s", summary.rows_written,
+                    len(summary.results) - len(failed), summary.temperature)
+        for r in failed:
+            logger.warning("Forecast for building %s zone %s not made: %s", r.building, r.zone,
+                           r.error)
 
     def report(self) -> None:
         from civicwatt.reports.job import daily
