@@ -17,8 +17,10 @@ shared); WAL lets the consumer append while the writer reads and deletes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -84,6 +86,17 @@ class SpoolError(Exception):
     """The spool file can't be opened or written (disk full, permissions, corrupt)."""
 
 
+def _locked(method):
+    """Run a Spool method under its lock: a connection's transactions must not interleave."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Spool:
     def __init__(self, path: str | Path, capacity: int = DEFAULT_CAPACITY,
                  dead_capacity: int = DEFAULT_DEAD_CAPACITY, synchronous: str = "FULL") -> None:
@@ -101,6 +114,7 @@ class Spool:
             raise SpoolError(f"spool {self.path}: cannot open: {exc}; check the path is a "
                              "writable file (or delete a corrupt spool only after "
                              "`civicwatt deadletter list` shows nothing you need)") from exc
+        self._lock = threading.RLock()  # one connection, several threads (poller, monitors)
         self._depth = 0
         self._dead = 0
         self._counted_at = 0.0
@@ -108,6 +122,7 @@ class Spool:
         self.refresh()
 
     # -- appending (collectors) ------------------------------------------------------------
+    @_locked
     def refresh(self) -> None:
         """Re-count depth from the file (other connections delete and append too)."""
         self._depth = self._db.execute("SELECT coalesce(sum(n), 0) FROM batches").fetchone()[0]
@@ -142,6 +157,7 @@ class Spool:
             return self._depth + n <= self.capacity and self._dead + dead <= self.dead_capacity
         return True
 
+    @_locked
     def append_lines(self, lines: Sequence[str],
                      dead: Iterable[tuple[int, str | None, bytes, str, str]] = (),
                      source: str = "mqtt") -> bool:
@@ -184,6 +200,7 @@ class Spool:
         return self.append_lines([format_row(r) for r in rows])
 
     # -- draining (the writer) -------------------------------------------------------------
+    @_locked
     def peek(self, max_lines: int) -> list[Batch]:
         """The oldest batches, up to about `max_lines` readings (at least one batch)."""
         out: list[Batch] = []
@@ -197,6 +214,7 @@ class Spool:
         cursor.close()
         return out
 
+    @_locked
     def delete(self, batches: Sequence[Batch],
                dead_lines: Sequence[tuple[bytes, str]] = ()) -> None:
         """Delete written batches; lines the store refused go to dead-letter (same commit)."""
@@ -216,6 +234,7 @@ class Spool:
         self._dead += len(dead_lines)
 
     # -- dead letters ----------------------------------------------------------------------
+    @_locked
     def dead_letters(self, reason: str | None = None, limit: int | None = 100,
                      after_id: int = 0) -> list[DeadRow]:
         sql = ("SELECT id, received_ns, source, topic, payload, reason, detail, attempts "
@@ -230,10 +249,12 @@ class Spool:
             args.append(limit)
         return [DeadRow(*r) for r in self._db.execute(sql, args)]
 
+    @_locked
     def dead_counts(self) -> dict[str, int]:
         return dict(self._db.execute(
             "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY reason"))
 
+    @_locked
     def resolve_dead(self, lines: Sequence[str], done: Sequence[int],
                      still_bad: Sequence[tuple[int, str, str]]) -> None:
         """After a replay: spool the recovered lines, drop `done`, update `still_bad` reasons."""
@@ -255,10 +276,12 @@ class Spool:
         self.refresh()
 
     # -- small state (e.g. the filters a consumer subscribed to last time) ----------------
+    @_locked
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    @_locked
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                          "DO UPDATE SET value = excluded.value", (key, value))
@@ -267,5 +290,6 @@ class Spool:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
 
+    @_locked
     def close(self) -> None:
         self._db.close()

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 WORKDAY, WEEKEND, HOLIDAY = 0, 1, 2
 DAY_TYPES = ("workday", "weekend", "holiday")
@@ -33,6 +33,25 @@ class CalendarSpec(BaseModel):
     weekend: tuple[int, ...] = (5, 6)  # Python weekday numbers: Monday=0 .. Sunday=6
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> CalendarSpec:
+        """A country or region the holidays package lacks would fail only when metering."""
+        if self.country is None:
+            return self
+        import holidays
+
+        code = self.country.strip().upper()
+        regions = holidays.list_supported_countries().get(code)
+        if regions is None:
+            raise ValueError(f"calendar.country {self.country!r} is not a supported ISO 3166 "
+                             "code; use e.g. CN, US, GB, or null for weekends only")
+        if self.subdivision is not None and self.subdivision not in regions:
+            raise ValueError(f"calendar.subdivision {self.subdivision!r} is not a region of "
+                             f"{code}; use one of {', '.join(regions[:12])}"
+                             + (" ..." if len(regions) > 12 else ""))
+        object.__setattr__(self, "country", code)
+        return self
 
 
 @lru_cache(maxsize=64)

@@ -125,7 +125,11 @@ def demand_charges(
         if version.demand_charge is None:
             continue
         window = version.demand_charge.window_minutes
-        per = max(1, window // interval_min)
+        if window % interval_min:
+            raise ValueError(f"the tariff's demand window ({window} min) is not a whole number "
+                             f"of {interval_min}-min intervals; meter with an interval that "
+                             f"divides it, e.g. --interval {window}m")
+        per = window // interval_min
         usable = sel[: sel.size // per * per]
         kw = site[usable].reshape(-1, per).sum(axis=1) / (per * interval_min / 60)
         peak = float(kw.max()) if kw.size else 0.0

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+
+
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
 
 
 def demo(
@@ -19,9 +25,10 @@ def demo(
                         "influxdb1://127.0.0.1:8086/civicwatt or influxdb2://...")] = None,
     live: Annotated[float, typer.Option("--live", min=0,
                                         help="seconds of live collection")] = 8.0,
-    lang: Annotated[str, typer.Option("--lang", help="report language: zh or en")] = "zh",
+    lang: Annotated[Language, typer.Option("--lang", help="report language")] = Language.zh,
 ) -> None:
     """Run a simulated building through the real pipeline (演示: 模拟楼宇, 真实流程)."""
+    from civicwatt.config import ConfigError
     from civicwatt.demo.session import run_demo
     from civicwatt.reports.job import ReportError
     from store import StoreError
@@ -33,9 +40,9 @@ def demo(
             status.update(text)
 
         try:
-            result = run_demo(out, days=days, live_s=live, store_url=store, language=lang,
+            result = run_demo(out, days=days, live_s=live, store_url=store, language=lang.value,
                               step=step)
-        except (StoreError, ReportError, OSError) as exc:
+        except (StoreError, ReportError, ConfigError, OSError) as exc:
             console.print(f"[bold red]demo failed:[/] {exc}")
             raise typer.Exit(1) from None
     show = Console(highlight=False)

@@ -8,7 +8,6 @@ cross-checks still run on everything that did validate.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -20,10 +19,8 @@ from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
 from civicwatt.config.yamlfile import YamlDocument, expand_env
 from civicwatt.metering.settings import check_metering
+from civicwatt.paths import SHIPPED_CONFIG
 from collector.modbus.settings import DeviceProfile
-
-SHIPPED_CONFIG = Path(os.environ.get("CIVICWATT_CONFIG_DIR",
-                                     Path(__file__).resolve().parents[2] / "config"))
 
 _CSV_FIXED = ("id", "building", "zone", "purpose", "quantity", "unit", "name", "min", "max",
               "max_kw", "rollover", "parent")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from rules.clock import local_midnight_ns
+
 HOUR_NS = 3_600_000_000_000
 SOURCE_TZ = ZoneInfo("Europe/London")
 SOURCE_AREA_M2 = 4427.1
@@ -136,8 +138,8 @@ class DemoBuilding:
         return self.hour_energy(time_ns // HOUR_NS * HOUR_NS)
 
 
-def local_midnight_ns(timezone: str, days_ago: int, now_ns: int) -> int:
+def midnight_days_ago_ns(timezone: str, days_ago: int, now_ns: int) -> int:
     """UTC epoch ns of local midnight `days_ago` days before the local day of `now_ns`."""
     tz = ZoneInfo(timezone)
-    today = datetime.fromtimestamp(now_ns / 1e9, tz).date() - timedelta(days=days_ago)
-    return int(datetime(today.year, today.month, today.day, tzinfo=tz).timestamp()) * 10**9
+    today = datetime.fromtimestamp(now_ns / 1e9, tz).date()
+    return local_midnight_ns(today - timedelta(days=days_ago), tz)

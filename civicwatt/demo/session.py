@@ -22,6 +22,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +30,13 @@ import numpy as np
 
 from civicwatt.config import load_site
 from civicwatt.demo.broker import DemoBroker
-from civicwatt.demo.building import HOUR_NS, DemoBuilding, local_midnight_ns
+from civicwatt.demo.building import HOUR_NS, DemoBuilding, midnight_days_ago_ns
 from civicwatt.demo.devices import SimulatedBMS, SimulatedMeters, history_times
 from civicwatt.demo.site import BUILDING, FLOOR_AREA_M2, MODBUS_UNITS, WEATHER_CSV, write_site
 from civicwatt.service.pipeline import Pipeline
 from collector.modbus.poller import point_series
 from collector.spool import Spool, open_sink
+from rules.clock import local_midnight_ns
 from store import Row, open_store
 
 logger = logging.getLogger(__name__)
@@ -58,19 +60,23 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
     store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
     now_ns = time.time_ns()
     building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
-                            local_midnight_ns("Asia/Shanghai", days + 2, now_ns))
+                            midnight_days_ago_ns("Asia/Shanghai", days + 2, now_ns))
     (out / "broker").mkdir(exist_ok=True)
-    broker = DemoBroker(out / "broker").start()
-    meters = SimulatedMeters(building).start()
-    step(f"MQTT broker ({broker.kind}) on {broker.url}, Modbus meters on 127.0.0.1:{meters.port}")
-    config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language)
-    site = load_site(config)
-    store = open_store(site.store.url, site.base_dir)
-    pipeline = Pipeline(site, store, site.base_dir / site.service.spool, monitor_every=2.0)
-    bms = None
-    try:
+    with ExitStack() as running:  # whatever started is stopped, also when a later step fails
+        broker = DemoBroker(out / "broker").start()
+        running.callback(broker.stop)
+        meters = SimulatedMeters(building).start()
+        running.callback(meters.stop)
+        step(f"MQTT broker ({broker.kind}) on {broker.url}, Modbus meters on "
+             f"127.0.0.1:{meters.port}")
+        config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language)
+        site = load_site(config)
+        store = open_store(site.store.url, site.base_dir)
+        pipeline = Pipeline(site, store, site.base_dir / site.service.spool, monitor_every=2.0)
         pipeline.start()
+        running.callback(pipeline.stop)
         bms = SimulatedBMS(building, broker.port, broker.protocol)
+        running.callback(bms.close)
         times = history_times(building.origin_ns, now_ns)
         step(f"back-filling {days + 2} days of history ({len(times):,} quarter-hours, "
              "simulated time)")
@@ -81,12 +87,6 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
         while time.monotonic() < deadline:
             readings += bms.publish(np.array([time.time_ns()]))
             time.sleep(2.0)
-    finally:
-        if bms is not None:
-            bms.close()
-        pipeline.stop()
-        meters.stop()
-        broker.stop()
     _wait_for_spool(site.base_dir / site.service.spool)
     return _analyse(site, store, config, store_url, building, readings, days, step)
 
@@ -150,15 +150,16 @@ def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, 
     from civicwatt.jobs.metering import meter_site
     from civicwatt.reports.job import default_day, run
 
-    today = dt.datetime.now(dt.UTC).astimezone(building.tz).date()
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(building.tz).date()
     step(f"metering {days + 3} days by TOU period, zone and purpose")
     meter_site(site, store, today - dt.timedelta(days=days + 2), today + dt.timedelta(days=1))
-    day = default_day(site)
-    day_start = local_midnight_ns(site.site.timezone, 1, time.time_ns())
+    day = default_day(site, now)
+    day_start = local_midnight_ns(day, building.tz)
     _write_weather_forecast(site.base_dir / WEATHER_CSV, building, day_start)
     step(f"forecasting {day} from its midnight, then the next 48 h of load and carbon")
     run_forecast(site, store, day_start, workers=1)
-    run_forecast(site, store, time.time_ns(), workers=1)
+    run_forecast(site, store, int(now.timestamp() * 1e9), workers=1)
     step(f"replaying the setpoint rules over {day} in dry-run (planned, never sent)")
     _replay_setpoints(site, store, day_start)
     step(f"writing the daily report for {day}")

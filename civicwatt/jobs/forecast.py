@@ -174,6 +174,9 @@ def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, s
         return building, zone, None, None, f"not enough history: {exc}"
     except ValueError as exc:
         return building, zone, None, None, f"bad input: {exc}"
+    except Exception as exc:  # one bad target must not cost every other its forecast
+        logger.exception("Forecast of building %s zone %s failed", building, zone)
+        return building, zone, None, None, f"{type(exc).__name__}: {exc}"
 
 
 def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
@@ -270,5 +273,5 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
         results.append(TargetResult(building, zone, load.model, int(load.time_ns.size),
                                     float(np.mean(load.value)), [i.code for i in load.issues]))
     if rows:
-        store.write(rows + day_ahead_rows(rows, config.site.timezone, now_ns))
+        store.write(rows + day_ahead_rows(rows, fc.timezone, now_ns))
     return ForecastRun(now_ns, len(rows), results, temp_note, carbon_note)

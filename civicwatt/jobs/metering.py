@@ -28,7 +28,7 @@ from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, parse_dura
 from rules.aggregate import Balance, balance, parse_formula, virtual_meter
 from rules.clock import local_midnight_ns, parse_interval
 from rules.engine import MeterResult, meter
-from rules.intervals import ENERGY, POWER, PointRules
+from rules.intervals import ENERGY, POWER, PointRules, sort_readings
 from rules.tariffs import Tariff
 from store import Row, Series, Store, open_store
 
@@ -192,9 +192,7 @@ def _read(plan: _Plan, store: Store, start_ns: int, end_ns: int):
         parts.append((pi[keep], raw.time_ns[keep], raw.value[keep]))
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    pi, t, v = (np.concatenate(x) for x in zip(*parts, strict=True))
-    order = np.lexsort((t, pi))
-    return pi[order], t[order], v[order]
+    return sort_readings(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
 def _meter_chunk(

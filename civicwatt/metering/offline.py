@@ -21,7 +21,7 @@ from civicwatt.metering.files import (
     read_readings,
 )
 from rules.engine import DemandCharge, MeterResult, demand_charges, meter
-from rules.intervals import PointRules
+from rules.intervals import PointRules, sort_readings
 from rules.tariffs import Tariff
 
 
@@ -65,8 +65,7 @@ def run_offline(
     new_index = np.full(len(table.ids), -1, np.int64)
     new_index[metered] = np.arange(metered.size)
     keep = ~is_temp[pi]
-    pi_m, t_m, v_m = new_index[pi[keep]], t[keep], v[keep]
-    order = np.lexsort((t_m, pi_m))
+    pi_m, t_m, v_m = sort_readings(new_index[pi[keep]], t[keep], v[keep])
     rules = PointRules(
         table.engine_quantity()[metered], table.rollover[metered], table.max_kw[metered]
     )
@@ -77,9 +76,9 @@ def run_offline(
         notes.append("carbon: no emission factor for this tariff's country; pass --emission-factor")
     coal = load_coal_factors().electricity("equivalent")
     result = meter(
-        pi_m[order],
-        t_m[order],
-        v_m[order],
+        pi_m,
+        t_m,
+        v_m,
         ids,
         rules,
         tariff,

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-#: Shipped config (tariffs, factor tables); the same override as the site loader's.
-CONFIG_DIR = Path(
-    os.environ.get("CIVICWATT_CONFIG_DIR", Path(__file__).resolve().parents[2] / "config")
-)
+from civicwatt.paths import SHIPPED_CONFIG as CONFIG_DIR
 
 
 class VirtualMeter(BaseModel):

@@ -390,3 +390,13 @@ def test_readme_example():
         ("01B20", "flat"): 214,
         ("01B20", "peak"): 138,
     }
+
+
+def test_unknown_holiday_country_is_a_tariff_error_not_a_traceback(tmp_path):
+    bad = yaml.safe_load(BEIJING.read_text())
+    bad["calendar"]["country"] = "XX"
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True))
+    res = civicwatt("tariff", "check", str(tmp_path / "t.yaml"))
+    assert res.returncode == 1
+    assert "calendar.country 'XX' is not a supported ISO 3166 code" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -119,3 +119,27 @@ def test_a_rejected_line_is_bisected_out_and_the_rest_land(tmp_path, influxdb):
     count = influxdb.query("SELECT count(value) FROM energy", db)
     assert count["results"][0]["series"][0]["values"][0][1] == 99
     assert spool.depth == 0
+
+
+def test_one_spool_shared_by_threads_keeps_every_append(tmp_path):
+    """The pipeline's sink is used by the poller and the monitor threads at once."""
+    import threading
+
+    spool = Spool(tmp_path / "shared.db")
+    errors: list[BaseException] = []
+
+    def append(tag: str) -> None:
+        try:
+            for i in range(500):
+                assert spool.append_lines([f"energy,point={tag} value={i}.0 {i}"])
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append, args=(f"p{k}",)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    spool.refresh()
+    assert spool.depth == 1500

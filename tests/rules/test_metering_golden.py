@@ -312,3 +312,16 @@ def test_monthly_demand_charge():
     charges = demand_charges(r, tariff)
     assert [(c.month, round(c.max_kw, 9), round(c.charge, 6)) for c in charges] == [
         ("2026-01", 22.0, 880.0), ("2026-02", 2.0, 80.0)]
+
+
+def test_demand_window_that_intervals_cannot_tile_is_refused():
+    """45-min intervals cannot make a 15-min demand window: refuse rather than understate."""
+    from rules.engine import demand_charges
+
+    tariff = Tariff.from_dict(simple_tariff([w("flat", "00:00", "24:00")], {"flat": 1.0},
+                                            demand_charge={"price_per_kw": 40}))
+    t, v = counter_from_load("2026-01-01T00:00", "2026-01-02T00:00", lambda x: 1.0)
+    r = meter(np.zeros(t.size, np.int32), t, v, ("a",), PointRules.uniform(1), tariff,
+              "Asia/Shanghai", D(2026, 1, 1), D(2026, 1, 2), interval_ns=45 * 60 * 10**9)
+    with pytest.raises(ValueError, match=r"demand window \(15 min\).*--interval 15m"):
+        demand_charges(r, tariff)

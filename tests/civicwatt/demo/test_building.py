@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from civicwatt.demo.building import HOUR_NS, MAIN, SUB_METERS, DemoBuilding, local_midnight_ns
+from civicwatt.demo.building import HOUR_NS, MAIN, SUB_METERS, DemoBuilding, midnight_days_ago_ns
 
 NOW = 1_795_000_000 * 10**9  # 2026-11-18, a Wednesday afternoon in Shanghai
 
 
 @pytest.fixture(scope="module")
 def building():
-    return DemoBuilding("Asia/Shanghai", 8000, local_midnight_ns("Asia/Shanghai", 7, NOW))
+    return DemoBuilding("Asia/Shanghai", 8000, midnight_days_ago_ns("Asia/Shanghai", 7, NOW))
 
 
 def test_counters_rise_and_the_energy_between_readings_is_the_hourly_energy(building):
@@ -34,7 +34,7 @@ def test_sub_meters_leave_three_percent_unmetered(building):
 
 def test_load_follows_the_working_week(building):
     # the source is a university building: weekday afternoons draw more than Sunday nights
-    monday = local_midnight_ns("Asia/Shanghai", 9, NOW)  # 2026-11-09 is a Monday
+    monday = midnight_days_ago_ns("Asia/Shanghai", 9, NOW)  # 2026-11-09 is a Monday
     weekday_15h = building.hour_energy(monday + 15 * HOUR_NS)[MAIN.point]
     sunday_3h = building.hour_energy(monday - 21 * HOUR_NS)[MAIN.point]
     assert weekday_15h > 1.15 * sunday_3h
