@@ -26,14 +26,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def require_binary(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
-    if path:
-        return path
-    message = f"{name} is not installed: run `apt-get install -y mosquitto influxdb` (see .ci/run)"
+def missing(message: str) -> None:
+    """Something a test needs is not here: a failure in CI (`CI=true`), a skip elsewhere."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
+    if not path:
+        missing(f"{name} is not installed: apt-get install the packages in "
+                "deploy/debian-packages.txt (see .ci/run)")
+    return path
+
+
+def require_file(path: Path) -> Path:
+    if not path.exists():
+        missing(f"{path} not found: the real building data lives in shared/data beside the "
+                "repository")
+    return path
 
 
 def wait_until(check, timeout: float = 15.0, what: str = "condition") -> None:

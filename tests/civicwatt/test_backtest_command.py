@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.services import require_file
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path("/work/shared/data/bdg1_Office_Abigail.csv")
 
@@ -24,9 +26,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def small_csv(tmp_path: Path) -> Path:
-    if not DATA.exists():
-        pytest.skip("real data not found")
-    df = pd.read_csv(DATA, dtype=str, keep_default_na=False).iloc[2000:2000 + 24 * 30]
+    df = pd.read_csv(require_file(DATA), dtype=str, keep_default_na=False).iloc[2000:2000 + 24 * 30]
     path = tmp_path / "abigail.csv"
     df.to_csv(path, index=False)
     return path

@@ -20,6 +20,7 @@ import pytest
 
 from civicwatt.hourly_csv import read_hourly_csv
 from store import Row, Series, open_store
+from tests.services import require_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path("/work/shared/data/ucam_b21_2016_2019.csv")
@@ -48,9 +49,7 @@ forecast:
 
 
 def make_site(tmp_path: Path, extra: str = "", url: str | None = None) -> Path:
-    if not DATA.exists():
-        pytest.skip("real data not found")
-    t, kwh, temp = read_hourly_csv(DATA)
+    t, kwh, temp = read_hourly_csv(require_file(DATA))
     now = pd.Timestamp(NOW).value
     past = (t >= now - 42 * 24 * H) & (t < now)
     url = url or f"sqlite:///{tmp_path / 'cw.db'}"

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from civicwatt.hourly_csv import read_hourly_csv
+from tests.services import require_file
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 if not DATA.is_dir():  # the worktree's sibling, or /work/shared/data
@@ -16,9 +17,7 @@ if not DATA.is_dir():  # the worktree's sibling, or /work/shared/data
 
 
 def _slice(name: str, start: str, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    path = DATA / f"{name}.csv"
-    if not path.exists():
-        pytest.skip(f"real data not found: {path}")
+    path = require_file(DATA / f"{name}.csv")
     t, kwh, temp = read_hourly_csv(path)
     t0 = pd.Timestamp(start, tz="UTC").value
     keep = (t >= t0) & (t < t0 + days * 86_400_000_000_000)

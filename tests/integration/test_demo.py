@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from civicwatt.demo.building import HOUR_NS, MAIN, SUB_METERS, DemoBuilding
 from civicwatt.demo.site import FLOOR_AREA_M2
+from tests.services import require_binary
 
 ROOT = Path(__file__).parents[2]
 TZ = "Asia/Shanghai"
@@ -47,7 +47,7 @@ def yesterday() -> dt.date:
 
 @pytest.mark.integration
 def test_demo_leaves_a_report_whose_totals_match_the_simulated_meters(tmp_path):
-    shutil.which("mosquitto") or pytest.skip("covered by the amqtt test below")
+    require_binary("mosquitto")  # the amqtt fallback has its own test below
     day = yesterday()
     result = run_demo(tmp_path / "demo")
     assert result.returncode == 0, result.stderr[-3000:]

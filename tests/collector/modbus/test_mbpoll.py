@@ -6,9 +6,7 @@ must be the words our decoder turns into the held value."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -17,6 +15,7 @@ from typer.testing import CliRunner
 from civicwatt.cli import app
 from collector.modbus.decode import decode
 from collector.modbus.simulator import SimulatedDevice
+from tests.services import require_binary
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +24,7 @@ UNIT = 7
 
 @pytest.fixture(scope="module")
 def mbpoll_bin() -> str:
-    path = shutil.which("mbpoll")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("mbpoll is not installed (apt-get install mbpoll)")
-        pytest.skip("mbpoll is not installed")
-    return path
+    return require_binary("mbpoll")
 
 
 def mbpoll(binary: str, port: int, *args: str) -> list[str]:
