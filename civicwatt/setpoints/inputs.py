@@ -49,7 +49,7 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
     from civicwatt.metering.files import load_tariff
     from civicwatt.metering.settings import CONFIG_DIR, resolve_file
     from rules.clock import Clock
-    from rules.tou import classify
+    from rules.tou import TariffGapError, classify
 
     tariff = load_tariff(resolve_file(metering.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
     cal = tariff.calendar
@@ -65,7 +65,12 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
         bounds[1:] -= start % step_ns  # later instants on the local 5-minute grid
         clock = Clock.for_range(tz, int(bounds[0]), int(bounds[-1]))
         first_day = now.astimezone(ZoneInfo(tz)).date()
-        found = classify(tariff, bounds, clock, first_day)
+        try:
+            found = classify(tariff, bounds, clock, first_day)
+        except TariffGapError as exc:  # no period known: no TOU demand limit, but keep going
+            log.warning("Setpoints at %s: %s; no TOU level applies. Add a tariff version that "
+                        "covers this date to %s", now.isoformat(), exc, metering.tariff)
+            return "none", ()
         names = [found.periods[i] for i in found.period]
         upcoming = tuple(
             (datetime.fromtimestamp(int(bounds[k]) / 1e9, UTC), names[k])
