@@ -29,12 +29,8 @@ def open_store(url: str | None, base_dir: Path | None = None) -> Store:
     if not url:
         return _sqlite((base_dir or Path.cwd()) / DEFAULT_SQLITE)
     parts = urlsplit(url)
-    if parts.scheme == "influxdb1":
-        from store.influx1 import InfluxDB1Store
-        return InfluxDB1Store(parts)
-    if parts.scheme == "influxdb2":
-        from store.influx2 import InfluxDB2Store
-        return InfluxDB2Store(parts)
+    if parts.scheme in ("influxdb1", "influxdb2"):
+        return _influx(url, parts)
     if parts.scheme == "sqlite":
         return _sqlite(Path(url.removeprefix("sqlite://")))
     if parts.scheme == "" :
@@ -42,6 +38,24 @@ def open_store(url: str | None, base_dir: Path | None = None) -> Store:
     raise StoreURLError(f"store URL {url.split('@')[-1]!r}: unknown scheme {parts.scheme!r}; "
                         "use sqlite:///path, influxdb1://host:8086/db or "
                         "influxdb2://host:8086?org=ORG&bucket=BUCKET")
+
+
+def _influx(url: str, parts) -> Store:
+    """An InfluxDB backend; a bad host, port or option names the URL instead of a traceback."""
+    from store.influx1 import InfluxDB1Store
+    from store.influx2 import InfluxDB2Store
+
+    shown = parts.scheme + "://" + url.split("@")[-1].split("://")[-1]
+    try:
+        if not parts.hostname:
+            raise ValueError("it names no host")
+        backend = InfluxDB1Store if parts.scheme == "influxdb1" else InfluxDB2Store
+        return backend(parts)
+    except StoreURLError:
+        raise
+    except ValueError as exc:
+        raise StoreURLError(f"store URL {shown!r}: {exc}; check the host, the port and the "
+                            "batch/timeout options") from None
 
 
 def _sqlite(path: Path) -> Store:

@@ -21,6 +21,7 @@ from urllib3.exceptions import HTTPError
 
 from store.errors import StoreRejected, StoreUnavailable, StoreURLError
 from store.http import InfluxHTTP
+from store.influx1 import redact
 from store.influxql import InfluxQLReader
 from store.lineprotocol import encode
 from store.types import Row
@@ -29,7 +30,7 @@ from store.types import Row
 class InfluxDB2Store(InfluxQLReader):
     def __init__(self, url: SplitResult) -> None:
         options = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        self.description = url._replace(query="").geturl() + (
+        self.description = redact(url._replace(query="")) + (
             f"?org={options.get('org', '')}&bucket={options.get('bucket', '')}")
         missing = [k for k in ("org", "bucket") if not options.get(k)]
         if missing:
@@ -52,9 +53,10 @@ class InfluxDB2Store(InfluxQLReader):
 
     def write(self, rows: Sequence[Row]) -> None:
         for start in range(0, len(rows), self.batch_size):
-            self._send(encode(rows[start:start + self.batch_size]))
+            self.write_lines(encode(rows[start:start + self.batch_size]))
 
-    def _send(self, body: bytes) -> None:
+    def write_lines(self, body: bytes) -> None:
+        """POST one pre-encoded line-protocol batch (the spool writer's path)."""
         try:
             self._writer.write(self.bucket, self.org, body, WritePrecision.NS)
         except ApiException as exc:

@@ -117,7 +117,9 @@ def collect(
     store: Annotated[str | None, typer.Option(
         "--store", help="store URL (influxdb1://host:8086/db, sqlite:///path); default: "
                         "the config's store.url, else civicwatt.db")] = None,
-    spool: SpoolOpt = Path("spool.db"),
+    spool: Annotated[Path | None, typer.Option(
+        "--spool", help="the durable spool (SQLite); default: the config's service.spool, "
+                        "else ./spool.db")] = None,
     client_id: Annotated[str | None, typer.Option(
         "--client-id", help="stable MQTT client id: the broker keeps this session")] = None,
     group: Annotated[str | None, typer.Option(
@@ -136,7 +138,7 @@ def collect(
     from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
-    from collector.spool import Spool, SpoolError
+    from collector.spool import SpoolError
     from store import StoreError, open_store
 
     settings, decoder, config_store, site = _settings(config, mqtt, topic or [], template or [],
@@ -149,9 +151,12 @@ def collect(
         if site is not None:
             from civicwatt.service.pipeline import Pipeline
 
-            runner = Pipeline(site, target, spool, instance=instance, shard=parse_shard(shard),
+            spool = spool or site.base_dir / site.service.spool  # the same spool as `run`
+            runner = Pipeline(site, target, spool, site.service.spool_capacity,
+                              instance=instance, shard=parse_shard(shard),
                               mqtt=(settings, decoder) if settings else None)
         else:
+            spool = spool or Path("spool.db")
             runner = Collector(settings, decoder, spool, target, instance=instance)
     except (SpoolError, MqttStartError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -167,7 +172,7 @@ def collect(
     stop.wait()
     log.info("stopping: spooling and acknowledging what was received, flushing the spool")
     runner.stop()
-    log.info("stopped; spool depth %d", Spool(spool).depth)
+    log.info("stopped; spool depth %d", runner.writer.spool.depth)
 
 
 @deadletter_app.command("list")

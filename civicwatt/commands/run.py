@@ -21,13 +21,14 @@ def run(
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.service.run import Service
     from collector.mqtt.consumer import MqttStartError
+    from collector.spool import SpoolError
     from store import StoreError
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     site = load_site_or_exit(config)
     try:
         service = Service(site)
-    except (StoreError, OSError, ValueError) as exc:
+    except (StoreError, SpoolError, MqttStartError, OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
     stop = threading.Event()

@@ -164,7 +164,11 @@ class HealthServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self.server = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:
+            raise OSError(f"service.http {host}:{port}: {exc.strerror}; choose a free address "
+                          "for service.http or stop the process that holds it") from exc
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="health-http",
                                        daemon=True)

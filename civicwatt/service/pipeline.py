@@ -54,25 +54,22 @@ class Pipeline:
         from civicwatt.service.modbus import build_poller
 
         self.collector: Collector | None = None
-        self.writer: Writer | None = None
         if mqtt is None and site.mqtt is not None:
             mqtt = mqtt_from_site(site)
         if mqtt is not None:
             self.collector = Collector(*mqtt, spool_path, store, instance=instance,
                                        capacity=capacity, monitor_every=monitor_every)
-        else:
-            self.writer = Writer(Spool(spool_path, capacity), store)
-        has_modbus = any(p.modbus is not None for p in site.points)
-        self._sink = open_sink(spool_path, capacity)
-        self.poller = build_poller(site, self._sink, shard) if has_modbus else None
+        #: the one writer draining the spool: the MQTT collector's, or one of our own
+        self.writer: Writer = (self.collector.writer if self.collector
+                               else Writer(Spool(spool_path, capacity), store))
+        self.poller = None
+        if any(p.modbus is not None for p in site.points):
+            self._sink = open_sink(spool_path, capacity)
+            self.poller = build_poller(site, self._sink, shard)
         self.instance = instance or f"{socket.gethostname()}:modbus-{shard[0]}/{shard[1]}"
         self.monitor_every = monitor_every
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-
-    @property
-    def spool_writer(self) -> Writer:
-        return self.collector.writer if self.collector else self.writer  # type: ignore[return-value]
 
     def start(self) -> None:
         """Writer first (it drains what a previous run left), then the collectors."""
@@ -108,14 +105,14 @@ class Pipeline:
             self._report_modbus()
         if self.collector is not None:
             self.collector.stop()
-        elif self.writer is not None:
+        else:
             self.writer.stop()
         for thread in self._threads:
             thread.join(30)
 
     def check(self) -> tuple[bool, dict]:
         """For /healthz: broker connection, store reachability, spool depth."""
-        writer = self.spool_writer
+        writer = self.writer
         details: dict = {"spool_depth": writer.spool.depth, "store_ok": writer.stats.store_ok}
         if writer.stats.last_error:
             details["store_error"] = writer.stats.last_error

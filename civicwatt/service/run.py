@@ -124,7 +124,7 @@ class Service:
         return True, {"url": self.store.description}
 
     def _metrics(self) -> list[Metric]:
-        writer = self.pipeline.spool_writer
+        writer = self.pipeline.writer
         samples = [
             Metric("civicwatt_spool_depth", writer.spool.depth, help="readings waiting"),
             Metric("civicwatt_readings_written_total", writer.stats.written, "counter"),
@@ -162,6 +162,6 @@ class Service:
         if self.setpoints is not None:
             self.setpoints.stop()
         self.http.stop()
-        depth = self.pipeline.spool_writer.spool.depth
+        depth = self.pipeline.writer.spool.depth
         self.store.close()
         logger.info("Stopped in %.1f s; spool depth %d", time.monotonic() - started, depth)

@@ -185,6 +185,7 @@ class ModbusPoller:
                 self.links[dev.id] = Link.for_gateway(gw, timeout)
             self.state[dev.id] = DeviceState(dev.id, gw.id, dev.unit)
         self._stop = asyncio.Event()
+        self._sink_refusing = False
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -339,10 +340,7 @@ class ModbusPoller:
                 _LOG.exception("modbus %s: poll failed", device_id)
                 rows = []
             if rows:
-                try:
-                    self.sink(rows)
-                except Exception:
-                    _LOG.exception("modbus %s: sink refused %d readings", device_id, len(rows))
+                self._deliver(device_id, rows)
             now = self.clock()
             if st.online is False:
                 backoff = min(interval * 2 ** (st.failures - 1), max(self.max_backoff, interval))
@@ -362,6 +360,21 @@ class ModbusPoller:
             await asyncio.gather(*self._tasks)
         finally:
             self.close()
+
+    def _deliver(self, device_id: str, rows: list[Row]) -> None:
+        """Hand rows to the sink. A refusing sink (a full spool while the store is down) is
+        logged when it starts and when it ends, not once per device and poll."""
+        try:
+            self.sink(rows)
+        except Exception as exc:
+            if not self._sink_refusing:
+                _LOG.warning("modbus %s: %d readings not spooled (%s); further refusals are not "
+                             "logged until the sink accepts again", device_id, len(rows), exc)
+            self._sink_refusing = True
+            return
+        if self._sink_refusing:
+            _LOG.warning("modbus: the sink accepts readings again")
+            self._sink_refusing = False
 
     def start_background(self) -> threading.Thread:
         """Run the poller on an event loop of its own in a daemon thread (for `civicwatt run`,
