@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from civicwatt.config import SiteConfig, load_site
-from civicwatt.metering.files import load_coal_factors, load_emission_factors, load_tariff
-from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, parse_duration, resolve_file
+from civicwatt.metering.files import load_coal_factors, load_emission_factors, load_site_tariff
+from civicwatt.metering.settings import MeteringSettings, parse_duration
 from rules.aggregate import Balance, balance, parse_formula, virtual_meter
 from rules.clock import local_midnight_ns, parse_interval
 from rules.engine import MeterResult, meter
@@ -77,18 +77,7 @@ def _plan(site: SiteConfig, interval_ns: int | None) -> _Plan:
             "the site config has no `metering:` section; add at least `metering: {tariff: "
             "beijing-general-ic-single-part-under-1kv}` (see README, Metering)"
         )
-    tariff = load_tariff(resolve_file(m.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
-    cal = tariff.calendar
-    tariff = tariff.model_copy(
-        update={
-            "calendar": cal.model_copy(
-                update={
-                    "extra_holidays": (*cal.extra_holidays, *m.holidays),
-                    "extra_workdays": (*cal.extra_workdays, *m.workdays),
-                }
-            )
-        }
-    )
+    tariff = load_site_tariff(m, site.base_dir)
     energy = [p for p in site.points if p.quantity == "energy"]
     power = [site.point_by_id(pid) for pid in m.power_points]
     points = energy + power

@@ -27,6 +27,7 @@ from civicwatt.setpoints.inputs import (
     parse_dr,
     parse_state,
     schedule_periods,
+    site_calendar,
     tariff_periods,
 )
 from civicwatt.setpoints.mqtt import Inbound, SetpointLink
@@ -98,6 +99,7 @@ class SetpointJob:
                                                                              self.tz)
         self.link = link
         self.zones = config.zones()
+        self.calendar = site_calendar(config)
         self._controllers: dict[str, tuple[ZoneSetpoints, Controller]] = {
             c.point: (z, c) for z in self.settings.zones for c in z.controllers}
         self._state_topics = {self.state_topic(z, c): c.point
@@ -231,10 +233,7 @@ class SetpointJob:
     def inputs(self, now: datetime) -> SiteInputs:
         period, upcoming = self.periods(now)
         local = now.astimezone(ZoneInfo(self.tz))
-        metering = self.config.metering
-        workday = is_workday(local.date(), self.config.site.country,
-                             tuple(metering.holidays) if metering else (),
-                             tuple(metering.workdays) if metering else ())
+        workday = is_workday(local.date(), self.calendar)
         dr = None
         if self._dr is not None and now < self._dr[1]:
             dr = self._dr[0]

@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from civicwatt.metering.settings import CONFIG_DIR
+from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, resolve_file
 from rules.carbon import CoalFactors, EmissionFactors
 from rules.intervals import ENERGY, POWER
 from rules.tariffs import Tariff, describe_errors
@@ -76,6 +76,16 @@ def _load_model(path: Path, model: Any, what: str) -> Any:
     except ValidationError as exc:
         lines = "\n  ".join(describe_errors(exc))
         raise InputError(f"{what} {path} has problems:\n  {lines}") from None
+
+
+def load_site_tariff(metering: MeteringSettings, base_dir: Path) -> Tariff:
+    """The site's tariff (`metering.tariff`) with the site's own holidays and adjusted
+    workdays merged into its calendar: what billing and the setpoint rules both price by."""
+    tariff = load_tariff(resolve_file(metering.tariff, base_dir, CONFIG_DIR / "tariffs"))
+    cal = tariff.calendar
+    return tariff.model_copy(update={"calendar": cal.model_copy(update={
+        "extra_holidays": (*cal.extra_holidays, *metering.holidays),
+        "extra_workdays": (*cal.extra_workdays, *metering.workdays)})})
 
 
 def load_emission_factors(path: str | Path | None = None) -> EmissionFactors:

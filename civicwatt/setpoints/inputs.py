@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from civicwatt.config import SiteConfig
+from rules.calendar import WORKDAY, CalendarSpec, day_type
 from rules.setpoint_settings import SetpointSettings
 from rules.setpoints import period_at, upcoming_periods
 from store import Store, StoreError
@@ -46,16 +48,11 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
         return None
     import numpy as np
 
-    from civicwatt.metering.files import load_tariff
-    from civicwatt.metering.settings import CONFIG_DIR, resolve_file
+    from civicwatt.metering.files import load_site_tariff
     from rules.clock import Clock
     from rules.tou import TariffGapError, classify
 
-    tariff = load_tariff(resolve_file(metering.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
-    cal = tariff.calendar
-    tariff = tariff.model_copy(update={"calendar": cal.model_copy(update={
-        "extra_holidays": (*cal.extra_holidays, *metering.holidays),
-        "extra_workdays": (*cal.extra_workdays, *metering.workdays)})})
+    tariff = load_site_tariff(metering, site.base_dir)
     tz = site.site.timezone
     step_ns, n = int(step.total_seconds() * 1e9), int(horizon / step)
 
@@ -81,14 +78,19 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
     return source
 
 
-def is_workday(day: date, country: str, holidays: tuple[date, ...] = (),
-               workdays: tuple[date, ...] = ()) -> bool:
-    """Working day by the tariff engine's calendar: China with 调休 (chinesecalendar), other
-    countries by `holidays`, plus the site's own extra holidays and workdays."""
-    from rules.calendar import WORKDAY, CalendarSpec, day_type
+def site_calendar(site: SiteConfig) -> CalendarSpec:
+    """The calendar the site's tariff prices by, with the site's own holidays and workdays;
+    without a tariff, the site's country. Occupancy and TOU periods then agree on a day."""
+    if site.metering is not None:
+        from civicwatt.metering.files import load_site_tariff
 
-    spec = CalendarSpec(country=country, extra_holidays=holidays, extra_workdays=workdays)
-    return day_type(day, spec)[0] == WORKDAY
+        return load_site_tariff(site.metering, site.base_dir).calendar
+    return CalendarSpec(country=site.site.country)
+
+
+def is_workday(day: date, calendar: CalendarSpec) -> bool:
+    """Working day by the tariff engine's calendar (China with 调休 via chinesecalendar)."""
+    return day_type(day, calendar)[0] == WORKDAY
 
 
 def forecast_peak(store: Store, site: str, now: datetime, horizon_s: int) -> float | None:

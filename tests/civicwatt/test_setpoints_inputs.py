@@ -13,8 +13,10 @@ from civicwatt.setpoints.inputs import (
     parse_dr,
     parse_state,
     schedule_periods,
+    site_calendar,
     tariff_periods,
 )
+from rules.calendar import CalendarSpec
 from store import Row, Series, open_store
 
 NOW = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)
@@ -65,7 +67,7 @@ def test_state_payloads() -> None:
     (date(2026, 7, 15), "GB", True),
 ])
 def test_workdays(day, country, expected) -> None:
-    assert is_workday(day, country) is expected
+    assert is_workday(day, CalendarSpec(country=country)) is expected
 
 
 def test_periods_come_from_the_sites_tariff() -> None:
@@ -85,6 +87,12 @@ def test_periods_come_from_the_sites_tariff() -> None:
     assert tariff_periods(without) is None
 
 
-def test_site_holiday_lists_count() -> None:
-    assert is_workday(date(2026, 7, 15), "CN", holidays=(date(2026, 7, 15),)) is False
-    assert is_workday(date(2026, 7, 18), "CN", workdays=(date(2026, 7, 18),)) is True
+def test_the_sites_own_days_count_as_its_tariff_counts_them() -> None:
+    site = load_site("config/example-site.yaml")
+    metering = site.metering.model_copy(update={"holidays": [date(2026, 7, 15)],
+                                                "workdays": [date(2026, 7, 18)]})
+    calendar = site_calendar(site.model_copy(update={"metering": metering}))
+    assert is_workday(date(2026, 7, 15), calendar) is False
+    assert is_workday(date(2026, 7, 18), calendar) is True
+    without = site_calendar(site.model_copy(update={"metering": None}))
+    assert without == CalendarSpec(country=site.site.country)
