@@ -6,7 +6,7 @@ carbon and coal. Pure: arrays and models in, arrays out; the jobs in
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -26,7 +26,6 @@ class MeterResult:
     classification: Classification
     co2_factor: np.ndarray | None  # kgCO₂/kWh per interval; None = no carbon
     kgce_factor: float  # kgce/kWh
-    notes: list[str] = field(default_factory=list)
 
     @property
     def periods(self) -> tuple[str, ...]:

@@ -8,7 +8,6 @@ one point, offsets the bounds always clip) are in `rules.setpoint_checks`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -293,9 +292,3 @@ def bounds(settings: SetpointSettings, zone: ZoneSetpoints, controller: Controll
     if policy.public_institution:
         high = min(high, policy.heating_max)
     return max(band.low, controller.min), high
-
-
-def iter_controllers(settings: SetpointSettings) -> Iterable[tuple[ZoneSetpoints, Controller]]:
-    for zone in settings.zones:
-        for controller in zone.controllers:
-            yield zone, controller

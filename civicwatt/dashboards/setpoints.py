@@ -6,8 +6,8 @@ from civicwatt.dashboards.context import SiteContext, q
 from civicwatt.dashboards.model import Annotation, Dashboard, Target, row
 from civicwatt.dashboards.panels import bars, by_name, lines, table, variables
 from civicwatt.dashboards.text import t
+from rules.setpoint_governor import STATUSES
 
-STATUSES = ("planned", "sent", "acked", "applied", "rejected", "expired", "overridden")
 _STATUS_COLOURS = {"planned": "yellow", "sent": "blue", "acked": "light-blue", "applied": "green",
                    "rejected": "red", "expired": "orange", "overridden": "purple"}
 

@@ -109,13 +109,6 @@ class SetpointJob:
         self._pending_rows: list[Row] = []
         self._seq = itertools.count(1)
 
-    @classmethod
-    def from_config(cls, config: SiteConfig) -> SetpointJob:
-        """For `civicwatt run`: the site's store for the audit and forecast, wall-clock time."""
-        from store import open_store
-
-        return cls(config, store=open_store(config.store.url, config.base_dir))
-
     # ------------------------------------------------------------------ topics
 
     def _fields(self, zone: ZoneSetpoints, controller: Controller) -> dict[str, str]:

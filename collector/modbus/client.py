@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -215,9 +214,3 @@ class Link:
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.replace("Modbus Error: ", "").replace("[Input/Output] ", "")[:160]
-
-
-async def read_values(link: Link, unit: int, function: Function, address: int,
-                      count: int, timeout: float | None = None) -> Sequence[int | bool]:
-    """Convenience for the commissioning tool: one read, errors as ModbusError."""
-    return await link.read(unit, function, address, count, timeout)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from itertools import product
 
 from civicwatt.config import SiteConfig
+from rules.setpoint_governor import STATUSES
 from store import Row, Series, Store
 
 QUARTER = timedelta(minutes=15)
-STATUSES = ("planned", "sent", "acked", "applied", "rejected", "expired", "overridden")
 REASONS = ("bad_json", "out_of_range", "unknown_topic")
 #: A parent meter reads this fraction more than its sub-meters (losses, unmetered loads).
 UNMETERED = 0.08
