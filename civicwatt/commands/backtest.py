@@ -66,7 +66,10 @@ def backtest(
     except (CsvError, ValueError, TypeError) as exc:
         _fail(str(exc))
     if history.disqualifications:
-        _fail(f"{csv}: not enough data to backtest ({history.disqualifications[0].detail})")
+        detail = history.disqualifications[0].detail
+        _fail(f"{csv}: {detail.get('valid_hours', 0)} hours with a kwh value; a backtest needs "
+              f"at least {detail.get('needed_hours', '?')} before its first origin plus "
+              f"--test-days ({test_days}) days to score: give a longer file")
     with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("origins", total=test_days)
