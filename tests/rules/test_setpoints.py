@@ -167,8 +167,11 @@ def test_dwell_and_hourly_caps() -> None:
     writes = []
     periods = ["sharp", "flat", "peak", "sharp", "flat", "sharp", "peak", "sharp"]
     for i, period in enumerate(periods):
-        writes += run(gov, s, t + timedelta(minutes=5 * i), period)
-    assert len(writes) <= 2
+        writes += [(5 * i, d) for d in run(gov, s, t + timedelta(minutes=5 * i), period)]
+    # the level changes every 5 min, but the point is written twice: at once, then no sooner
+    # than the 10-min dwell, and never again within the hour (cap 2)
+    assert len(writes) == 2
+    assert writes[0][0] == 0 and writes[1][0] - writes[0][0] >= 10
 
 
 def test_override_is_left_alone_for_the_hold_time() -> None:
