@@ -71,7 +71,8 @@ def test_missing_column_bad_number_and_short_file(tmp_path: Path):
     short.write_text("timestamp,kwh\n" + "".join(
         f"2024-01-01T{h:02d}:00:00Z,1\n" for h in range(24)))
     r = run("--csv", str(short))
-    assert r.returncode == 1 and "not enough data" in r.stderr
+    assert r.returncode == 1
+    assert "24 hours with a kwh value; a backtest needs at least 168" in r.stderr
     r = run("--csv", str(short), "--tz", "Mars/Base")
     assert r.returncode == 1 and "IANA" in r.stderr
     assert "Traceback" not in r.stderr
