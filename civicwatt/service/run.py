@@ -37,6 +37,7 @@ class Service:
         self.pipeline = Pipeline(site, self.store, site.base_dir / settings.spool,
                                  settings.spool_capacity)
         self.setpoints = self._setpoint_job()
+        self.platform = self._platform_link()
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
         self.health.add_check("store", self._store_check)
@@ -46,6 +47,9 @@ class Service:
             poller = self.pipeline.poller
             self.health.add_check("modbus", lambda: poller_check(poller))
         self.health.add_metrics(self._metrics)
+        if self.platform is not None:
+            self.health.add_check("platform", self.platform.check)
+            self.health.add_metrics(self.platform.metrics)
         host, port = settings.http.rsplit(":", 1)
         self.http = HealthServer(self.health, host, int(port))
         self.scheduler = make_scheduler(site.site.timezone)
@@ -58,6 +62,13 @@ class Service:
         from civicwatt.jobs.setpoints import SetpointJob
 
         return SetpointJob(self.site, store=self.store, clock=self.clock)
+
+    def _platform_link(self):
+        if self.site.platform is None:
+            return None
+        from civicwatt.platform.service import PlatformLink
+
+        return PlatformLink(self.site, self.store, self.site.base_dir / self.site.service.spool)
 
     def _add_jobs(self) -> None:
         s = self.site.service
@@ -73,6 +84,10 @@ class Service:
         if self.setpoints is not None:
             jobs.append(("setpoints", self.setpoints,
                          IntervalTrigger(seconds=s.setpoints_every_s), soon))
+        if self.platform is not None:
+            jobs.append(("platform", self.platform.scan,
+                         IntervalTrigger(seconds=self.site.platform.every_s),
+                         soon + timedelta(seconds=3)))
         for name, job, trigger, first in jobs:
             extra = {"next_run_time": first} if first else {}
             self.scheduler.add_job(guarded(name, job, self.health), trigger, id=name, name=name,
@@ -150,6 +165,8 @@ class Service:
         self.pipeline.start()
         if self.setpoints is not None:
             self.setpoints.start()
+        if self.platform is not None:
+            self.platform.start()
         self.scheduler.start()
         logger.info("civicwatt running for site %s: store %s, jobs %s", self.site.site.id,
                     self.store.description, ", ".join(j.id for j in self.scheduler.get_jobs()))
@@ -161,6 +178,8 @@ class Service:
         self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
             self.setpoints.stop()
+        if self.platform is not None:
+            self.platform.stop()
         self.http.stop()
         depth = self.pipeline.writer.spool.depth
         self.store.close()
