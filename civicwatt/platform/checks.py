@@ -4,7 +4,6 @@ building would send maps to the profile's table. Returns (path, value, allowed) 
 
 from __future__ import annotations
 
-from civicwatt.config.purposes import PurposeTree
 from civicwatt.platform.crypto import parse_aes_key
 from civicwatt.platform.plan import members_of, platform_code
 from civicwatt.platform.profiles import PROFILES
@@ -45,6 +44,8 @@ def check_platform(platform: PlatformSettings | None, buildings: dict, points: d
         if not profile.accepts(str(target)):
             found.append((("platform", "codes", code), target,
                           f"a code of profile {profile.name}'s table, e.g. 01A10, 01D60"))
+    from civicwatt.config.purposes import PurposeTree  # lazily: civicwatt.config imports us
+
     tree = PurposeTree(tuple(purposes.values()))
     for building, members in members_of(points.values(), buildings.values()).items():
         if building not in platform.buildings:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from civicwatt.config.purposes import PurposeTree
 from civicwatt.platform.profiles import Profile
 from civicwatt.platform.units import CANONICAL, factor
+
+if TYPE_CHECKING:  # civicwatt.config imports this package's checks: no cycle at run time
+    from civicwatt.config.purposes import PurposeTree
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def parent_code(code: str) -> str | None:
 
 def plan_buildings(site, settings, profile: Profile) -> list[BuildingPlan]:
     """One plan per building in `platform.buildings`, in config order."""
+    from civicwatt.config.purposes import PurposeTree
     from civicwatt.reports.meters import meter_tree
 
     tree = meter_tree(site)

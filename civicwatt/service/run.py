@@ -10,6 +10,7 @@ readings, flushes the spool, lets running jobs finish and closes the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,9 @@ class Service:
         self.http = HealthServer(self.health, host, int(port))
         self.scheduler = make_scheduler(site.site.timezone)
         self._metered_once = False
+        # metering deletes and rewrites a range of intervals; the platform scan must never read
+        # it half-written (it would offer partial hours)
+        self._intervals = threading.Lock()
         self._add_jobs()
 
     def _setpoint_job(self):
@@ -85,7 +89,7 @@ class Service:
             jobs.append(("setpoints", self.setpoints,
                          IntervalTrigger(seconds=s.setpoints_every_s), soon))
         if self.platform is not None:
-            jobs.append(("platform", self.platform.scan,
+            jobs.append(("platform", self.upload,
                          IntervalTrigger(seconds=self.site.platform.every_s),
                          soon + timedelta(seconds=3)))
         for name, job, trigger, first in jobs:
@@ -101,7 +105,8 @@ class Service:
         from civicwatt.jobs.metering import meter_recent
 
         days = 1 if self._metered_once else self.site.service.catch_up_days
-        summary = meter_recent(self.site, self.store, self.clock(), days=days)
+        with self._intervals:
+            summary = meter_recent(self.site, self.store, self.clock(), days=days)
         self._metered_once = True
         logger.info("Metering: %d days, %d points, %d energy_interval rows, %.1f kWh, "
                     "%d estimated intervals, %d counter events", days, summary.points,
@@ -111,6 +116,11 @@ class Service:
                 logger.warning("Meter %s and its sub-meters differ by %.1f %% (%.1f of %.1f kWh):"
                                " check for an unmetered circuit or a sub-meter wired to the wrong"
                                " parent", b.parent, b.imbalance_pct, b.imbalance_kwh, b.parent_kwh)
+
+    def upload(self) -> None:
+        """Offer new and re-metered hours to the platform links (never mid-metering)."""
+        with self._intervals:
+            self.platform.scan()
 
     def forecast(self) -> None:
         from civicwatt.jobs.forecast import run_forecast
