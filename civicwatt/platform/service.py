@@ -69,11 +69,15 @@ class PlatformLink:
                 uploader.status.state = "backing_off"
                 self.stop_event.wait(60)
 
-    def stop(self, timeout_s: float | None = None) -> None:
-        """Let each link finish the packet in flight (at most one reply timeout), then close."""
+    def request_stop(self) -> None:
+        """Send nothing new from now on; the packet in flight still gets its ack."""
         self.stop_event.set()
         for uploader in self.uploaders:
             uploader.wake.set()
+
+    def stop(self, timeout_s: float | None = None) -> None:
+        """Let each link finish the packet in flight (at most one reply timeout), then close."""
+        self.request_stop()
         for thread in self.threads:
             thread.join(timeout_s or self.settings.reply_timeout_s + 5)
         self.outbox.close()

@@ -1,8 +1,8 @@
 """The upload loop for one building: backfill, reports, heartbeats, reconnects with backoff.
 
 After every (re)authentication it sends all pending hours as one `continuous` run (oldest
-first, one packet in flight, a new sequence for each); while connected it sends newly
-metered hours as `report` and re-sent or re-metered ones as a `continuous` run, and a
+first, one packet in flight, a new sequence for each); while connected it sends hours metered
+on time as `report` and late, re-sent or re-metered ones as a `continuous` run, and a
 `heart_beat` after `heartbeat_s` of quiet. An ack is recorded before the next packet leaves,
 so a drop or a restart re-sends at most the one hour in flight. A stop request lets the
 packet in flight finish. Drops back off 1 s doubling to 60 s; a refused key at least 60 s.
@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from civicwatt.platform.hourly import HOUR_NS
 from civicwatt.platform.messages import beijing_time
 from civicwatt.platform.outbox import Outbox, Pending
 from civicwatt.platform.plan import BuildingPlan
@@ -123,13 +124,22 @@ class Uploader:
                 if self.stop.is_set():
                     return
                 pending = self.outbox.pending(self.plan.building)
-                self._run(session, [p for p in pending if p.retry], "continuous")
-                for hour in (p for p in pending if not p.retry):
+                timely, late = [], []
+                for hour in pending:
+                    (timely if not hour.retry and self._timely(hour) else late).append(hour)
+                self._run(session, late, "continuous")
+                for hour in timely:
                     if not self._send(session, hour, "report"):
                         return
             elif time.monotonic() - session.last_traffic >= self.settings.heartbeat_s:
                 session.heartbeat()
                 self.status.clock_skew_s = session.skew_s
+
+    def _timely(self, hour: Pending) -> bool:
+        """Found on time: ended at most `incomplete_after_h` + 1 h ago. Older new hours (the
+        first start, a metering backlog) are backfill, like hours lost at a drop."""
+        window_ns = int((self.settings.incomplete_after_h + 1) * HOUR_NS)
+        return time.time_ns() - (hour.hour_ns + HOUR_NS) <= window_ns
 
     # -- packets ---------------------------------------------------------------------------------
     def _open(self) -> Session:

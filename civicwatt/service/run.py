@@ -184,6 +184,8 @@ class Service:
     def stop(self) -> None:
         started = time.monotonic()
         logger.info("Stopping: no new readings; flushing the spool; letting running jobs end")
+        if self.platform is not None:
+            self.platform.request_stop()
         self.pipeline.stop()
         self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
