@@ -10,8 +10,6 @@ from civicwatt.platform.profiles import PROFILES
 from civicwatt.platform.settings import PlatformSettings
 from civicwatt.platform.units import FACTORS
 
-HOUR_S = 3600
-
 
 def check_platform(platform: PlatformSettings | None, buildings: dict, points: dict,
                    purposes: dict, metering) -> list[tuple[tuple, object, str]]:
@@ -56,7 +54,7 @@ def check_platform(platform: PlatformSettings | None, buildings: dict, points: d
                               f"point {point.id} meters {point.purpose!r}, which is not in "
                               f"profile {profile.name}'s table and has no ancestor there; map "
                               f"it, e.g. platform.codes: {{{point.purpose!r}: '01D60'}}"))
-    found += _interval(metering)
+    found += _metering(metering)
     return found
 
 
@@ -79,18 +77,9 @@ def _keys(platform: PlatformSettings) -> list[tuple[tuple, object, str]]:
     return []
 
 
-def _interval(metering) -> list[tuple[tuple, object, str]]:
+def _metering(metering) -> list[tuple[tuple, object, str]]:
+    """The hourly values are metered intervals (whose length always divides an hour)."""
     if metering is None:
         return [(("platform",), "platform", "a `metering:` section too: the hourly values are "
                  "the metered intervals (see README, Metering)")]
-    from rules.clock import parse_interval
-
-    try:
-        seconds = parse_interval(metering.interval) // 1_000_000_000
-    except ValueError:
-        return []  # the metering checks report it
-    if HOUR_S % seconds:
-        return [(("metering", "interval"), metering.interval,
-                 "an interval that divides an hour (5m, 15m, 30m, 1h) when uploading to a "
-                 "platform")]
     return []

@@ -11,8 +11,6 @@ import hashlib
 import re
 from typing import Literal
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 BLOCK = 16
 Md5Order = Literal["seq+key", "key+seq"]
 _HEX_KEY = re.compile(r"^[0-9A-Fa-f]{32}$")
@@ -33,7 +31,10 @@ def parse_aes_key(text: str) -> bytes:
     return raw
 
 
-def _cipher(key: bytes) -> Cipher:
+def _cipher(key: bytes):
+    """AES-128-CBC with IV = key (imported here: check-config needs no cipher)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     return Cipher(algorithms.AES(key), modes.CBC(key))
 
 
