@@ -25,7 +25,7 @@ from civicwatt.platform.hourly import Hour
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS platform_hours (
     building TEXT NOT NULL, hour_ns INTEGER NOT NULL,
-    items TEXT NOT NULL, digest TEXT NOT NULL, complete INTEGER NOT NULL,
+    items TEXT NOT NULL, digest TEXT NOT NULL,
     offered_ns INTEGER NOT NULL, sends INTEGER NOT NULL DEFAULT 0,
     sent_sequence INTEGER, sent_ns INTEGER,
     acked_digest TEXT, acked_items TEXT, acked_sequence INTEGER, acked_kind TEXT, acked_ns INTEGER,
@@ -110,8 +110,8 @@ class Outbox:
                 raise OutboxError(f"platform outbox in {self.path}: {exc}") from exc
 
     # -- offering --------------------------------------------------------------------------
-    def offer(self, hours: Sequence[Hour], now_ns: int | None = None) -> int:
-        """Record the hours' current values; returns how many hours changed (new or
+    def offer(self, hours: Sequence[Hour], now_ns: int | None = None) -> list[Hour]:
+        """Record the hours' current values; returns the hours that changed (new or
         re-metered). Unchanged hours are left as they are."""
         now = now_ns or time.time_ns()
         with self._lock:
@@ -122,17 +122,17 @@ class Outbox:
                 known = {(b, t): d for b, t, d in self._db.execute(
                     "SELECT building, hour_ns, digest FROM platform_hours "
                     "WHERE hour_ns BETWEEN ? AND ?", (first, last))}
-            changed = [(h.building, h.hour_ns, json.dumps(h.items), d, int(h.complete), now)
-                       for h in hours
-                       if known.get((h.building, h.hour_ns)) != (d := digest(h.items))]
+            changed = [h for h in hours if known.get((h.building, h.hour_ns)) != digest(h.items)]
             if not changed:
-                return 0
+                return []
             self._write(
-                "INSERT INTO platform_hours (building, hour_ns, items, digest, complete, "
-                "offered_ns) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (building, hour_ns) DO UPDATE "
+                "INSERT INTO platform_hours (building, hour_ns, items, digest, offered_ns) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (building, hour_ns) DO UPDATE "
                 "SET items = excluded.items, digest = excluded.digest, "
-                "complete = excluded.complete, offered_ns = excluded.offered_ns", changed)
-        return len(changed)
+                "offered_ns = excluded.offered_ns",
+                [(h.building, h.hour_ns, json.dumps(h.items), digest(h.items), now)
+                 for h in changed])
+        return changed
 
     def pending(self, building: str, start_ns: int | None = None,
                 end_ns: int | None = None) -> list[Pending]:
@@ -160,25 +160,24 @@ class Outbox:
         return n
 
     # -- sending ---------------------------------------------------------------------------
-    def next_sequence(self) -> int:
-        """The next packet sequence, committed before it is used."""
+    def reserve(self, hour: Pending) -> int:
+        """The next packet sequence, recorded as sent for `hour` — committed before the packet
+        leaves, so a sequence is never used twice, even across a crash."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                value = int(self._db.execute(
+                sequence = int(self._db.execute(
                     "UPDATE platform_state SET value = CAST(value AS INTEGER) + 1 "
                     "WHERE key = 'sequence' RETURNING value").fetchone()[0])
+                self._db.execute("UPDATE platform_hours SET sends = sends + 1, sent_sequence = ?, "
+                                 "sent_ns = ? WHERE building = ? AND hour_ns = ?",
+                                 (sequence, time.time_ns(), hour.building, hour.hour_ns))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise OutboxError(f"platform outbox in {self.path}: {exc}") from exc
-        return value
-
-    def sent(self, hour: Pending, sequence: int) -> None:
-        self._write("UPDATE platform_hours SET sends = sends + 1, sent_sequence = ?, "
-                    "sent_ns = ? WHERE building = ? AND hour_ns = ?",
-                    (sequence, time.time_ns(), hour.building, hour.hour_ns))
+        return sequence
 
     def acked(self, hour: Pending, sequence: int, kind: str) -> None:
         """The platform acked `hour` as it was sent (its digest): that is what it holds now."""

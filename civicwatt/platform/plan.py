@@ -53,6 +53,17 @@ def parent_code(code: str) -> str | None:
     return None
 
 
+def sent_codes(plan: BuildingPlan) -> list[str]:
+    """Every code the building can send: its meters' codes and everything they roll up to."""
+    codes: set[str] = set()
+    for code in plan.code_of.values():
+        node: str | None = code
+        while node is not None:
+            codes.add(node)
+            node = parent_code(node)
+    return sorted(codes)
+
+
 def plan_buildings(site, settings, profile: Profile) -> list[BuildingPlan]:
     """One plan per building in `platform.buildings`, in config order."""
     from civicwatt.config.purposes import PurposeTree

@@ -1,8 +1,10 @@
 """The platform upload in `civicwatt run`: the upload job, one link thread per building,
 and what /healthz and /metrics show (connection state, pending hours, last ack).
 
-The job (every `platform.every_s`) offers the last `lookback_days` of metered hours to the
-outbox and wakes the links; each link holds its building's connection (see `uploader.py`).
+The job (every `platform.every_s`) offers metered hours to the outbox and wakes the links;
+each link holds its building's connection (see `uploader.py`). Each run reads the last
+`RECENT_DAYS` (what the metering job re-meters every time); once an hour it reads the whole
+`lookback_days`, where late data and imports re-meter older days (bench/platform_scan.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from store import Store
 
 log = logging.getLogger(__name__)
 DAY_NS = 86_400 * NS
+RECENT_DAYS = 2
+FULL_SCAN_NS = 3600 * NS
 
 
 class PlatformLink:
@@ -38,17 +42,23 @@ class PlatformLink:
                           for plan in self.plans]
         self.threads: list[threading.Thread] = []
         self.last_scan: dict = {}
+        self._last_full_ns: int | None = None
 
     def scan(self, now_ns: int | None = None) -> None:
         """The upload job: offer new and re-metered hours, then wake the links."""
         now = now_ns or time.time_ns()
-        result = scan(self.store, self.site, self.plans, self.outbox,
-                      now - self.settings.lookback_days * DAY_NS, now, now)
-        self.last_scan = {"at": now / NS, "ready": result.ready, "changed": result.changed,
-                          "waiting": len(result.waiting)}
+        full = self._last_full_ns is None or now - self._last_full_ns >= FULL_SCAN_NS
+        days = self.settings.lookback_days if full else min(RECENT_DAYS,
+                                                             self.settings.lookback_days)
+        result = scan(self.store, self.site, self.plans, self.outbox, now - days * DAY_NS, now,
+                      now)
+        if full:
+            self._last_full_ns = now
+        self.last_scan = {"at": now / NS, "days": days, "ready": result.ready,
+                          "changed": result.changed, "waiting": len(result.waiting)}
         log.info("Platform upload: %d ready hours in the last %d days, %d new or changed, %d "
-                 "waiting for metering to complete", result.ready, self.settings.lookback_days,
-                 result.changed, len(result.waiting))
+                 "waiting for metering to complete", result.ready, days, result.changed,
+                 len(result.waiting))
         for uploader in self.uploaders:
             uploader.wake.set()
 

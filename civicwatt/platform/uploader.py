@@ -166,8 +166,7 @@ class Uploader:
         """One packet, its ack recorded; False (nothing sent) once a stop is requested."""
         if self.stop.is_set():
             return False
-        sequence = self.outbox.next_sequence()
-        self.outbox.sent(hour, sequence)
+        sequence = self.outbox.reserve(hour)
         self.status.sent[kind] += 1
         passed = session.upload(hour, kind, sequence,
                                 *((total, current) if kind == "continuous" else (None, None)))

@@ -122,3 +122,16 @@ def test_check_config_prints_every_problem_and_never_a_key(site, monkeypatch):
     assert "platform.buildings.demo" in result.stderr and "platform.aes_key" in result.stderr
     assert SECRET not in result.stderr + result.stdout
     assert "0123456789abcdefXY" not in result.stderr + result.stdout
+
+
+def test_check_config_lists_what_each_building_sends(site):
+    path = site()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLATFORM_KEY": SECRET, "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "civicwatt", "check-config", str(path)],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "platform gb-2008 127.0.0.1:9100 (AES, md5 seq+key, gateway 01)" in text
+    assert ("demo → 110101A001 sends 01000, 01A00, 01A10, 01A20, 01B00, 01B10, 01B20, 01C00, "
+            "01C10, 01C20, 01D00, 01D10") in text
+    assert SECRET not in result.stdout
