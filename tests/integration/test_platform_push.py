@@ -228,19 +228,3 @@ def test_push_interrupted_then_run_again_loses_and_duplicates_nothing(site, tmp_
     assert again.returncode == 0, again.stderr
     per_key = Counter((i["time"], i["code"]) for i in receiver.items())
     assert len({t for t, _ in per_key}) == 48 and max(per_key.values()) == 1
-
-
-@pytest.mark.integration
-def test_bad_push_arguments_are_one_clear_line(site, tmp_path):
-    config = site(1)
-    for args, said in [(("--from", "2026-03-03", "--to", "2026-03-02"), "is before --from"),
-                       (("--from", "3/2/2026", "--to", "2026-03-02"), "YYYY-MM-DD"),
-                       (("--from", "2020-01-01", "--to", "2020-01-02"), "no metered hours")]:
-        result = civicwatt("platform", "push", "--config", str(config), *args)
-        assert result.returncode == 1 and said in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr
-    text = yaml.safe_load(config.read_text())
-    text.pop("platform")
-    config.write_text(yaml.safe_dump(text, allow_unicode=True))
-    result = civicwatt("platform", "status", "--config", str(config))
-    assert result.returncode == 1 and "no `platform:` section" in result.stderr
