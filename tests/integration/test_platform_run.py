@@ -93,14 +93,23 @@ def received(receiver: Gate) -> Counter:
     return Counter((r["time"], r["code"]) for r in map(json.loads, lines))
 
 
+def run_until_held(site: Path, tmp_path: Path, hold: int) -> tuple[Gate, Run]:
+    """A receiver holding back the ack of data packet `hold`, and the service that sent it."""
+    receiver = Gate(ReceiverSettings(key=demo_hours.KEY, out=tmp_path / "rx.jsonl"),
+                    hold=hold).start()
+    point_at(site, receiver.address[1])
+    run = Run(site, tmp_path / "run.log")
+    if not receiver.held.wait(120):
+        run.stop(signal.SIGKILL)
+        receiver.stop()
+        raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
+    return receiver, run
+
+
 @pytest.mark.integration
 def test_a_restart_in_the_middle_loses_and_duplicates_nothing(site, tmp_path):
-    receiver = Gate(ReceiverSettings(key=demo_hours.KEY, out=tmp_path / "rx.jsonl"),
-                    hold=10).start()
+    receiver, first = run_until_held(site, tmp_path, 10)
     try:
-        point_at(site, receiver.address[1])
-        first = Run(site, tmp_path / "run.log")
-        assert receiver.held.wait(120), (tmp_path / "run.log").read_text()[-3000:]
         first.proc.send_signal(signal.SIGTERM)  # packet 10 is in flight: its ack held back
         receiver.release.set()
         assert first.proc.wait(90) == 0, (tmp_path / "run.log").read_text()[-3000:]
@@ -136,12 +145,8 @@ def test_a_restart_in_the_middle_loses_and_duplicates_nothing(site, tmp_path):
 
 @pytest.mark.integration
 def test_a_kill_9_re_sends_only_the_hour_in_flight(site, tmp_path):
-    receiver = Gate(ReceiverSettings(key=demo_hours.KEY, out=tmp_path / "rx.jsonl"),
-                    hold=5).start()
+    receiver, first = run_until_held(site, tmp_path, 5)
     try:
-        point_at(site, receiver.address[1])
-        first = Run(site, tmp_path / "run.log")
-        assert receiver.held.wait(120), (tmp_path / "run.log").read_text()[-3000:]
         in_flight = max(received(receiver))[0]  # recorded, its ack never reaches the uploader
         first.stop(signal.SIGKILL)
         receiver.release.set()

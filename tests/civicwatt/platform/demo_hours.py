@@ -29,6 +29,7 @@ from store import Row, open_store
 TZ = "Asia/Shanghai"
 KEY = "0123456789ABCDEF"
 PLATFORM_ID = "110101A001"
+FIRST = dt.date(2026, 3, 2)  # a Monday: the first of the shared fixture's two metered days
 
 
 def write_site(folder: Path, port: int, **platform) -> Path:

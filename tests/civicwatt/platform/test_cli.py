@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -11,18 +9,11 @@ from typer.testing import CliRunner
 from civicwatt.cli import app
 from tests.civicwatt.platform import demo_hours
 
-FIRST = dt.date(2026, 3, 2)
 
-
-@pytest.fixture(scope="module")
-def config(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLATFORM_KEY", demo_hours.KEY)
-    path = demo_hours.write_site(folder, 1)
-    demo_hours.fill(path, FIRST, 1)
-    yield path
-    mp.undo()
+@pytest.fixture
+def config(demo_config, monkeypatch):
+    monkeypatch.setenv("PLATFORM_KEY", demo_hours.KEY)
+    return demo_config
 
 
 def run(*args: str):

@@ -2,7 +2,7 @@
 
 The frames below are written out byte by byte from the reference's §2 table; the AES and
 MD5 vectors were produced with `openssl enc -aes-128-cbc -K … -iv … -nopad` and `md5sum`, not
-with the code under test; the CRC is checked against a bitwise CRC written here.
+with the code under test; the CRC is checked against the bitwise CRC of `rawclient.py`.
 """
 
 from __future__ import annotations
@@ -14,19 +14,9 @@ from hypothesis import strategies as st
 from civicwatt.platform import crypto
 from civicwatt.platform.codec import Codec, Undecodable
 from civicwatt.platform.frame import Frame, FrameDecoder, crc16_xmodem, encode_frame
+from tests.civicwatt.platform.rawclient import bitwise_crc
 
 KEY = b"0123456789ABCDEF"
-
-
-def bitwise_crc(data: bytes) -> int:
-    """CRC-16/XMODEM the long way: poly 0x1021, init 0, MSB first, no final XOR."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
 
 
 def test_crc_check_value_is_0x31c3():

@@ -16,19 +16,13 @@ from civicwatt.platform.scan import day_range_ns, scan
 from civicwatt.platform.service import PlatformLink
 from store import Row, open_store
 from tests.civicwatt.platform import demo_hours
+from tests.civicwatt.platform.demo_hours import FIRST
 
-FIRST = dt.date(2026, 3, 2)
 
-
-@pytest.fixture(scope="module")
-def metered(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scan")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLATFORM_KEY", demo_hours.KEY)
-    config = demo_hours.write_site(folder, 1)
-    demo_hours.fill(config, FIRST, 2)
-    yield load_site(config)
-    mp.undo()
+@pytest.fixture
+def metered(demo_config, monkeypatch):
+    monkeypatch.setenv("PLATFORM_KEY", demo_hours.KEY)
+    return load_site(demo_config)
 
 
 @pytest.fixture
