@@ -241,17 +241,18 @@ def serve(
     if md5_order not in ("seq+key", "key+seq"):
         raise _fail(f"--md5-order {md5_order!r}: use seq+key or key+seq")
     try:
-        settings = ReceiverSettings(key, out, aes_key, encrypt, md5_order,  # type: ignore[arg-type]
-                                    frozenset(building_id or ()), drop_after, idle_timeout, host,
-                                    port, profile)
-        receiver = Receiver(settings)
+        receiver = Receiver(ReceiverSettings(
+            key=key, out=out, aes_key=aes_key, encrypt=encrypt, md5_order=md5_order,
+            building_ids=frozenset(building_id or ()), drop_after=drop_after,
+            idle_timeout_s=idle_timeout, host=host, port=port, profile=profile))
     except (ValueError, OSError) as exc:
         raise _fail(f"cannot start the receiver: {exc}") from None
     stop = _stop_on_signals()
     receiver.start()
     bound_host, bound_port = receiver.address
     print(f"listening on {bound_host}:{bound_port}", flush=True)
-    mode = {None: "AES or plain (following the client)", True: "AES", False: "plain XML"}[encrypt]
+    mode = {None: "AES or plain (following the client)", True: "AES",
+            False: "plain XML"}[receiver.encrypt]
     err.print(f"profile {profile}, {mode}, md5 {md5_order}; items to {out}")
     stop.wait()
     receiver.stop()

@@ -53,11 +53,13 @@ class Receiver:
     def __init__(self, settings: ReceiverSettings) -> None:
         self.settings = settings
         self.profile: Profile = get(settings.profile)
-        text = settings.aes_key or settings.key
-        self.aes_key = crypto.parse_aes_key(text) if settings.encrypt is not False and (
-            settings.aes_key or len(settings.key.encode()) == 16) else None
+        usable = settings.aes_key or len(settings.key.encode()) == 16
+        self.aes_key = crypto.parse_aes_key(settings.aes_key or settings.key) \
+            if settings.encrypt is not False and usable else None
         if settings.encrypt and self.aes_key is None:
             raise ValueError("AES needs a 16-character --key or an --aes-key")
+        # following the client needs a key to follow it into AES; without one: plain XML only
+        self.encrypt = settings.encrypt if self.aes_key is not None else False
         self._out = settings.out.open("a", encoding="utf-8")
         self._lock = threading.Lock()
         self.data_packets = 0
@@ -122,7 +124,7 @@ class _Connection:
         self.r = receiver
         self.sock = sock
         self.peer = f"{peer[0]}:{peer[1]}"
-        self.codec = Codec(receiver.aes_key, receiver.settings.encrypt)
+        self.codec = Codec(receiver.aes_key, receiver.encrypt)
         self.challenge: str | None = None
         self.ids: Ids | None = None
         self.authed = False

@@ -139,3 +139,10 @@ def test_insisting_on_aes_ignores_plain_packets(start, caplog):
     with pytest.raises((ConnectionError, OSError)):
         client.receive()
     assert "frame skipped" in caplog.text
+
+
+def test_without_a_16_character_key_it_takes_plain_xml_only(start, tmp_path):
+    receiver, port = start(key="short-key")
+    assert receiver.encrypt is False
+    client = RawClient(port, None)
+    assert client.authenticate("short-key") == "pass"
