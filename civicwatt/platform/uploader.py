@@ -46,6 +46,7 @@ class LinkState:
     sent: Counter = field(default_factory=Counter)  # kind → packets
     results: Counter = field(default_factory=Counter)  # pass/fail → acks
     connects: int = 0
+    heartbeats: int = 0
     clock_skew_s: float | None = None
 
 
@@ -71,7 +72,7 @@ class Uploader:
             pending = self.outbox.pending(self.plan.building, start_ns, end_ns)
             if not pending:
                 return
-            acked_before = self.status.results["pass"] + self.status.results["fail"]
+            acks = self._acks()
             try:
                 session = self._open()
                 try:
@@ -79,9 +80,7 @@ class Uploader:
                 finally:
                     session.close()
             except LinkDown as exc:
-                progressed = self.status.results["pass"] + self.status.results["fail"] \
-                    > acked_before
-                failures = 1 if progressed else failures + 1
+                failures = 1 if self._acks() > acks else failures + 1
                 self._down(exc)
                 if failures > retries:
                     raise LinkDown(f"{exc}; gave up after {retries} retries") from None
@@ -93,6 +92,7 @@ class Uploader:
         """Hold the connection until `stop`: backfill, then reports as `wake` signals new hours."""
         failures = 0
         while not self.stop.is_set():
+            acks = self._acks()
             try:
                 session = self._open()
             except KeyRefused as exc:
@@ -104,17 +104,21 @@ class Uploader:
                 self._down(exc)
                 self.stop.wait(backoff_s(failures))
                 continue
-            failures = 0
             try:
                 self._run(session, self.outbox.pending(self.plan.building), "continuous")
                 self._connected(session)
             except LinkDown as exc:
-                failures = 1
+                # a link that drops before any ack keeps backing off; one that worked starts over
+                failures = 1 if self._acks() > acks else failures + 1
                 self._down(exc)
                 self.stop.wait(backoff_s(failures))
             finally:
                 session.close()
         self.status.state = "stopped"
+
+    def _acks(self) -> int:
+        """Replies to packets so far: progress that resets the backoff."""
+        return self.status.results["pass"] + self.status.results["fail"] + self.status.heartbeats
 
     def _connected(self, session: Session) -> None:
         while not self.stop.is_set():
@@ -133,6 +137,7 @@ class Uploader:
                         return
             elif time.monotonic() - session.last_traffic >= self.settings.heartbeat_s:
                 session.heartbeat()
+                self.status.heartbeats += 1
                 self.status.clock_skew_s = session.skew_s
 
     def _timely(self, hour: Pending) -> bool:

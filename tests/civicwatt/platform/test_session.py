@@ -7,13 +7,17 @@ import re
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
-from civicwatt.platform.outbox import Pending
+from civicwatt.platform.hourly import Hour
+from civicwatt.platform.outbox import Outbox, Pending
+from civicwatt.platform.plan import BuildingPlan
 from civicwatt.platform.profiles import PROFILES
 from civicwatt.platform.session import LinkDown, Session
 from civicwatt.platform.settings import PlatformSettings
+from civicwatt.platform.uploader import Uploader
 from tests.civicwatt.platform.rawclient import bitwise_crc, envelope
 
 KEY = "0123456789ABCDEF"
@@ -43,20 +47,22 @@ def payloads(conn: socket.socket):
             buffer = buffer[end:]
 
 
-def scripted(replies) -> int:
-    """A one-connection platform: `replies(xml)` → the frames to answer each message with, or
-    None to close the connection."""
+def scripted(replies, connections: int = 1) -> int:
+    """A platform for `connections` connections, one after the other: `replies(xml)` → the
+    frames to answer each message with, or None to close the connection."""
     server = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
-        conn, _ = server.accept()
-        with conn, server:
-            for xml in payloads(conn):
-                answer = replies(xml)
-                if answer is None:
-                    return
-                for reply in answer:
-                    conn.sendall(reply)
+        with server:
+            for _ in range(connections):
+                conn, _ = server.accept()
+                with conn:
+                    for xml in payloads(conn):
+                        answer = replies(xml)
+                        if answer is None:
+                            break
+                        for reply in answer:
+                            conn.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
     return server.getsockname()[1]
@@ -112,3 +118,20 @@ def test_a_platform_that_closes_instead_of_acking_is_link_down():
     link.open()
     with pytest.raises(LinkDown, match=r"the platform at 127.0.0.1:\d+ closed the connection"):
         link.upload(HOUR, "report", 7)
+
+
+def test_a_platform_that_drops_every_packet_gets_a_growing_backoff(tmp_path):
+    """Authentication alone is no progress: without an ack the wait doubles (1, 2, 4 s …)."""
+    port = scripted(handshake, connections=10)  # authenticates, then closes on each packet
+    outbox = Outbox(tmp_path / "spool.db")
+    outbox.offer([Hour("b1", HOUR.hour_ns, {"01000": "5"}, True, ())])
+    plan = BuildingPlan("b1", "110101A001", ("m",), {"m": None}, ("m",), {"m": "01000"},
+                        ("m",), {"01000": "01000"}, {"01000": 1.0})
+    uploader = Uploader(session(port).settings, PROFILES["gb-2008"], outbox, plan)
+    thread = threading.Thread(target=uploader.serve, daemon=True)
+    thread.start()
+    time.sleep(6.5)
+    uploader.stop.set()
+    thread.join(10)
+    assert uploader.status.connects in (3, 4)  # at 0, 1, 3 (and 7) s; not every second
+    assert outbox.pending("b1")[0].sends == uploader.status.connects
