@@ -160,8 +160,8 @@ def measure_scan(site, folder: Path, days: int, repeat: int, now: int) -> None:
     print(f"  baseline, the {days} days' rows into Python summed per point × hour "
           f"({cells:,} cells): {cpu_base:.2f} s CPU here, {wall_base:.2f} s wall → the scan "
           f"takes {cpu_full / cpu_base:.2f}× its CPU and {wall_full / wall_base:.2f}× its wall")
-    cpu_hour = 3600 / 300 * cpu_recent + cpu_full
-    wall_hour = 3600 / 300 * wall_recent + wall_full
+    cpu_hour = 11 * cpu_recent + cpu_full
+    wall_hour = 11 * wall_recent + wall_full
     print(f"  the job at every_s 300 (11 recent scans and one full scan an hour): "
           f"{cpu_hour:.1f} s CPU here ({cpu_hour / 36:.2f} % of a core), {wall_hour:.0f} s wall")
 
