@@ -135,3 +135,20 @@ def test_a_platform_that_drops_every_packet_gets_a_growing_backoff(tmp_path):
     thread.join(10)
     assert uploader.status.connects in (3, 4)  # at 0, 1, 3 (and 7) s; not every second
     assert outbox.pending("b1")[0].sends == uploader.status.connects
+
+
+def test_items_as_meters_puts_the_2008_meter_form_on_the_wire():
+    seen: list[str] = []
+
+    def replies(xml: str) -> list[bytes]:
+        seen.append(xml)
+        found = handshake(xml)
+        if found is not None:
+            return found
+        return [ack(re.search(r"<sequence>(\d+)</sequence>", xml).group(1), "pass")]
+
+    link = session(scripted(replies), items_as="meters")
+    link.open()
+    assert link.upload(HOUR, "report", 3) is True
+    assert ('<meter id="1"><function id="1" coding="01000" error="0">5</function></meter>'
+            in seen[-1]) and "energy_items" not in seen[-1]

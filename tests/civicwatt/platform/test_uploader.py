@@ -154,11 +154,3 @@ def test_stop_lets_the_packet_in_flight_finish_and_sends_no_more(link, tmp_path)
     [status] = outbox.status(["b1"])
     assert status.acked == 2  # the held packet's ack was recorded before stopping
 
-
-def test_items_as_meters_reaches_the_platform_as_the_2008_meter_form(link, tmp_path):
-    receiver, uploader, outbox, thread = link(items_as="meters", encrypt=False)
-    outbox.offer([Hour("b1", T0, {"01000": "9", "01A10": "5.5"}, True, ())])
-    thread.start()
-    wait_until(lambda: len(received(tmp_path)) == 2, what="both items")
-    lines = [json.loads(x) for x in (tmp_path / "rx.jsonl").read_text().splitlines()]
-    assert [(x["code"], x["value"]) for x in lines] == [("01000", 9.0), ("01A10", 5.5)]
