@@ -40,7 +40,7 @@ def link(tmp_path):
         receiver = Gate(ReceiverSettings(key=KEY, out=tmp_path / "rx.jsonl",
                                          **(receiver_options or {})), hold).start()
         options = {"host": "127.0.0.1", "port": receiver.address[1], "auth_key": KEY,
-                   "buildings": {"b1": "110101A001"}, "reply_timeout_s": 3, **settings}
+                   "buildings": {"b1": "110101A001"}, "reply_timeout_s": 10, **settings}
         outbox = Outbox(tmp_path / "spool.db")
         uploader = Uploader(PlatformSettings(**options), PROFILES["gb-2008"], outbox, PLAN)
         thread = threading.Thread(target=uploader.serve, daemon=True)
@@ -74,20 +74,20 @@ def test_backfill_then_reports_then_a_drop_resent_as_continuous(link, tmp_path):
     receiver, uploader, outbox, thread = link({"drop_after": 6})
     outbox.offer([hour(2), hour(0), hour(1)])
     thread.start()
-    wait_until(lambda: len(received(tmp_path)) == 3, what="the backfill")
+    wait_until(lambda: len(received(tmp_path)) == 3, 30, what="the backfill")
     assert received(tmp_path) == [(stamp(0), "continuous", "1.0"), (stamp(1), "continuous", "1.0"),
                                   (stamp(2), "continuous", "1.0")]
     outbox.offer([hour(3)])  # a newly metered hour while connected
     uploader.wake.set()
-    wait_until(lambda: len(received(tmp_path)) == 4, what="a report")
+    wait_until(lambda: len(received(tmp_path)) == 4, 30, what="a report")
     assert received(tmp_path)[3] == (stamp(3), "report", "1.0")
     outbox.offer([hour(0, start=OLD)])  # new to us but long past (a metering backlog)
     uploader.wake.set()
-    wait_until(lambda: len(received(tmp_path)) == 5, what="the late hour")
+    wait_until(lambda: len(received(tmp_path)) == 5, 30, what="the late hour")
     assert received(tmp_path)[4] == (beijing_time(OLD), "continuous", "1.0")
     outbox.offer([hour(4)])  # the receiver resets the connection instead of acking this one
     uploader.wake.set()
-    wait_until(lambda: len(received(tmp_path)) == 6, what="the resend after the drop")
+    wait_until(lambda: len(received(tmp_path)) == 6, 30, what="the resend after the drop")
     assert received(tmp_path)[5] == (stamp(4), "continuous", "1.0")
     assert receiver.data_packets == 7 and uploader.status.connects == 2
     assert outbox.pending("b1") == []
@@ -97,10 +97,10 @@ def test_a_re_metered_hour_is_sent_again_as_continuous_and_nothing_else_is(link,
     receiver, uploader, outbox, thread = link()
     outbox.offer([hour(0, "10"), hour(1, "20")])
     thread.start()
-    wait_until(lambda: len(received(tmp_path)) == 2, what="the backfill")
+    wait_until(lambda: len(received(tmp_path)) == 2, 30, what="the backfill")
     outbox.offer([hour(0, "10"), hour(1, "21.5")])  # late data changed hour 1
     uploader.wake.set()
-    wait_until(lambda: len(received(tmp_path)) == 3, what="the re-metered hour")
+    wait_until(lambda: len(received(tmp_path)) == 3, 30, what="the re-metered hour")
     assert received(tmp_path)[2] == (stamp(1), "continuous", "21.5")
     uploader.wake.set()  # nothing pending: nothing more is sent
     time.sleep(0.3)
@@ -111,8 +111,8 @@ def test_a_refused_hour_is_logged_kept_and_not_resent(link, tmp_path, caplog):
     receiver, uploader, outbox, thread = link()
     outbox.offer([hour(0, "1", code="01Z00"), hour(1)])  # the platform refuses code 01Z00
     thread.start()
-    wait_until(lambda: receiver.data_packets == 2, what="both packets")
-    wait_until(lambda: uploader.status.results["fail"] == 1, what="the refusal")
+    wait_until(lambda: receiver.data_packets == 2, 30, what="both packets")
+    wait_until(lambda: uploader.status.results["fail"] == 1, 30, what="the refusal")
     uploader.wake.set()
     time.sleep(0.3)
     assert receiver.data_packets == 2
@@ -124,7 +124,7 @@ def test_a_refused_hour_is_logged_kept_and_not_resent(link, tmp_path, caplog):
 def test_heart_beat_when_idle_reads_the_platform_clock(link):
     _, uploader, _, thread = link(heartbeat_s=0.2)
     thread.start()
-    wait_until(lambda: uploader.status.clock_skew_s is not None, what="a heart_beat reply")
+    wait_until(lambda: uploader.status.clock_skew_s is not None, 30, what="a heart_beat reply")
     assert abs(uploader.status.clock_skew_s) < 5
     assert uploader.status.state == "authenticated"
 
@@ -132,7 +132,7 @@ def test_heart_beat_when_idle_reads_the_platform_clock(link):
 def test_a_wrong_key_is_reported_with_the_md5_order_and_retried_no_sooner_than_60_s(link):
     _, uploader, _, thread = link({"md5_order": "key+seq"})
     thread.start()
-    wait_until(lambda: uploader.status.state == "key_refused", what="the refusal")
+    wait_until(lambda: uploader.status.state == "key_refused", 30, what="the refusal")
     assert "refused the key" in uploader.status.last_error
     assert "md5_order seq+key" in uploader.status.last_error
     time.sleep(0.5)
