@@ -21,6 +21,7 @@ from civicwatt.commands import (
     forecast,
     meter,
     modbus,
+    platform,
     report,
     run,
     setpoints,
@@ -60,6 +61,7 @@ app.command("backtest")(backtest.backtest)
 app.add_typer(setpoints.app, name="setpoints")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
+app.add_typer(platform.app, name="platform")
 
 
 def main() -> None:

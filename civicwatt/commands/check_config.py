@@ -39,4 +39,19 @@ def summary(config: SiteConfig, file: Path) -> Table:
     table.caption = "points by purpose: " + ", ".join(
         f"{code} {tree.by_code[code].name(config.site.language)} {n}"
         for code, n in sorted(purposes.items()))
+    if config.platform is not None:
+        table.caption += "\n" + _platform_line(config)
     return table
+
+
+def _platform_line(config: SiteConfig) -> str:
+    from civicwatt.platform.plan import plan_buildings, sent_codes
+    from civicwatt.platform.profiles import get
+
+    p = config.platform
+    plans = plan_buildings(config, p, get(p.profile))
+    mode = "AES" if p.encrypt else "plain XML"
+    return (f"platform {p.profile} {p.host}:{p.port} ({mode}, md5 {p.md5_order}, gateway "
+            f"{p.gateway_id}): " + "; ".join(
+                f"{plan.building} → {plan.platform_id} sends {', '.join(sent_codes(plan))}"
+                for plan in plans))

@@ -20,6 +20,7 @@ from civicwatt.config.site import SiteConfig
 from civicwatt.config.yamlfile import YamlDocument, expand_env
 from civicwatt.metering.settings import check_metering
 from civicwatt.paths import SHIPPED_CONFIG
+from civicwatt.platform.checks import check_platform
 from collector.modbus.settings import DeviceProfile
 
 _CSV_FIXED = ("id", "building", "zone", "purpose", "quantity", "unit", "name", "min", "max",
@@ -96,6 +97,8 @@ def load_site(path: str | Path) -> SiteConfig:
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
     found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points,
                                             parts.get("service"), "mqtt" in data)
+    found += check_platform(parts.get("platform"), buildings, points, parts.get("purposes", {}),
+                            parts.get("metering"))
 
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:

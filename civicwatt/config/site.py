@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from civicwatt.config.purposes import Purpose
 from civicwatt.metering.settings import MeteringSettings
+from civicwatt.platform.settings import PlatformSettings
 from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
@@ -164,6 +165,8 @@ class SiteConfig(_Model):
     setpoints: SetpointSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    platform: PlatformSettings | None = Field(default=None, description="upload to the energy-"
+                                              "monitoring platform (数据远传)")
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -10,6 +10,7 @@ readings, flushes the spool, lets running jobs finish and closes the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ class Service:
         self.pipeline = Pipeline(site, self.store, site.base_dir / settings.spool,
                                  settings.spool_capacity)
         self.setpoints = self._setpoint_job()
+        self.platform = self._platform_link()
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
         self.health.add_check("store", self._store_check)
@@ -46,10 +48,16 @@ class Service:
             poller = self.pipeline.poller
             self.health.add_check("modbus", lambda: poller_check(poller))
         self.health.add_metrics(self._metrics)
+        if self.platform is not None:
+            self.health.add_check("platform", self.platform.check)
+            self.health.add_metrics(self.platform.metrics)
         host, port = settings.http.rsplit(":", 1)
         self.http = HealthServer(self.health, host, int(port))
         self.scheduler = make_scheduler(site.site.timezone)
         self._metered_once = False
+        # metering deletes and rewrites a range of intervals; the platform scan must never read
+        # it half-written (it would offer partial hours)
+        self._intervals = threading.Lock()
         self._add_jobs()
 
     def _setpoint_job(self):
@@ -58,6 +66,13 @@ class Service:
         from civicwatt.jobs.setpoints import SetpointJob
 
         return SetpointJob(self.site, store=self.store, clock=self.clock)
+
+    def _platform_link(self):
+        if self.site.platform is None:
+            return None
+        from civicwatt.platform.service import PlatformLink
+
+        return PlatformLink(self.site, self.store, self.site.base_dir / self.site.service.spool)
 
     def _add_jobs(self) -> None:
         s = self.site.service
@@ -73,6 +88,10 @@ class Service:
         if self.setpoints is not None:
             jobs.append(("setpoints", self.setpoints,
                          IntervalTrigger(seconds=s.setpoints_every_s), soon))
+        if self.platform is not None:
+            jobs.append(("platform", self.upload,
+                         IntervalTrigger(seconds=self.site.platform.every_s),
+                         soon + timedelta(seconds=3)))
         for name, job, trigger, first in jobs:
             extra = {"next_run_time": first} if first else {}
             self.scheduler.add_job(guarded(name, job, self.health), trigger, id=name, name=name,
@@ -86,7 +105,8 @@ class Service:
         from civicwatt.jobs.metering import meter_recent
 
         days = 1 if self._metered_once else self.site.service.catch_up_days
-        summary = meter_recent(self.site, self.store, self.clock(), days=days)
+        with self._intervals:
+            summary = meter_recent(self.site, self.store, self.clock(), days=days)
         self._metered_once = True
         logger.info("Metering: %d days, %d points, %d energy_interval rows, %.1f kWh, "
                     "%d estimated intervals, %d counter events", days, summary.points,
@@ -96,6 +116,11 @@ class Service:
                 logger.warning("Meter %s and its sub-meters differ by %.1f %% (%.1f of %.1f kWh):"
                                " check for an unmetered circuit or a sub-meter wired to the wrong"
                                " parent", b.parent, b.imbalance_pct, b.imbalance_kwh, b.parent_kwh)
+
+    def upload(self) -> None:
+        """Offer new and re-metered hours to the platform links (never mid-metering)."""
+        with self._intervals:
+            self.platform.scan()
 
     def forecast(self) -> None:
         from civicwatt.jobs.forecast import run_forecast
@@ -150,6 +175,8 @@ class Service:
         self.pipeline.start()
         if self.setpoints is not None:
             self.setpoints.start()
+        if self.platform is not None:
+            self.platform.start()
         self.scheduler.start()
         logger.info("civicwatt running for site %s: store %s, jobs %s", self.site.site.id,
                     self.store.description, ", ".join(j.id for j in self.scheduler.get_jobs()))
@@ -157,10 +184,14 @@ class Service:
     def stop(self) -> None:
         started = time.monotonic()
         logger.info("Stopping: no new readings; flushing the spool; letting running jobs end")
+        if self.platform is not None:
+            self.platform.request_stop()
         self.pipeline.stop()
         self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
             self.setpoints.stop()
+        if self.platform is not None:
+            self.platform.stop()
         self.http.stop()
         depth = self.pipeline.writer.spool.depth
         self.store.close()
