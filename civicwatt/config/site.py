@@ -19,6 +19,7 @@ from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
+from rules.calendar import CalendarSpec
 from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
@@ -44,7 +45,8 @@ class SiteInfo(_Model):
     timezone: str = Field(description="IANA name, e.g. Asia/Shanghai")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     language: Literal["zh", "en"] = "zh"
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$", description="holiday calendar")
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$",
+                         description="ISO 3166; the default of calendar.country")
     grid_region: str | None = Field(default=None, description="emission-factor region")
 
     @field_validator("timezone")
@@ -160,6 +162,9 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    calendar: CalendarSpec | None = Field(
+        default=None, description="day types for billing, reports, forecasts and setpoints; "
+                                  "see civicwatt.config.calendar.site_calendar")
     metering: MeteringSettings | None = None
     setpoints: SetpointSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)

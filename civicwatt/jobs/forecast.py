@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.calendar import site_calendar
 from civicwatt.jobs.forecast_inputs import (
     HOUR_NS,
     Target,
@@ -74,14 +75,14 @@ class ForecastRun:
 
 
 def model_settings(config: SiteConfig) -> ForecastConfig:
-    """The site's `forecast:` section with timezone/country from the site when not set there."""
+    """The site's `forecast:` section on the site's clock and calendar (`calendar:`)."""
     fc: ForecastConfig = getattr(config, "forecast", None) or ForecastConfig()
-    update = {}
+    calendar = site_calendar(config)
+    update = {"country": calendar.country, "subdivision": calendar.subdivision,
+              "calendar": calendar}
     if "timezone" not in fc.model_fields_set:
         update["timezone"] = config.site.timezone
-    if "country" not in fc.model_fields_set:
-        update["country"] = config.site.country
-    return fc.model_copy(update=update) if update else fc
+    return fc.model_copy(update=update)
 
 
 def _temperature_point(config: SiteConfig, fc: ForecastConfig, building: str) -> str | None:
@@ -250,7 +251,9 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     carbon, carbon_note = carbon_settings(config, fc, now_ns)
     plain = ForecastSettings(**{k: getattr(fc, k) for k in ForecastSettings.model_fields},
                              ).model_copy(update={"carbon": carbon})
-    tasks = [(*t[:-1], plain) for t in tasks]
+    # each building on its own closures (calendar.closures[].buildings)
+    tasks = [(*t[:-1], plain.model_copy(update={"calendar": fc.calendar.for_building(t[0])}))
+             for t in tasks]
     ready = [t for t in tasks if t[2] is not None]
     results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
                for t in tasks if t[2] is None]

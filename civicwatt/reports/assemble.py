@@ -13,13 +13,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from civicwatt.config import PurposeTree, SiteConfig
+from civicwatt.config.calendar import site_calendar
 from civicwatt.reports import anomalies, forecasts, kpis
 from civicwatt.reports.data import METRICS, Intervals, ReportInputs
-from civicwatt.reports.days import HOUR_NS, NS, day_type, to_local
 from civicwatt.reports.meters import MeterTree, meter_tree
 from civicwatt.reports.model import Curve, DailyReport, Peak, Scope, Totals
 from civicwatt.reports.splits import contributions, period_rows, tree_rows
 from civicwatt.reports.text import texts
+from rules.calendar import day_kind
+from rules.clock import HOUR_NS, NS, to_local
 from store import RawReadings
 
 DEFAULT_INTERVAL_NS = 15 * 60 * NS
@@ -73,7 +75,7 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
         notes.append(t["note_unknown_points"].format(n=len(unknown),
                                                      points=", ".join(unknown[:5])))
     return DailyReport(
-        config.site.id, config.site.name, inputs.day, day_type(inputs.day, config.site.country),
+        config.site.id, config.site.name, inputs.day, day_kind(inputs.day, site_calendar(config)),
         inputs.tz, config.site.currency, interval_ns // (60 * NS), generated_at, site, buildings,
         found, complete, thresholds.completeness_min, notes)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from civicwatt.config import SiteConfig
-from civicwatt.reports.days import NS, day_bounds
+from rules.clock import NS, day_bounds
 from store import RawReadings, Row, Store
 
 METRICS = ("kwh", "cost", "co2_kg", "kgce")

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from civicwatt.config import load_site
-from civicwatt.reports.days import day_bounds
 from civicwatt.reports.job import build_report
+from rules.clock import day_bounds
 from store import open_store
 from tests.civicwatt.reports import known_week as kw
 
