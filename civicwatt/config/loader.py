@@ -94,6 +94,7 @@ def load_site(path: str | Path) -> SiteConfig:
     buildings, points = parts.get("buildings", {}), parts.get("points", {})
     found += checks.check_ids(buildings, points)
     found += checks.check_purposes(parts.get("purposes", {}))
+    found += checks.check_baselines(buildings)
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)

@@ -16,7 +16,7 @@ import numpy as np
 
 from civicwatt.config import SiteConfig
 from civicwatt.reports.data import ReportInputs
-from civicwatt.reports.model import Curve, ForecastCheck, NextDay, Scope
+from civicwatt.reports.model import Curve, ForecastCheck, NextDay, Scope, earliest_peak
 from rules.clock import HOUR_NS, NS, day_bounds, to_local
 from store import Row
 
@@ -124,7 +124,7 @@ def attach(scope: Scope, fc: HourlyForecast | None, inputs: ReportInputs) -> Non
     nxt = b["value"][n:]
     ok = ~np.isnan(nxt)
     if ok.any():
-        peak = int(np.nanargmax(nxt))
+        peak = earliest_peak(nxt)
         carbon = fc.carbon[n:]
         lower, upper = b["lower"][n:], b["upper"][n:]
         scope.next_day = NextDay(
