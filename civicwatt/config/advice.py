@@ -44,8 +44,8 @@ def _baselines(config: SiteConfig) -> list[Found]:
 
 
 def _base_prices(config: SiteConfig, today: dt.date) -> list[Found]:
-    """A ratio tariff bills this month (and the last, which the daily report shows at its
-    start) in multiples of the flat price unless metering.base_prices has the month."""
+    """A ratio tariff bills today's month and yesterday's (the daily report's day) in
+    multiples of the flat price unless metering.base_prices has the month."""
     if config.metering is None:
         return []
     from civicwatt.metering.files import InputError, load_site_tariff
@@ -56,8 +56,8 @@ def _base_prices(config: SiteConfig, today: dt.date) -> list[Found]:
         return []  # a config problem, reported by the loader
     if tariff.price_basis != "ratio":
         return []
-    last_month = today.replace(day=1) - dt.timedelta(days=1)
-    missing = [f"{d:%Y-%m}" for d in (last_month, today) if not tariff.cost_is_money(d)]
+    days = (today - dt.timedelta(days=1), today)
+    missing = list(dict.fromkeys(f"{d:%Y-%m}" for d in days if not tariff.cost_is_money(d)))
     if not missing:
         return []
     example = ", ".join(f"{m}: <flat price>" for m in missing)

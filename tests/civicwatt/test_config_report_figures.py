@@ -18,6 +18,7 @@ from tests.civicwatt.test_config import EXAMPLE, broken_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 NOVEMBER = dt.date(2026, 11, 29)
+FIRST_OF_NOVEMBER = dt.date(2026, 11, 1)  # the report shows 31 October
 OWN = "      kind: own\n      year: 2020\n      kgce_per_m2: 18.5\n      kgce_per_person: 493"
 
 
@@ -55,12 +56,14 @@ def test_a_baseline_must_say_what_it_is(tmp_path) -> None:
 
 def test_a_ratio_tariff_without_the_months_base_price_is_warned_about(tmp_path) -> None:
     (found,) = warnings(EXAMPLE)
-    assert "holds price ratios (flat = 1) and there is no base price for 2026-10 and 2026-11" \
-        in found and "× flat price" in found
+    assert "holds price ratios (flat = 1) and there is no base price for 2026-11:" in found
+    assert "× flat price" in found
+    (found,) = advice(load_site(EXAMPLE), FIRST_OF_NOVEMBER)
+    assert "no base price for 2026-10 and 2026-11:" in found[2]
     only_october = broken_copy(tmp_path, ("# base_prices: {2026-10: 0.6523, 2026-11: 0.6611}",
                                           "base_prices: {2026-10: 0.6523}"))
-    (found,) = warnings(only_october)
-    assert "no base price for 2026-11:" in found
+    assert "no base price for 2026-11:" in warnings(only_october)[0]
+    assert advice(load_site(only_october), dt.date(2026, 10, 31)) == []
 
 
 def test_base_prices_from_a_csv_file_are_applied(tmp_path) -> None:
