@@ -22,8 +22,8 @@ import numpy as np
 
 from civicwatt.config import SiteConfig
 from civicwatt.config.calendar import site_calendar
+from civicwatt.config.meters import MeterTree
 from civicwatt.reports.data import DAY_NS, ReportInputs
-from civicwatt.reports.meters import MeterTree
 from civicwatt.reports.model import Anomaly, Completeness
 from civicwatt.reports.settings import AnomalyThresholds
 from rules.calendar import CalendarSpec, day_kind, is_working

@@ -14,9 +14,9 @@ import numpy as np
 
 from civicwatt.config import PurposeTree, SiteConfig
 from civicwatt.config.calendar import site_calendar
+from civicwatt.config.meters import MeterTree, meter_tree
 from civicwatt.reports import anomalies, forecasts, kpis
 from civicwatt.reports.data import METRICS, Intervals, ReportInputs
-from civicwatt.reports.meters import MeterTree, meter_tree
 from civicwatt.reports.model import (
     CostUnit,
     Curve,

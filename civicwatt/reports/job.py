@@ -14,9 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.meters import meter_tree
 from civicwatt.reports.assemble import assemble
 from civicwatt.reports.data import read_inputs
-from civicwatt.reports.meters import meter_tree
 from civicwatt.reports.model import CostUnit, DailyReport
 from store import StoreError, open_store
 
