@@ -4,6 +4,7 @@ check-config warnings when those figures would mislead a reader."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -107,3 +108,22 @@ def test_check_config_prints_warnings_and_still_exits_0() -> None:
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stderr
     assert f"warning: {EXAMPLE}:" in result.stderr and ": metering.base_prices — " in result.stderr
+
+
+def test_offline_metering_never_labels_ratios_as_money(tmp_path) -> None:
+    """`civicwatt meter --tariff` has no base prices: a ratio tariff's costs are × flat price."""
+    data = ROOT / "tests/data/metering"
+    ratio = ROOT / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
+    money = tmp_path / "money.yaml"
+    money.write_text(ratio.read_text().replace("price_basis: ratio\n", ""))
+    units = {}
+    for tariff in (ratio, money):
+        result = subprocess.run(
+            [sys.executable, "-m", "civicwatt", "meter", "--readings", str(data / "readings.csv"),
+             "--points", str(data / "points.csv"), "--tariff", str(tariff), "--tz",
+             "Asia/Shanghai", "--from", "2026-06-01", "--to", "2026-06-03", "--json"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert result.returncode == 0, result.stderr
+        units[tariff.name] = json.loads(result.stdout)["cost_unit"]
+    assert units == {ratio.name: "x_flat_price", "money.yaml": "CNY"}
