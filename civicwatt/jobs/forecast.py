@@ -9,7 +9,6 @@ start (UTC). Re-running for the same hour overwrites (idempotent store writes).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -45,6 +43,7 @@ from forecaster import (
     HourlyHistory,
     forecast_load_and_carbon,
 )
+from rules.clock import day_bounds, to_local
 from store import Row, Series, Store
 
 logger = logging.getLogger(__name__)
@@ -187,14 +186,10 @@ def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
     like the backtest's midnight origins the model was chosen by, and it is the forecast a
     report compares the day with. `forecast` keeps only the latest run, which later runs
     revise with the day's own readings; other runs write no snapshot."""
-    zone = ZoneInfo(tz)
     history_end = issued_at_ns // HOUR_NS * HOUR_NS
-    day = dt.datetime.fromtimestamp(history_end / 1e9, zone).date()
-    midnight = int(dt.datetime.combine(day, dt.time(), zone).timestamp()) * 10**9
+    midnight, next_midnight = day_bounds(to_local(history_end, tz).date(), tz)
     if history_end != midnight:
         return []
-    next_midnight = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
-                        .timestamp()) * 10**9
     return [Row(Series("forecast_day_ahead", row.series.tags), row.time_ns, row.fields)
             for row in rows if midnight <= row.time_ns < next_midnight]
 

@@ -23,11 +23,11 @@ import numpy as np
 from civicwatt.config import SiteConfig
 from civicwatt.config.calendar import site_calendar
 from civicwatt.config.meters import MeterTree
-from civicwatt.reports.data import DAY_NS, ReportInputs
+from civicwatt.reports.data import ReportInputs
 from civicwatt.reports.model import Anomaly, Completeness
 from civicwatt.reports.settings import AnomalyThresholds
 from rules.calendar import CalendarSpec, day_kind, is_working
-from rules.clock import HOUR_NS, local_day_index, minute_of_day, to_local
+from rules.clock import DAY_NS, HOUR_NS, local_day_index, minute_of_day, to_local
 
 MIN_HISTORY_NIGHTS = 3
 MIN_HISTORY_NON_WORKING = 2

@@ -15,8 +15,9 @@ import calendar
 from collections.abc import Mapping, Sequence
 
 from civicwatt.config import Building
-from civicwatt.reports.data import DAY_NS, ReportInputs
+from civicwatt.reports.data import ReportInputs
 from civicwatt.reports.model import Intensity, Reference, TargetRow, Totals, YearToDateKpis
+from rules.clock import DAY_NS
 
 
 def _per(value: float, denominator: float) -> float:

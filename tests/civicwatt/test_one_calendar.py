@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 
 from civicwatt.config import ConfigError, load_site
+from civicwatt.config.calendar import site_calendar
 from civicwatt.jobs.forecast import model_settings
 from civicwatt.jobs.metering import meter_site
 from civicwatt.jobs.setpoints import SetpointJob
 from civicwatt.reports.job import build_report
+from civicwatt.reports.render import render_html
 from forecaster.model import LoadForecaster
+from rules.calendar import Term
 from store import Row, Series, open_store
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -137,3 +140,15 @@ def test_old_holiday_keys_say_where_they_moved(tmp_path) -> None:
     assert "metering.holidays = [datetime.date(2026, 11, 25)] — moved to calendar.holidays" in text
     assert "forecast.extra_closures = ['12-31'] — moved to calendar.closures" in text
     assert "unknown key" not in text
+
+
+def test_the_report_names_the_school_term(site) -> None:
+    config, _ = site
+    terms = site_calendar(config).model_copy(update={"terms": (
+        Term(name="autumn 2026", start=dt.date(2026, 9, 1), end=WORKDAY),)})
+    school = config.model_copy(update={"calendar": terms})
+    assert build_report(school, WORKDAY, "en").term == "autumn 2026"
+    vacation = build_report(school, HOLIDAY, "en")
+    assert vacation.term == ""
+    assert "holiday · between terms (vacation)" in render_html(vacation, "en", None).html
+    assert build_report(config, WORKDAY, "en").term is None  # no terms: nothing said
