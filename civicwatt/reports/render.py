@@ -130,7 +130,7 @@ def curve_caption(curve: Curve, language: str) -> str:
              ("caption.band95", curve.lower95)]
     parts += [key for key, values in drawn
               if values is not None and not np.isnan(values).all()]
-    return "; ".join(t[key] for key in parts)
+    return t["caption.sep"].join(t[key] for key in parts)
 
 
 def highlights(report: DailyReport, language: str) -> list[str]:

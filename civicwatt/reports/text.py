@@ -21,7 +21,7 @@ ZH: dict[str, str] = {
     "ref.last_week": "上周同日", "ref.forecast": "日前预测",
     "load_curve": "逐时负荷曲线",
     "caption.actual": "柱：实际逐时平均负荷", "caption.forecast": "线：前一日发布的日前预测",
-    "caption.band80": "深色带：80% 区间", "caption.band95": "浅色带：95% 区间",
+    "caption.band80": "深色带：80% 区间", "caption.band95": "浅色带：95% 区间", "caption.sep": "；",
     "no_forecast": "本日及次日无负荷预测：存储中没有 forecast 数据（预测至少需要 7 天计量历史；"
                    "可运行 civicwatt forecast）。",
     "actual": "实际", "forecast": "预测", "band80": "80% 区间", "band95": "95% 区间",
@@ -135,6 +135,7 @@ EN: dict[str, str] = {
     "caption.actual": "bars: actual hourly mean load",
     "caption.forecast": "line: the day-ahead forecast issued before the day",
     "caption.band80": "dark band: 80 % interval", "caption.band95": "light band: 95 % interval",
+    "caption.sep": "; ",
     "no_forecast": "No load forecast for this day or the next: the store holds no forecast rows "
                    "(the forecaster needs at least 7 days of metered history; run "
                    "`civicwatt forecast`).",
