@@ -152,3 +152,15 @@ def test_the_report_names_the_school_term(site) -> None:
     assert vacation.term == ""
     assert "holiday · between terms (vacation)" in render_html(vacation, "en", None).html
     assert build_report(config, WORKDAY, "en").term is None  # no terms: nothing said
+
+
+def test_calendar_mistakes_are_named(tmp_path) -> None:
+    (tmp_path / "tariff.yaml").write_text(TARIFF)
+    bad = SITE.replace("buildings: [b2]", "buildings: [b9]") \
+        .replace("calendar:\n", "calendar:\n  country: GB\n")
+    (tmp_path / "site.yaml").write_text(bad.replace("STORE", str(tmp_path / "s.db")))
+    with pytest.raises(ConfigError) as caught:
+        load_site(tmp_path / "site.yaml")
+    found = {p.path: p.allowed for p in caught.value.problems}
+    assert "one of the building ids ['b1', 'b2']" in found["calendar.closures[0].buildings[0]"]
+    assert "the same country as site.country (CN)" in found["calendar.country"]
