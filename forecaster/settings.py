@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rules.calendar import CalendarSpec
+
 __all__ = [
     "CarbonSettings", "ForecastConfig", "ForecastSettings", "Persistence", "TemperatureMode",
 ]
@@ -71,9 +73,8 @@ class ForecastSettings(_Frozen):
     interval_scale: float = Field(1.3, gt=0, description="widens in-sample error quantiles to "
                                   "out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
-    extra_closures: tuple[str, ...] = Field(
-        (), description="MM-DD dates treated as holidays every year (e.g. campus closures)"
-    )
+    calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "
+                                          "调休, closures); default: `country`'s public holidays")
     carbon: CarbonSettings = CarbonSettings()
 
     @field_validator("timezone")
@@ -94,16 +95,6 @@ class ForecastSettings(_Frozen):
 
         if v.upper() not in holidays.list_supported_countries():
             raise ValueError(f"country {v!r} has no holiday calendar (ISO code like 'GB')")
-        return v
-
-    @field_validator("extra_closures")
-    @classmethod
-    def _mm_dd(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for item in v:
-            parts = item.split("-")
-            ok = len(parts) == 2 and all(p.isdigit() for p in parts)
-            if not ok or not (1 <= int(parts[0]) <= 12 and 1 <= int(parts[1]) <= 31):
-                raise ValueError(f"extra_closures: {item!r} is not MM-DD (e.g. '12-27')")
         return v
 
     @model_validator(mode="after")

@@ -68,6 +68,9 @@ class Window(_Model):
 
 class PeriodWindow(Window):
     period: str = Field(min_length=1, description="TOU period name, e.g. sharp, peak")
+    days: tuple[Literal["workday", "weekend", "holiday"], ...] = Field(
+        default=("workday", "weekend", "holiday"), min_length=1,
+        description="day types (the site's calendar) the window applies on")
 
 
 class Occupancy(_Model):

@@ -18,7 +18,26 @@ def check_config(
     file: Annotated[Path, typer.Argument(help="the site YAML, e.g. config/example-site.yaml")],
 ) -> None:
     """Validate a site config: cross-references, ranges, environment variables."""
-    Console().print(summary(load_site_or_exit(file), file))
+    config = load_site_or_exit(file)
+    Console().print(summary(config, file))
+    warn(config, file)
+
+
+def warn(config: SiteConfig, file: Path) -> None:
+    """Figures that would mislead a reader (exit code stays 0): file:line: warning: …"""
+    from civicwatt.config.advice import advice
+    from civicwatt.config.checks import render_path
+    from civicwatt.config.errors import Problem
+    from civicwatt.config.yamlfile import YamlDocument
+
+    found = advice(config)
+    if not found:
+        return
+    doc = YamlDocument(file)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    for path, value, message in found:
+        problem = Problem(str(file), doc.line(path), render_path(path), value, message)
+        err.print(f"[yellow]warning:[/] {problem}")
 
 
 def summary(config: SiteConfig, file: Path) -> Table:

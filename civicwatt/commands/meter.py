@@ -117,7 +117,8 @@ def meter(
     except ValueError as exc:  # tariff gaps, clock/interval mismatch
         _fail(str(exc))
     if as_json:
-        json.dump({"rows": out.rows}, sys.stdout, ensure_ascii=False)
+        json.dump({"rows": out.rows, "cost_unit": _cost_unit(out.tariff)}, sys.stdout,
+                  ensure_ascii=False)
         sys.stdout.write("\n")
         return
     _print_table(out, first, end)
@@ -163,9 +164,15 @@ def _duration(text: str) -> int:
     return parse_duration(text)
 
 
+def _cost_unit(tariff) -> str:
+    """The currency, or `x_flat_price` for a ratio tariff (offline there is no base price)."""
+    return tariff.currency if tariff.price_basis == "money" else "x_flat_price"
+
+
 def _print_table(out, first: dt.date, end: dt.date) -> None:
     console = Console()
-    currency = out.tariff.currency
+    currency = out.tariff.currency if out.tariff.price_basis == "money" else \
+        "× 平段电价 flat price"
     table = Table(title=f"{out.tariff.name}\n{first} – {end} (end exclusive)")
     for col, just in (
         ("区域 zone", "left"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from civicwatt.config.errors import _MISSING
 from civicwatt.config.purposes import Purpose, PurposeTree
 from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
@@ -74,6 +75,14 @@ def check_points(points: dict[int, Point], buildings: dict[int, Building],
         if point.parent is not None and point.parent not in point_ids:
             found.append(((*path, "parent"), point.parent, "the id of another point"))
     return found
+
+
+def check_baselines(buildings: dict[int, Building]) -> list[Found]:
+    """A baseline says what its figures are: the report labels them by it."""
+    return [(("buildings", i, "baseline", "kind"), _MISSING,
+             "say what these figures are: own (this building's base-year figures), "
+             "national_average, provincial_average or quota")
+            for i, b in buildings.items() if b.baseline is not None and b.baseline.kind is None]
 
 
 def check_purposes(extra: dict[int, Purpose]) -> list[Found]:

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin
 from pydantic import TypeAdapter, ValidationError
 
 from civicwatt.config import checks
+from civicwatt.config.calendar import check_calendar, moved_keys
 from civicwatt.config.errors import _MISSING, ConfigError, Problem
 from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
@@ -86,15 +87,20 @@ def load_site(path: str | Path) -> SiteConfig:
                        len(yaml_points) if isinstance(yaml_points, list) else 0,
                        csv_file, csv_rows)
 
+    moved, data = moved_keys(data)
+    found += moved
     parts = _validate_pieces(data, found)
     profiles = _profiles(found)
     purposes = PurposeTree(tuple(parts.get("purposes", {}).values()))
     buildings, points = parts.get("buildings", {}), parts.get("points", {})
     found += checks.check_ids(buildings, points)
     found += checks.check_purposes(parts.get("purposes", {}))
+    found += checks.check_baselines(buildings)
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
+    found += check_calendar(parts.get("calendar"), parts.get("site"),
+                            {b.id for b in buildings.values()})
     found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points,
                                             parts.get("service"), "mqtt" in data)
     found += check_platform(parts.get("platform"), buildings, points, parts.get("purposes", {}),

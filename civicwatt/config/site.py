@@ -20,6 +20,7 @@ from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
+from rules.calendar import CalendarSpec
 from rules.setpoint_settings import SetpointSettings
 
 Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
@@ -45,7 +46,8 @@ class SiteInfo(_Model):
     timezone: str = Field(description="IANA name, e.g. Asia/Shanghai")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     language: Literal["zh", "en"] = "zh"
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$", description="holiday calendar")
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$",
+                         description="ISO 3166; the default of calendar.country")
     grid_region: str | None = Field(default=None, description="emission-factor region")
 
     @field_validator("timezone")
@@ -67,16 +69,39 @@ class Zone(_Model):
     zones: list[Zone] = Field(default_factory=list, description="nested zones")
 
 
-class Baseline(_Model):
-    """2020 baseline and reduction targets (十四五 public-institution plan)."""
+BaselineKind = Literal["own", "national_average", "provincial_average", "quota"]
+_TARGETS = ("target_reduction_per_m2", "target_reduction_per_person",
+            "target_reduction_co2_per_m2")
 
-    year: int = 2020
+
+class Baseline(_Model):
+    """What the year to date is compared with, and what kind of figure that is.
+
+    `own`: this building's base-year figures, with the 十四五 reduction targets;
+    `national_average` / `provincial_average`: a published average of public
+    institutions (a comparison, no target); `quota`: an energy quota (定额), the
+    limit itself. The report names it so ("vs national public-institution
+    average 2020"); `name` overrides that label.
+    """
+
+    kind: BaselineKind | None = Field(default=None, description="own | national_average | "
+                                      "provincial_average | quota; required (check-config)")
+    name: str = Field(default="", description="the report's label, e.g. 广东省公共机构 2020 年平均")
+    year: int = Field(default=2020, ge=2000, le=2100)
     kgce_per_m2: float | None = Field(default=None, gt=0)
     kgce_per_person: float | None = Field(default=None, gt=0)
     kgco2_per_m2: float | None = Field(default=None, gt=0)
     target_reduction_per_m2: float = Field(default=0.05, ge=0, lt=1)
     target_reduction_per_person: float = Field(default=0.06, ge=0, lt=1)
     target_reduction_co2_per_m2: float = Field(default=0.07, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _kind(self) -> Baseline:
+        given = [k for k in _TARGETS if k in self.model_fields_set]
+        if self.kind not in ("own", None) and given:
+            raise ValueError(f"{', '.join(given)}: reduction targets apply to the building's own "
+                             f"baseline (kind: own), not to a {self.kind.replace('_', ' ')}")
+        return self
 
 
 class Building(_Model):
@@ -161,6 +186,9 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    calendar: CalendarSpec | None = Field(
+        default=None, description="day types for billing, reports, forecasts and setpoints; "
+                                  "see civicwatt.config.calendar.site_calendar")
     metering: MeteringSettings | None = None
     setpoints: SetpointSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)

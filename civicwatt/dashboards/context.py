@@ -1,10 +1,11 @@
 """What the dashboards need to know about a site, derived once from its config.
 
-The point sets are computed from the config's meter tree so every query names
-the exact points it sums: `roots` (energy counters with no parent meter, the
-building totals) and `leaves` (energy counters no other meter hangs under, the
-sub-item breakdown). Summing both would double count; summing by tag alone
-would also pick up any roll-up rows another job might write.
+The point sets come from the config's meter tree (`civicwatt.config.meters`,
+the same one the daily report sums by) so every query names the exact points
+it sums: `roots` (meters with no parent meter, the building totals) and
+`leaves` (meters no other meter hangs under, the sub-item breakdown).
+Summing both would double count; summing by tag alone would also pick up any
+roll-up rows another job might write.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from civicwatt.config import PurposeTree, SiteConfig
+from civicwatt.config.meters import meter_tree
 
 DATASOURCE_UID = "civicwatt-influxql"
 FOLDER_UID = "civicwatt"
@@ -77,19 +79,14 @@ class SiteContext:
     def __post_init__(self) -> None:
         cfg = self.config
         self.tree = PurposeTree(tuple(cfg.purposes))
-        energy = [p for p in cfg.points if p.quantity == "energy"]
-        energy_ids = {p.id for p in energy}
-        children: dict[str, list[str]] = {}
-        for p in energy:
-            if p.parent in energy_ids:
-                children.setdefault(p.parent, []).append(p.id)
-        self.children = {k: tuple(v) for k, v in children.items()}
-        self.leaves = tuple(p.id for p in energy if p.id not in self.children)
+        meters = meter_tree(cfg)
+        self.children = {k: tuple(v) for k, v in meters.children().items()}
+        self.leaves = tuple(meters.leaves)
         top = {code for code, p in self.tree.by_code.items() if p.parent is None}
         self.buildings = [
             BuildingInfo(
                 b.id, b.name or b.id, b.floor_area_m2, b.occupants,
-                tuple(p.id for p in energy if p.building == b.id and p.parent not in energy_ids),
+                tuple(meters.roots.get(b.id, ())),
                 tuple(p.id for p in cfg.points if p.building == b.id and p.quantity == "power"
                       and p.purpose in top))
             for b in cfg.buildings]

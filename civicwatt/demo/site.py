@@ -15,6 +15,9 @@ OCCUPANTS = 320
 MODBUS_UNITS = {"demo.main": 1, "demo.chiller": 2, "demo.pumps": 3}
 TEMPERATURE_POINT = "demo.outdoor_temp"
 WEATHER_CSV = "weather-forecast.csv"  # what a weather service would fill: timestamp,temp_c
+#: The shipped Beijing tariff holds ratios; the demo prices them with this made-up flat price.
+ILLUSTRATIVE_FLAT_PRICE = 0.65
+PRICE_SOURCE = "演示用示意价格，非电网公告 illustrative demo price, not an announced one"
 
 
 def topic(point: str) -> str:
@@ -52,8 +55,10 @@ def _points() -> list[dict]:
 
 
 def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
-               store_url: str, language: str, timezone: str = "Asia/Shanghai") -> Path:
-    """Write `site.yaml` for the demo building into `folder` and return its path."""
+               store_url: str, language: str, months: list[str],
+               timezone: str = "Asia/Shanghai") -> Path:
+    """Write `site.yaml` for the demo building into `folder` and return its path; `months`
+    ('YYYY-MM') get the illustrative flat price."""
     config = {
         "version": 1,
         "site": {"id": "demo", "name": "演示办公楼 Demo office building", "timezone": timezone,
@@ -62,7 +67,9 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
         "buildings": [{
             "id": BUILDING, "name": "演示楼 Demo building", "floor_area_m2": FLOOR_AREA_M2,
             "occupants": OCCUPANTS,
-            "baseline": {"kgce_per_m2": 18.48, "kgce_per_person": 329.56, "kgco2_per_m2": 60},
+            # the 2020 averages of all public institutions, not this building's own figures
+            "baseline": {"kind": "national_average", "year": 2020, "kgce_per_m2": 18.48,
+                         "kgce_per_person": 329.56},
             "zones": [
                 {"id": "demo.f1", "name": "一层 Ground floor",
                  "zones": [{"id": "demo.f1.it", "name": "信息机房 IT room"}]},
@@ -82,6 +89,8 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
         "service": {"spool": "spool.db"},
         "metering": {
             "tariff": "beijing-general-ic-single-part-under-1kv",
+            "base_prices": dict.fromkeys(months, ILLUSTRATIVE_FLAT_PRICE),
+            "base_prices_source": PRICE_SOURCE,
             "temperature_point": TEMPERATURE_POINT,
             "virtual_meters": [{"id": "demo.unmetered", "formula": "demo.main - sum(children)",
                                 "building": BUILDING, "purpose": MAIN.purpose}],

@@ -9,7 +9,6 @@ start (UTC). Re-running for the same hour overwrites (idempotent store writes).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,11 +16,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.calendar import site_calendar
 from civicwatt.jobs.forecast_inputs import (
     HOUR_NS,
     Target,
@@ -44,6 +43,7 @@ from forecaster import (
     HourlyHistory,
     forecast_load_and_carbon,
 )
+from rules.clock import day_bounds, to_local
 from store import Row, Series, Store
 
 logger = logging.getLogger(__name__)
@@ -74,14 +74,14 @@ class ForecastRun:
 
 
 def model_settings(config: SiteConfig) -> ForecastConfig:
-    """The site's `forecast:` section with timezone/country from the site when not set there."""
+    """The site's `forecast:` section on the site's clock and calendar (`calendar:`)."""
     fc: ForecastConfig = getattr(config, "forecast", None) or ForecastConfig()
-    update = {}
+    calendar = site_calendar(config)
+    update = {"country": calendar.country, "subdivision": calendar.subdivision,
+              "calendar": calendar}
     if "timezone" not in fc.model_fields_set:
         update["timezone"] = config.site.timezone
-    if "country" not in fc.model_fields_set:
-        update["country"] = config.site.country
-    return fc.model_copy(update=update) if update else fc
+    return fc.model_copy(update=update)
 
 
 def _temperature_point(config: SiteConfig, fc: ForecastConfig, building: str) -> str | None:
@@ -186,14 +186,10 @@ def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
     like the backtest's midnight origins the model was chosen by, and it is the forecast a
     report compares the day with. `forecast` keeps only the latest run, which later runs
     revise with the day's own readings; other runs write no snapshot."""
-    zone = ZoneInfo(tz)
     history_end = issued_at_ns // HOUR_NS * HOUR_NS
-    day = dt.datetime.fromtimestamp(history_end / 1e9, zone).date()
-    midnight = int(dt.datetime.combine(day, dt.time(), zone).timestamp()) * 10**9
+    midnight, next_midnight = day_bounds(to_local(history_end, tz).date(), tz)
     if history_end != midnight:
         return []
-    next_midnight = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
-                        .timestamp()) * 10**9
     return [Row(Series("forecast_day_ahead", row.series.tags), row.time_ns, row.fields)
             for row in rows if midnight <= row.time_ns < next_midnight]
 
@@ -250,7 +246,9 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     carbon, carbon_note = carbon_settings(config, fc, now_ns)
     plain = ForecastSettings(**{k: getattr(fc, k) for k in ForecastSettings.model_fields},
                              ).model_copy(update={"carbon": carbon})
-    tasks = [(*t[:-1], plain) for t in tasks]
+    # each building on its own closures (calendar.closures[].buildings)
+    tasks = [(*t[:-1], plain.model_copy(update={"calendar": fc.calendar.for_building(t[0])}))
+             for t in tasks]
     ready = [t for t in tasks if t[2] is not None]
     results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
                for t in tasks if t[2] is None]

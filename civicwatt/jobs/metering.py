@@ -77,7 +77,7 @@ def _plan(site: SiteConfig, interval_ns: int | None) -> _Plan:
             "the site config has no `metering:` section; add at least `metering: {tariff: "
             "beijing-general-ic-single-part-under-1kv}` (see README, Metering)"
         )
-    tariff = load_site_tariff(m, site.base_dir)
+    tariff = load_site_tariff(site)
     energy = [p for p in site.points if p.quantity == "energy"]
     power = [site.point_by_id(pid) for pid in m.power_points]
     points = energy + power

@@ -20,17 +20,18 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.calendar import site_calendar
 from civicwatt.setpoints.inputs import (
     PeriodSource,
+    closed_zones,
     forecast_peak,
-    is_workday,
     parse_dr,
     parse_state,
     schedule_periods,
-    site_calendar,
     tariff_periods,
 )
 from civicwatt.setpoints.mqtt import Inbound, SetpointLink
+from rules.calendar import is_working
 from rules.setpoint_governor import Decision, Governor, StatusChange
 from rules.setpoint_settings import HA_KEY, Controller, SetpointSettings, ZoneSetpoints
 from rules.setpoints import Level, SiteInputs, targets
@@ -95,8 +96,7 @@ class SetpointJob:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.governor = Governor(self.settings, rng)
         # The site's tariff (metering.tariff) when there is one, else setpoints.period_schedule.
-        self.periods = periods or tariff_periods(config) or schedule_periods(self.settings,
-                                                                             self.tz)
+        self.periods = periods or tariff_periods(config) or schedule_periods(config)
         self.link = link
         self.zones = config.zones()
         self.calendar = site_calendar(config)
@@ -226,7 +226,7 @@ class SetpointJob:
     def inputs(self, now: datetime) -> SiteInputs:
         period, upcoming = self.periods(now)
         local = now.astimezone(ZoneInfo(self.tz))
-        workday = is_workday(local.date(), self.calendar)
+        workday = is_working(local.date(), self.calendar)
         dr = None
         if self._dr is not None and now < self._dr[1]:
             dr = self._dr[0]
@@ -236,6 +236,7 @@ class SetpointJob:
             peak = forecast_peak(self.store, self.site, now, forecast.horizon)
         return SiteInputs(now=now, timezone=self.tz,
                           workday=workday,
+                          closed_zones=closed_zones(self.config, self.calendar, local.date()),
                           period=period, upcoming=upcoming, forecast_peak_kw=peak, dr_level=dr)
 
     def _evaluate(self, now: datetime, send: bool) -> TickReport:

@@ -78,14 +78,58 @@ def _load_model(path: Path, model: Any, what: str) -> Any:
         raise InputError(f"{what} {path} has problems:\n  {lines}") from None
 
 
-def load_site_tariff(metering: MeteringSettings, base_dir: Path) -> Tariff:
-    """The site's tariff (`metering.tariff`) with the site's own holidays and adjusted
-    workdays merged into its calendar: what billing and the setpoint rules both price by."""
-    tariff = load_tariff(resolve_file(metering.tariff, base_dir, CONFIG_DIR / "tariffs"))
-    cal = tariff.calendar
-    return tariff.model_copy(update={"calendar": cal.model_copy(update={
-        "extra_holidays": (*cal.extra_holidays, *metering.holidays),
-        "extra_workdays": (*cal.extra_workdays, *metering.workdays)})})
+def load_site_tariff(site: Any) -> Tariff:
+    """The site's tariff (`metering.tariff`) on the site's calendar (`calendar:`), with the
+    site's base prices (`metering.base_prices`) for a ratio tariff: what billing, the report
+    and the setpoint rules all price by."""
+    from civicwatt.config.calendar import site_calendar
+
+    metering = site.metering
+    tariff = load_tariff(resolve_file(metering.tariff, site.base_dir, CONFIG_DIR / "tariffs"))
+    update: dict[str, Any] = {"calendar": site_calendar(site)}
+    prices = load_base_prices(metering, site.base_dir)
+    if prices:
+        if tariff.price_basis != "ratio":
+            raise InputError(f"metering.base_prices: tariff {tariff.name!r} holds money, not "
+                             "ratios (price_basis: money); remove base_prices")
+        update["base_prices"] = {**tariff.base_prices, **prices}
+    return tariff.model_copy(update=update)
+
+
+def load_base_prices(metering: MeteringSettings, base_dir: Path) -> dict[str, float]:
+    """`metering.base_prices` as 'YYYY-MM' → price: the mapping itself, or read from a CSV
+    (`month,price`) or YAML mapping file next to the config."""
+    given = metering.base_prices
+    if not isinstance(given, str):
+        return dict(given or {})
+    path = Path(given) if Path(given).is_absolute() else base_dir / given
+    text = _read_text(path, "base prices")
+    if path.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(text.splitlines()))
+        if rows and not {"month", "price"} <= set(rows[0]):
+            raise InputError(f"base prices {path}: header must be month,price "
+                             f"(found {','.join(rows[0])})")
+        prices: dict[str, Any] = {}
+        for line, row in enumerate(rows, start=2):
+            try:
+                prices[row["month"].strip()] = float(row["price"])
+            except (TypeError, ValueError):
+                raise InputError(f"base prices {path}: line {line}: price {row['price']!r} is "
+                                 "not a number") from None
+    else:
+        try:
+            prices = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(f"base prices {path}: not valid YAML ({exc})") from None
+        if not isinstance(prices, dict):
+            raise InputError(f"base prices {path}: a mapping of month to price, "
+                             "e.g. 2026-10: 0.6523")
+        prices = {str(k): v for k, v in prices.items()}
+    from rules.tariffs import base_price_problems
+
+    for problem in base_price_problems(prices):
+        raise InputError(f"{path}: {problem}")
+    return {k: float(v) for k, v in prices.items()}
 
 
 def load_emission_factors(path: str | Path | None = None) -> EmissionFactors:

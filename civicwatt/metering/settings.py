@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -54,8 +53,11 @@ class MeteringSettings(BaseModel):
     )
     coal_factors: str | None = Field(default=None, description="default config/coal_factors.yaml")
     coal_convention: Literal["equivalent", "equal_value"] = "equivalent"
-    holidays: list[dt.date] = Field(default_factory=list, description="site holidays")
-    workdays: list[dt.date] = Field(default_factory=list, description="site extra workdays")
+    base_prices: dict[str, float] | str | None = Field(
+        default=None, description="ratio tariffs: the month's flat (agency-purchase) price per "
+        "kWh, {2026-10: 0.6523, ...}, or a CSV (month,price) / YAML file of them")
+    base_prices_source: str = Field(
+        default="", description="where the base prices come from; shown next to the cost")
     virtual_meters: list[VirtualMeter] = Field(default_factory=list)
     balance_tolerance_pct: float = Field(default=5.0, ge=0)
     chunk_days: int = Field(default=7, ge=1, le=62, description="days metered per store read")
@@ -67,6 +69,16 @@ class MeteringSettings(BaseModel):
 
         parse_interval(text)
         return text
+
+    @field_validator("base_prices")
+    @classmethod
+    def _months(cls, prices: dict[str, float] | str | None) -> dict[str, float] | str | None:
+        from rules.tariffs import base_price_problems
+
+        if isinstance(prices, dict):
+            for problem in base_price_problems(prices):
+                raise ValueError(problem.removeprefix("base_prices: "))
+        return prices
 
     @field_validator("max_gap", "lookback")
     @classmethod
@@ -106,6 +118,7 @@ def check_metering(
         return []
     from civicwatt.metering.files import (
         InputError,
+        load_base_prices,
         load_coal_factors,
         load_emission_factors,
         load_tariff,
@@ -115,9 +128,17 @@ def check_metering(
     found: list[tuple[tuple, object, str]] = []
     shipped = CONFIG_DIR / "tariffs"
     try:
-        load_tariff(resolve_file(metering.tariff, base_dir, shipped))
+        tariff = load_tariff(resolve_file(metering.tariff, base_dir, shipped))
+        if metering.base_prices and tariff.price_basis != "ratio":
+            found.append((("metering", "base_prices"), metering.base_prices,
+                          f"only for a ratio tariff; {tariff.name!r} holds money "
+                          "(price_basis: money): remove base_prices"))
     except (FileNotFoundError, InputError) as exc:
         found.append((("metering", "tariff"), metering.tariff, str(exc)))
+    try:
+        load_base_prices(metering, base_dir)
+    except InputError as exc:
+        found.append((("metering", "base_prices"), metering.base_prices, str(exc)))
     by_id = {p.id: p for p in points.values()}
     temp = metering.temperature_point
     if temp is not None and (temp not in by_id or by_id[temp].quantity != "temperature"):

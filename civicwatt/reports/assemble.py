@@ -13,20 +13,31 @@ from collections.abc import Sequence
 import numpy as np
 
 from civicwatt.config import PurposeTree, SiteConfig
+from civicwatt.config.calendar import site_calendar
+from civicwatt.config.meters import MeterTree, meter_tree
 from civicwatt.reports import anomalies, forecasts, kpis
 from civicwatt.reports.data import METRICS, Intervals, ReportInputs
-from civicwatt.reports.days import HOUR_NS, NS, day_type, to_local
-from civicwatt.reports.meters import MeterTree, meter_tree
-from civicwatt.reports.model import Curve, DailyReport, Peak, Scope, Totals
+from civicwatt.reports.model import (
+    CostUnit,
+    Curve,
+    DailyReport,
+    Peak,
+    Scope,
+    Totals,
+    earliest_peak,
+)
 from civicwatt.reports.splits import contributions, period_rows, tree_rows
 from civicwatt.reports.text import texts
+from rules.calendar import day_kind, term_on
+from rules.clock import HOUR_NS, NS, to_local
 from store import RawReadings
 
 DEFAULT_INTERVAL_NS = 15 * 60 * NS
 
 
 def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
-             generated_at: dt.datetime, tree: MeterTree | None = None) -> DailyReport:
+             generated_at: dt.datetime, tree: MeterTree | None = None,
+             cost: CostUnit | None = None) -> DailyReport:
     tree = tree or meter_tree(config)
     t = texts(language)
     interval_ns = infer_interval(inputs.day_rows)
@@ -72,10 +83,13 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     if unknown:
         notes.append(t["note_unknown_points"].format(n=len(unknown),
                                                      points=", ".join(unknown[:5])))
+    calendar = site_calendar(config)
+    term = term_on(inputs.day, calendar)
     return DailyReport(
-        config.site.id, config.site.name, inputs.day, day_type(inputs.day, config.site.country),
+        config.site.id, config.site.name, inputs.day, day_kind(inputs.day, calendar),
         inputs.tz, config.site.currency, interval_ns // (60 * NS), generated_at, site, buildings,
-        found, complete, thresholds.completeness_min, notes)
+        found, complete, thresholds.completeness_min, notes, cost,
+        term.name if term else ("" if calendar.terms else None))
 
 
 class _Day:
@@ -166,7 +180,7 @@ def _curve(rows: Intervals, mask: np.ndarray, inputs: ReportInputs,
     actual[seen == 0] = np.nan
     slots, inverse = np.unique(times, return_inverse=True)
     per_slot = np.bincount(inverse, kwh)
-    best = int(np.argmax(per_slot))
+    best = earliest_peak(per_slot)
     peak = Peak(float(per_slot[best]) / (interval_ns / HOUR_NS), to_local(int(slots[best]),
                                                                         inputs.tz))
     return Curve(hours, actual), peak

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from civicwatt.config import SiteConfig
-from civicwatt.reports.days import NS, day_bounds
+from rules.clock import day_bounds
 from store import RawReadings, Row, Store
 
 METRICS = ("kwh", "cost", "co2_kg", "kgce")
-DAY_NS = 86400 * NS
 
 
 @dataclass(frozen=True)

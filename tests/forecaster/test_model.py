@@ -163,8 +163,6 @@ def test_settings_reject_bad_values():
         ForecastSettings(country="XX")
     with pytest.raises(ValueError, match="24"):
         CarbonSettings(hourly_profile=(0.5,) * 12)
-    with pytest.raises(ValueError, match="MM-DD"):
-        ForecastSettings(extra_closures=("24/12",))
     with pytest.raises(ValueError, match="extra"):
         ForecastSettings(horizon=48)  # misspelt key is an error, not ignored
 

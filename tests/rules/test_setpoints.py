@@ -20,7 +20,6 @@ from rules.setpoints import (
     round_into,
     site_level,
     targets,
-    upcoming_periods,
 )
 
 TZ = "Asia/Shanghai"
@@ -98,8 +97,7 @@ def test_setback_outside_hours_and_on_holidays() -> None:
 def test_precool_before_sharp_within_comfort() -> None:
     s = make_settings()
     at = SUMMER - timedelta(minutes=30)  # 13:30 local, sharp at 14:00
-    ahead = upcoming_periods(s, at, TZ, timedelta(hours=3))
-    assert ahead[0][1] == "sharp"
+    ahead = ((SUMMER, "sharp"),)  # the schedule's sharp window starts at 14:00
     _, ts = targets(s, inputs(at, "peak", upcoming=ahead), {})
     assert ts[0].rule == "demand_limit"  # peak is already level 1: no pre-cooling
     s2 = make_settings(levels={"periods": {"sharp": 2}})
