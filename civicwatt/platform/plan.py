@@ -1,6 +1,6 @@
 """What a building sends, decided once from the site config: meters, roots, codes, units.
 
-The meter tree is the report's (`civicwatt.reports.meters.meter_tree`): a building's class total
+The meter tree is the report's (`civicwatt.config.meters.meter_tree`): a building's class total
 is the sum of its root meters, and each sub-item takes a meter's own share (its energy minus
 its sub-meters'), so nothing is counted twice and 01000 is the report's load. Site purpose codes
 become platform codes here: a code of the profile's table (or a level-3 code under one) is sent
@@ -67,7 +67,7 @@ def sent_codes(plan: BuildingPlan) -> list[str]:
 def plan_buildings(site, settings, profile: Profile) -> list[BuildingPlan]:
     """One plan per building in `platform.buildings`, in config order."""
     from civicwatt.config.purposes import PurposeTree
-    from civicwatt.reports.meters import meter_tree
+    from civicwatt.config.meters import meter_tree
 
     tree = meter_tree(site)
     purposes = PurposeTree(tuple(site.purposes))
@@ -102,7 +102,7 @@ def _metered_points(site) -> set[str]:
 def members_of(points: Iterable, buildings: Iterable) -> dict[str, list]:
     """The report's meter tree over validated config parts (for check-config): building → its
     member points."""
-    from civicwatt.reports.meters import meter_tree
+    from civicwatt.config.meters import meter_tree
 
     points = list(points)
     tree = meter_tree(SimpleNamespace(points=points, buildings=list(buildings)))

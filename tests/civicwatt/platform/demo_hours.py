@@ -35,7 +35,7 @@ FIRST = dt.date(2026, 3, 2)  # a Monday: the first of the shared fixture's two m
 def write_site(folder: Path, port: int, **platform) -> Path:
     """The demo site with a platform section (keys from the environment, as in production)."""
     path = write_demo_site(folder, "mqtt://127.0.0.1:1", "5", 1, "sqlite://"
-                           + str(folder / "civicwatt.db"), "en", TZ)
+                           + str(folder / "civicwatt.db"), "en", ["2026-02", "2026-03"], TZ)
     config = yaml.safe_load(path.read_text())
     for key in ("mqtt", "modbus", "setpoints", "forecast"):
         config.pop(key, None)
