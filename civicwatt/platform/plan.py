@@ -66,8 +66,8 @@ def sent_codes(plan: BuildingPlan) -> list[str]:
 
 def plan_buildings(site, settings, profile: Profile) -> list[BuildingPlan]:
     """One plan per building in `platform.buildings`, in config order."""
-    from civicwatt.config.purposes import PurposeTree
     from civicwatt.config.meters import meter_tree
+    from civicwatt.config.purposes import PurposeTree
 
     tree = meter_tree(site)
     purposes = PurposeTree(tuple(site.purposes))
