@@ -14,6 +14,7 @@ an unreachable broker at start does not: collection starts and keeps trying.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
@@ -65,6 +66,7 @@ class Session:
         self.keepalive = settings.keepalive
         self.session_present = False
         self._thread: threading.Thread | None = None
+        self._opening: socket.socket | None = None  # during the handshake
         # for /healthz and the log: since when in this state, why, how often tried
         self.since = time.time()
         self.last_error = ""
@@ -97,8 +99,12 @@ class Session:
         """Write what is queued, DISCONNECT (the session stays on the broker), close."""
         self._stopping.set()
         self._wake_w.send(b"\0")
+        opening = self._opening
+        if opening is not None:  # a handshake the broker does not answer: cut it short
+            with contextlib.suppress(OSError):
+                opening.shutdown(socket.SHUT_RDWR)
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+            self._thread.join(timeout if self._connected else min(timeout, 1.0))
 
     def status(self) -> dict:
         state = "connected" if self._connected else ("stopped" if self._stopping.is_set()
@@ -165,6 +171,7 @@ class Session:
         """TCP (+TLS), CONNECT, CONNACK; raises _Refused if the broker says no."""
         s = self.settings
         sock = socket.create_connection((s.host, s.port), timeout=10)
+        self._opening = sock
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:
@@ -182,6 +189,8 @@ class Session:
         except BaseException:
             sock.close()
             raise
+        finally:
+            self._opening = None
         self.keepalive = connack.keepalive or s.keepalive
         self.session_present = connack.session_present
         return sock
