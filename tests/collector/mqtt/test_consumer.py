@@ -49,9 +49,9 @@ class Acks:
 
 
 def settings(**extra) -> MqttSettings:
-    return MqttSettings(client_id="unit", subscriptions=[
-        {"filter": "site/+/meter/+/energy", "template": "site/{building}/meter/{point}/{quantity}"}],
-        **extra)
+    return MqttSettings(client_id="unit", subscriptions=[{
+        "filter": "site/+/meter/+/energy",
+        "template": "site/{building}/meter/{point}/{quantity}"}], **extra)
 
 
 @pytest.fixture
