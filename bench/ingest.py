@@ -21,6 +21,7 @@ Contenders (keys for --only):
   collect   `civicwatt collect` with default options (MQTT 5, QoS 1, durable spool)
   collect311  the same with --protocol 3.1.1
   sqlite    the same with the store on the embedded SQLite file
+  share2    two `civicwatt collect` processes in a $share group (one spool each)
   array     default options, JSON arrays of 100 readings per message (vs the store limit)
 Medians of --repeat rounds. The machine's 2 cores are shared: compare within one run.
 """
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POINTS = 200
 FILTER = "site/+/meter/+/energy"
 TEMPLATE = "site/{building}/meter/{point}/{quantity}"
-ALL = "broker,store,py,nodered,collect,collect311,sqlite,array"
+ALL = "broker,store,py,nodered,collect,collect311,sqlite,share2,array"
 
 
 def influx_count(server: InfluxDB1, db: str, where: str = "") -> int:
@@ -121,54 +122,67 @@ class Bench:
         self.cpu: dict[str, list[float]] = {}
         self.exact: dict[str, list[str]] = {}
 
-    def _timed(self, name: str, kind: str, messages: int, readings: int, pid: int,
+    def _timed(self, name: str, kind: str, messages: int, readings: int, pids: list[int],
                count) -> float:
         t0 = int(time.time()) - 86400 * 3
-        cpu0 = cpu_seconds(pid)
+        cpu0 = sum(cpu_seconds(pid) for pid in pids)
         started, _ = publish(self.broker.host, self.broker.port, kind, messages, POINTS, t0,
                              tag=f"pub-{name}-{time.monotonic_ns()}")
         done, final = wait_count(count, readings)
-        self.cpu.setdefault(name, []).append((cpu_seconds(pid) - cpu0) / readings * 1e6)
+        cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
+        self.cpu.setdefault(name, []).append(cpu / readings * 1e6)
         self.exact.setdefault(name, []).append(
             "exact" if final == readings else f"{final - readings:+d} extra")
         return readings / (done - started)
 
     def collect(self, name: str, run: str, kind: str = "object", extra: tuple = (),
-                sqlite: bool = False) -> float:
-        """`civicwatt collect` with default options (plus `extra`), fresh db, spool, client id."""
+                sqlite: bool = False, replicas: int = 1) -> float:
+        """`civicwatt collect` with default options (plus `extra`), fresh db, spool, client id;
+        `replicas` > 1: that many processes in a `$share` group, one spool each."""
         messages = self.n // 10 if kind == "array" else self.n
         readings = messages * (100 if kind == "array" else 1)
         db = f"bench_{run}"
         store_file = self.folder / f"{run}-store.db"
         store = f"sqlite:///{store_file}" if sqlite else self.influx.url(db)
-        log = self.folder / f"{run}.log"
-        args = [sys.executable, "-m", "civicwatt", "collect", "--mqtt", self.broker.url,
-                "--topic", FILTER, "--template", TEMPLATE, "--store", store,
-                "--spool", str(self.folder / f"{run}-spool.db"), "--client-id", run, *extra]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with log.open("wb") as out:
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        procs, logs = [], []
+        for r in range(replicas):
+            log = self.folder / f"{run}-{r}.log"
+            args = [sys.executable, "-m", "civicwatt", "collect", "--mqtt", self.broker.url,
+                    "--topic", FILTER, "--template", TEMPLATE, "--store", store,
+                    "--spool", str(self.folder / f"{run}-{r}-spool.db"),
+                    "--client-id", f"{run}-{r}", *extra]
+            if replicas > 1:
+                args += ["--group", run]
+            with log.open("wb") as out:
+                procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=out,
+                                              stderr=subprocess.STDOUT))
+            logs.append(log)
         try:
-            deadline = time.monotonic() + 60
-            while "consuming from" not in log.read_text(errors="replace"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"collector did not start:\n{log.read_text()[-2000:]}")
-                time.sleep(0.1)
+            for proc, log in zip(procs, logs, strict=True):
+                deadline = time.monotonic() + 60
+                while "consuming from" not in log.read_text(errors="replace"):
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"collector did not start:\n"
+                                           f"{log.read_text()[-2000:]}")
+                    time.sleep(0.1)
             count = ((lambda: sqlite_count(store_file)) if sqlite
                      else influx_counter(self.influx, db, readings))
-            return self._timed(name, kind, messages, readings, proc.pid, count)
+            return self._timed(name, kind, messages, readings, [p.pid for p in procs], count)
         finally:
-            proc.terminate()
-            proc.wait(60)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(60)
 
     def python_peer(self, name: str) -> float:
         with self.peers.python_batch() as pid:
-            return self._timed(name, "object", self.n, self.n, pid,
+            return self._timed(name, "object", self.n, self.n, [pid],
                                influx_counter(self.influx, "bench", self.n))
 
     def node_red(self, name: str) -> float:
         with self.peers.node_red(self.folder) as pid:
-            return self._timed(name, "object", self.n, self.n, pid,
+            return self._timed(name, "object", self.n, self.n, [pid],
                                influx_counter(self.influx, "bench", self.n))
 
     def broker_limit(self, run: str) -> float:
@@ -234,6 +248,8 @@ def plan(bench: Bench, r: int, n: int) -> list[tuple[str, str, object]]:
          lambda: bench.collect("collect311", f"d{r}", extra=("--protocol", "3.1.1"))),
         ("sqlite", f"civicwatt collect, store on embedded SQLite ({n:,})",
          lambda: bench.collect("sqlite", f"q{r}", sqlite=True)),
+        ("share2", f"two civicwatt collect processes in a $share group ({n:,})",
+         lambda: bench.collect("share2", f"g{r}", replicas=2)),
         ("array", f"civicwatt collect, JSON arrays of 100 readings ({n * 10:,})",
          lambda: bench.collect("array", f"a{r}", kind="array")),
     ]
@@ -291,7 +307,7 @@ def report(results, keys, bench: Bench, repeat: int, load0, load1, busy: float) 
         cpu = bench.cpu.get(key)
         exact = bench.exact.get(key)
         ratios = ["", ""]
-        if key in ("collect", "collect311", "sqlite"):
+        if key in ("collect", "collect311", "sqlite", "share2"):
             ratios = [f"{median[key] / median[p]:.2f}×" if p in median else ""
                       for p in ("py", "nodered")]
         cells = [keys[key], f"**{median[key]:,.0f}**", runs, ", ".join(exact or []),
