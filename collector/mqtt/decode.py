@@ -18,7 +18,7 @@ from typing import NamedTuple
 from collector.mqtt import payload as P
 from collector.mqtt.settings import QUANTITIES, MqttBinding, MqttSettings
 from collector.mqtt.topics import TopicTemplate
-from store.types import Series
+from collector.series import point_series
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class PointInfo:
 
     id: str
     quantity: str
-    tags: Mapping[str, str] = field(default_factory=dict)  # site, building, zone, purpose
+    tags: Mapping[str, str] = field(default_factory=dict)  # building, zone, purpose (site)
     min: float | None = None
     max: float | None = None
     mqtt: MqttBinding | None = None
@@ -124,7 +124,7 @@ class Decoder:
                                   f"{quantity!r}; known: {', '.join(QUANTITIES)}")
             known = self.points.get(point_id)
             if known is None:
-                tags = {"site": self.site, **fields, "point": point_id}
+                tags = {"site": self.site, **{k: v for k, v in fields.items() if k != "point"}}
                 known = PointInfo(point_id, quantity, tags)
                 if point_id not in self._created:
                     self._created.add(point_id)
@@ -140,8 +140,8 @@ class Decoder:
 
     def _target(self, point: PointInfo, value_path: str, ts_path: str,
                 scale: float = 1.0) -> Target:
-        tags = {"site": self.site, **point.tags, "point": point.id}
-        key = Series(point.quantity, tuple(tags.items())).key
+        key = point_series(point.quantity, **{"site": self.site, **point.tags},
+                           point=point.id).key
         lo, hi = DEFAULT_RANGES.get(point.quantity, (-math.inf, math.inf))
         lo = point.min if point.min is not None else lo
         hi = point.max if point.max is not None else hi
