@@ -90,6 +90,12 @@ def parse_line(line: str) -> Row:
     if "\\" not in line and '"' not in line:  # nothing escaped or quoted: plain splits
         parts = line.split(" ")
         if len(parts) == 3 and parts[0] and parts[1] and parts[2].lstrip("-").isdigit():
+            if parts[1].startswith("value=") and "," not in parts[1]:  # what collectors spool
+                try:
+                    return Row(parse_key(parts[0]), int(parts[2]),
+                               {"value": float(parts[1][6:])})
+                except ValueError:  # `1i`, `t`: the general rules below
+                    pass
             fields: dict[str, FieldValue] = {}
             for item in parts[1].split(","):
                 name, eq, value = item.partition("=")

@@ -219,3 +219,119 @@ def test_the_first_subscription_remembers_the_filters_and_says_so(consumer, capl
 
 def test_check_reports_the_session_state(consumer):
     assert consumer.check() == (True, {"state": "connected"})
+
+
+def test_the_session_is_wired_to_this_consumer(tmp_path):
+    s = settings()
+    consumer = Consumer(s, Decoder(s), Spool(tmp_path / "s.db"))
+    session = consumer.client
+    assert session.filters is consumer.filters and session.settings is s
+    session.deliver(3, [msg(1, {"value": 1.0})], 0)
+    assert list(consumer._pending) == [(3, [msg(1, {"value": 1.0})], 0)]
+    session.on_connected(4, True)
+    assert consumer._drop_before == 4
+    session.on_subscribed(True)
+    assert consumer.spool.get_meta(consumer._meta_key()) == json.dumps(consumer.filters)
+
+
+class StubSession(Acks):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+        self.stale: list[str] = []
+
+    def start(self, timeout: float) -> None:
+        self.events.append(f"start {timeout}")
+
+    def stop(self) -> None:
+        self.events.append("stop")
+
+
+def test_start_unsubscribes_filters_the_config_dropped_and_runs_the_batcher(consumer):
+    consumer.spool.set_meta(consumer._meta_key(), json.dumps(
+        ["site/+/meter/+/energy", "old/+/power", "older/#"]))
+    consumer.client = session = StubSession()
+    consumer.start(timeout=7)
+    try:
+        assert session.events == ["start 7"]
+        assert session.stale == ["old/+/power", "older/#"]
+        consumer._deliver(1, [msg(1, {"value": 1.0})], 0)
+        wait_for(lambda: session.mids == [1])  # the batcher thread committed and acked it
+    finally:
+        consumer.stop()
+    assert session.events == ["start 7", "stop"]
+
+
+def test_start_without_a_previous_run_unsubscribes_nothing(consumer):
+    consumer.client = session = StubSession()
+    consumer.start()
+    consumer.stop()
+    assert session.stale == [] and session.events == ["start 30.0", "stop"]
+
+
+def test_stop_spools_and_acks_what_was_taken_then_closes_the_session(consumer):
+    consumer.client = session = StubSession()
+    consumer._deliver(1, [msg(1, {"value": 1.0}), msg(2, {"value": 2.0})], 0)
+
+    def stop() -> None:  # the session closes only after the last acks were handed over
+        session.events.append(f"stop after {session.mids}")
+
+    session.stop = stop
+    consumer.stop()
+    assert session.events == ["stop after [1, 2]"]
+    assert len(lines(consumer.spool)) == 2
+    consumer._deliver(1, [msg(3, {"value": 3.0})], 0)  # nothing is taken after stop
+    assert not consumer._pending
+
+
+def test_the_batcher_survives_a_failing_batch(consumer, monkeypatch, caplog):
+    consumer.client = session = StubSession()
+    real = consumer.spool.append_lines
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk hiccup")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(consumer.spool, "append_lines", flaky)
+    consumer.start()
+    try:
+        consumer._deliver(1, [msg(1, {"value": 1.0})], 0)
+        wait_for(lambda: session.mids == [1])
+    finally:
+        consumer.stop()
+    assert "batch failed; its messages stay unacknowledged" in caplog.text
+    assert len(lines(consumer.spool)) == 1
+
+
+@pytest.mark.parametrize(("count", "shown"), [
+    (5, "f0/+, f1/+, f2/+, f3/+, f4/+"),
+    (7, "f0/+, f1/+, f2/+, f3/+, f4/+ and 2 more")])
+def test_the_subscription_log_line_lists_five_filters(tmp_path, caplog, count, shown):
+    caplog.set_level(logging.INFO)
+    s = MqttSettings(client_id="many", subscriptions=[
+        {"filter": f"f{i}/+", "template": f"f{i}/{{point}}"}
+        for i in range(count)])
+    consumer = Consumer(s, Decoder(s), Spool(tmp_path / "s.db"))
+    consumer._on_subscribed(True)
+    assert caplog.messages[-1] == f"consuming from MQTT broker 127.0.0.1:1883 as 'many': {shown}"
+
+
+def test_the_receipt_digest_is_a_stable_format():
+    """Receipts are stored in the spool: the digest must not change between versions, or a
+    redelivery after an upgrade would not find its stamp."""
+    import hashlib
+
+    assert digest(b"a/b", b"1.5") == hashlib.blake2b(b"a/b\x001.5", digest_size=16).digest()
+    assert digest(b"a/b", b"1.5") != digest(b"a/b1", b".5")
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
