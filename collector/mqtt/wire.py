@@ -86,25 +86,36 @@ class Connack(NamedTuple):
 
 
 def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    """The variable-length integer at `i`: (value, index after it), or (0, -1) if `data`
+    ends inside it."""
     value = shift = 0
-    while True:
-        if i >= len(data) or shift > 21:
-            raise ProtocolError("malformed variable-length integer")
+    while i < len(data):
         byte = data[i]
         i += 1
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
             return value, i
         shift += 7
+        if shift > 21:
+            raise ProtocolError("malformed variable-length integer")
+    return 0, -1
+
+
+def _varint_in(body: bytes, i: int) -> tuple[int, int]:
+    """A variable-length integer inside a complete packet (where running out is an error)."""
+    value, i = _read_varint(body, i)
+    if i < 0:
+        raise ProtocolError("truncated variable-length integer")
+    return value, i
 
 
 def _properties(body: bytes, i: int) -> tuple[dict[int, int], int]:
     """Numeric properties we may need (others skipped by their type); returns (props, end)."""
-    length, i = _read_varint(body, i)
+    length, i = _varint_in(body, i)
     end = i + length
     found: dict[int, int] = {}
     while i < end:
-        pid, i = _read_varint(body, i)
+        pid, i = _varint_in(body, i)
         if pid in (0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A):  # byte
             found[pid] = body[i]
             i += 1
@@ -115,7 +126,7 @@ def _properties(body: bytes, i: int) -> tuple[dict[int, int], int]:
             found[pid] = int.from_bytes(body[i:i + 4], "big")
             i += 4
         elif pid == 0x0B:  # subscription identifier: variable byte integer
-            found[pid], i = _read_varint(body, i)
+            found[pid], i = _varint_in(body, i)
         elif pid == 0x26:  # user property: a string pair
             for _ in range(2):
                 i += 2 + int.from_bytes(body[i:i + 2], "big")
@@ -169,7 +180,7 @@ def split(buf: bytes, v5: bool, received_ns: int
         length = buf[i + 1]
         j = i + 2
         if length & 0x80:
-            length, j = _read_length(buf, i + 1)
+            length, j = _read_varint(buf, i + 1)
             if j < 0:
                 break
         end = j + length
@@ -188,7 +199,7 @@ def split(buf: bytes, v5: bool, received_ns: int
             if v5:
                 plen = buf[k]
                 if plen & 0x80:
-                    plen, k = _read_varint(buf, k)
+                    plen, k = _varint_in(buf, k)
                     k += plen
                 else:
                     k += 1 + plen
@@ -201,18 +212,3 @@ def split(buf: bytes, v5: bool, received_ns: int
             others.append((first, buf[j:end]))
         i = end
     return pubs, others, buf[i:], dup
-
-
-def _read_length(buf: bytes, i: int) -> tuple[int, int]:
-    """The remaining length at `i`: (length, index after it), or (0, -1) if incomplete."""
-    value = shift = 0
-    while i < len(buf):
-        byte = buf[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, i
-        shift += 7
-        if shift > 21:
-            raise ProtocolError("malformed remaining length")
-    return 0, -1

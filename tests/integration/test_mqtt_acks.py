@@ -44,6 +44,19 @@ from tests.services import free_port, wait_until
 pytestmark = pytest.mark.integration
 
 
+def collect(folder, port: int) -> tuple[subprocess.Popen, os.PathLike]:
+    """`civicwatt collect` from flags against 127.0.0.1:`port`, its output in a log file."""
+    log = folder / "collect.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "civicwatt", "collect", "--mqtt", f"mqtt://127.0.0.1:{port}",
+             "--topic", FILTER, "--template", TEMPLATE, "--store",
+             f"sqlite:///{folder}/store.db", "--spool", str(folder / "s.db")],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
+            stderr=subprocess.STDOUT)
+    return process, log
+
+
 class SysCounter:
     """Follows Mosquitto's $SYS counters (published every second with `sys_interval 1`)."""
 
@@ -193,15 +206,7 @@ def test_the_backoff_doubles_to_the_ceiling(tmp_path, monkeypatch):
 
 
 def test_collect_stops_promptly_while_it_retries_an_unreachable_broker(tmp_path):
-    port = free_port()
-    log = tmp_path / "collect.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "civicwatt", "collect", "--mqtt", f"mqtt://127.0.0.1:{port}",
-             "--topic", FILTER, "--template", TEMPLATE, "--store",
-             f"sqlite:///{tmp_path}/store.db", "--spool", str(tmp_path / "s.db")],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
-            stderr=subprocess.STDOUT)
+    process, log = collect(tmp_path, free_port())
     try:
         wait_until(lambda: "cannot connect" in log.read_text(), 30, "the first failed attempt")
         time.sleep(3.5)  # a few attempts into the backoff
@@ -269,15 +274,7 @@ def test_collect_stops_promptly_while_a_silent_broker_keeps_it_waiting(tmp_path)
     server = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
     threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True).start()
-    log = tmp_path / "collect.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "civicwatt", "collect", "--mqtt",
-             f"mqtt://127.0.0.1:{server.getsockname()[1]}", "--topic", FILTER, "--template",
-             TEMPLATE, "--store", f"sqlite:///{tmp_path}/store.db", "--spool",
-             str(tmp_path / "s.db")],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
-            stderr=subprocess.STDOUT)
+    process, log = collect(tmp_path, server.getsockname()[1])
     try:
         wait_until(lambda: accepted, 30, "the collector's connection")
         time.sleep(0.5)
