@@ -221,6 +221,9 @@ class Session:
             return str(exc)
         except (OSError, wire.ProtocolError) as exc:
             return f"{self.where}: connection lost ({exc})"
+        except Exception as exc:  # a bug must not end the session thread: reconnect
+            log.exception("unexpected error on the connection to %s", self.where)
+            return f"{self.where}: connection dropped ({type(exc).__name__}: {exc})"
         finally:
             with self._lock:
                 self._connected = False

@@ -175,40 +175,43 @@ def split(buf: bytes, v5: bool, received_ns: int
     n = len(buf)
     i = 0
     stamp = received_ns
-    while i + 2 <= n:
-        first = buf[i]
-        length = buf[i + 1]
-        j = i + 2
-        if length & 0x80:
-            length, j = _read_varint(buf, i + 1)
-            if j < 0:
+    try:
+        while i + 2 <= n:
+            first = buf[i]
+            length = buf[i + 1]
+            j = i + 2
+            if length & 0x80:
+                length, j = _read_varint(buf, i + 1)
+                if j < 0:
+                    break
+            end = j + length
+            if end > n:
                 break
-        end = j + length
-        if end > n:
-            break
-        if first & 0xF0 == PUBLISH:
-            k = j + 2 + ((buf[j] << 8) | buf[j + 1])
-            topic = buf[j + 2:k]
-            qos = (first >> 1) & 3
-            mid = 0
-            if qos:
-                if qos == 3 or qos == 2:
-                    raise ProtocolError(f"PUBLISH with QoS {qos} on a QoS 1 subscription")
-                mid = (buf[k] << 8) | buf[k + 1]
-                k += 2
-            if v5:
-                plen = buf[k]
-                if plen & 0x80:
-                    plen, k = _varint_in(buf, k)
-                    k += plen
-                else:
-                    k += 1 + plen
-            if k > end:
-                raise ProtocolError("PUBLISH shorter than its headers")
-            pubs.append((topic, buf[k:end], stamp, mid, qos, first & 0x08))
-            dup |= first & 0x08
-            stamp += 1
-        else:
-            others.append((first, buf[j:end]))
-        i = end
+            if first & 0xF0 == PUBLISH:
+                k = j + 2 + ((buf[j] << 8) | buf[j + 1])
+                topic = buf[j + 2:k]
+                qos = (first >> 1) & 3
+                mid = 0
+                if qos:
+                    if qos == 3 or qos == 2:
+                        raise ProtocolError(f"PUBLISH with QoS {qos} on a QoS 1 subscription")
+                    mid = (buf[k] << 8) | buf[k + 1]
+                    k += 2
+                if v5:
+                    plen = buf[k]
+                    if plen & 0x80:
+                        plen, k = _varint_in(buf, k)
+                        k += plen
+                    else:
+                        k += 1 + plen
+                if k > end:
+                    raise ProtocolError("PUBLISH shorter than its headers")
+                pubs.append((topic, buf[k:end], stamp, mid, qos, first & 0x08))
+                dup |= first & 0x08
+                stamp += 1
+            else:
+                others.append((first, buf[j:end]))
+            i = end
+    except IndexError:  # a header that runs past the end of the data
+        raise ProtocolError("PUBLISH shorter than its headers") from None
     return pubs, others, buf[i:], dup
