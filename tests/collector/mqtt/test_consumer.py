@@ -184,14 +184,15 @@ def test_a_redelivery_gets_the_committed_stamp_back(consumer):
     stored = lines(consumer.spool)
     assert stored[0] == stored[1]  # the same point again, not a second one
     assert stored[2].endswith(f" {NOW_NS + 5 * 10**9 + 22}")
+    assert consumer.client.calls == [(1, [21]), (2, [21, 22])]
 
 
 def test_a_reused_packet_id_is_not_mistaken_for_a_redelivery(consumer):
     consumer._deliver(1, [msg(31, {"value": 1.0}, stamp=NOW_NS)], 0)
     consumer.flush()
     later = NOW_NS + 60 * 10**9
-    consumer._deliver(1, [msg(31, {"value": 9.0}, stamp=later, dup=8)], 8)  # other payload
-    consumer._deliver(1, [msg(31, {"value": 1.0}, stamp=later + 10**9)], 0)  # no DUP flag
+    consumer._deliver(1, [msg(31, {"value": 9.0}, stamp=later, dup=8),  # other payload
+                          msg(31, {"value": 1.0}, stamp=later + 10**9)], 8)  # no DUP flag
     consumer.flush()
     stamps = [int(line.rsplit(" ", 1)[1]) for line in lines(consumer.spool)]
     assert stamps == [NOW_NS + 31, later + 31, later + 10**9 + 31]
@@ -254,6 +255,8 @@ def test_start_unsubscribes_filters_the_config_dropped_and_runs_the_batcher(cons
     consumer.start(timeout=7)
     try:
         assert session.events == ["start 7"]
+        # a daemon: the batcher never keeps a dying process alive (unacked work is redelivered)
+        assert consumer._thread.daemon and consumer._thread.name == "mqtt-batcher"
         assert session.stale == ["old/+/power", "older/#"]
         consumer._deliver(1, [msg(1, {"value": 1.0})], 0)
         wait_for(lambda: session.mids == [1])  # the batcher thread committed and acked it
@@ -308,6 +311,7 @@ def test_the_batcher_survives_a_failing_batch(consumer, monkeypatch, caplog):
 
 @pytest.mark.parametrize(("count", "shown"), [
     (5, "f0/+, f1/+, f2/+, f3/+, f4/+"),
+    (6, "f0/+, f1/+, f2/+, f3/+, f4/+ and 1 more"),
     (7, "f0/+, f1/+, f2/+, f3/+, f4/+ and 2 more")])
 def test_the_subscription_log_line_lists_five_filters(tmp_path, caplog, count, shown):
     caplog.set_level(logging.INFO)
