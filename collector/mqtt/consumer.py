@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 
 from collector.mqtt import wire
-from collector.mqtt.decode import Decoded, Decoder
+from collector.mqtt.decode import Decoder
 from collector.mqtt.session import MqttStartError, Session
 from collector.mqtt.settings import MqttSettings
 from collector.mqtt.topics import filter_matches
@@ -148,7 +148,7 @@ class Consumer:
         batch: list[tuple] = []
         for _, publishes, dup in chunks:
             batch += self._restamp(publishes) if dup else publishes
-        out = self.decoder.decode(batch, time.time_ns(), Decoded())
+        out = self.decoder.decode(batch, time.time_ns())
         receipts = [(self.key, m[3], digest(m[0], m[1]), m[2])
                     for m in (batch[i] for i in out.stamped) if m[4]]
         try:

@@ -305,7 +305,7 @@ def test_the_batcher_survives_a_failing_batch(consumer, monkeypatch, caplog):
         wait_for(lambda: session.mids == [1])
     finally:
         consumer.stop()
-    assert "batch failed; its messages stay unacknowledged" in caplog.text
+    assert "batch failed; its messages stay unacknowledged" in caplog.messages
     assert len(lines(consumer.spool)) == 1
 
 

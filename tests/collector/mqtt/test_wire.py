@@ -35,7 +35,8 @@ def test_connect_311_and_5():
 
 
 def test_subscribe_unsubscribe_and_acks():
-    assert wire.subscribe(2, ["a/+", "b"], v5=False) == b"\x82\x0c\x00\x02\x00\x03a/+\x01\x00\x01b\x01"
+    assert wire.subscribe(2, ["a/+", "b"], v5=False) == (
+        b"\x82\x0c\x00\x02\x00\x03a/+\x01\x00\x01b\x01")
     assert wire.subscribe(2, ["a"], v5=True) == b"\x82\x07\x00\x02\x00\x00\x01a\x11"
     assert wire.unsubscribe(1, ["a"], v5=True) == b"\xa2\x06\x00\x01\x00\x00\x01a"
     assert wire.unsubscribe(1, ["a"], v5=False) == b"\xa2\x05\x00\x01\x00\x01a"
