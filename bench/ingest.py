@@ -61,16 +61,17 @@ def influx_count(server: InfluxDB1, db: str, where: str = "") -> int:
 
 def influx_counter(server: InfluxDB1, db: str, n: int):
     """count() for wait_count that stays cheap: counting every point costs InfluxDB real CPU
-    (taken from the run it measures), so it counts the last point published (tag `point`,
-    or `meter` for the peers) until that one is nearly complete, and only then everything."""
+    (taken from the run it measures), so it counts only the last point published (tag
+    `point`, or `meter` for the peers) until that one is complete — every writer here
+    writes in the order received — and only then everything."""
     last = f"m{POINTS - 1:04d}"
     where = f" WHERE point = '{last}' OR meter = '{last}'"
-    state = {"near": False}
+    state = {"last_done": False}
 
     def count() -> int:
-        if not state["near"]:
-            state["near"] = influx_count(server, db, where) >= n // POINTS * 0.98
-            if not state["near"]:
+        if not state["last_done"]:
+            state["last_done"] = influx_count(server, db, where) >= n // POINTS
+            if not state["last_done"]:
                 return 0
         return influx_count(server, db)
 
