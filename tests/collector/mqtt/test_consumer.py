@@ -90,6 +90,16 @@ def test_commits_then_acks_every_qos1_message_in_order(consumer):
     assert consumer.flush() == 0 and len(consumer.client.calls) == 1
 
 
+def test_counters_add_up_over_batches(consumer):
+    consumer._deliver(1, [msg(1, {"value": 1.0}), msg(2, "bad")], 0)
+    consumer.flush()
+    consumer._deliver(1, [msg(3, {"value": 2.0}), msg(4, "bad"), msg(5, "7.5")], 0)
+    consumer.flush()
+    stats = consumer.stats
+    assert (stats.received, stats.accepted, dict(stats.rejected)) == (5, 3,
+                                                                      {"non_numeric": 2})
+
+
 def test_bad_messages_are_dead_lettered_and_still_acknowledged(consumer):
     consumer._deliver(1, [msg(1, "not json {"), msg(2, {"value": "x"}),
                           msg(3, {"value": 1.0}, topic=b"other/topic")], 0)
@@ -133,14 +143,18 @@ def test_a_full_spool_acknowledges_nothing_and_keeps_the_messages(tmp_path, capl
     consumer._deliver(1, [msg(1, {"value": 1.0})], 0)
     consumer._deliver(1, [msg(2, {"value": 2.0})], 0)
     assert consumer.flush() == 0
+    full = (f"spool {tmp_path / 's.db'} is full (2 readings): not acknowledging; the broker "
+            "holds the backlog until the store catches up")
+    assert said(caplog) == [full]  # said when it happens ...
     assert consumer.flush() == 0
     assert consumer.client.calls == [] and consumer.stats.full_waits == 2
-    assert caplog.text.count("is full") == 1  # said once, not per batch
+    assert said(caplog) == [full]  # ... once, not per batch
     assert len(consumer._pending) == 2 and consumer.stats.received == 0
     consumer.spool.delete(consumer.spool.peek(10))
     with caplog.at_level(logging.INFO):
         assert consumer.flush() == 2
-    assert consumer.client.mids == [1, 2] and "room again" in caplog.text
+    assert consumer.client.mids == [1, 2]
+    assert said(caplog)[-1] == "spool has room again; acknowledging"
     assert consumer._full is False
 
 
@@ -185,6 +199,9 @@ def test_a_redelivery_gets_the_committed_stamp_back(consumer):
     assert stored[0] == stored[1]  # the same point again, not a second one
     assert stored[2].endswith(f" {NOW_NS + 5 * 10**9 + 22}")
     assert consumer.client.calls == [(1, [21]), (2, [21, 22])]
+    assert consumer.spool.receipts(consumer.key, list(range(1, 100))) == {
+        21: (digest(TOPIC, first[1]), NOW_NS + 21),
+        22: (digest(TOPIC, other[1]), NOW_NS + 5 * 10**9 + 22)}
 
 
 def test_a_reused_packet_id_is_not_mistaken_for_a_redelivery(consumer):
@@ -330,6 +347,11 @@ def test_the_receipt_digest_is_a_stable_format():
 
     assert digest(b"a/b", b"1.5") == hashlib.blake2b(b"a/b\x001.5", digest_size=16).digest()
     assert digest(b"a/b", b"1.5") != digest(b"a/b1", b".5")
+
+
+def said(caplog) -> list[str]:
+    """What the consumer itself logged."""
+    return [r.getMessage() for r in caplog.records if r.name == "collector.mqtt.consumer"]
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:
