@@ -58,6 +58,7 @@ class Session:
         self._lock = threading.Lock()
         self._out = bytearray()
         self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_w.setblocking(False)  # a wake-up already pending is enough
         self._stopping = threading.Event()
         self._outcome = threading.Event()  # the first attempt's result is known
         self._start_error: str | None = None
@@ -92,13 +93,17 @@ class Session:
             if gen != self.gen or not self._connected:
                 return False
             self._out += data
-        self._wake_w.send(b"\0")
+        self._wake()
         return True
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self._wake_w.send(b"\0")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write what is queued, DISCONNECT (the session stays on the broker), close."""
         self._stopping.set()
-        self._wake_w.send(b"\0")
+        self._wake()
         opening = self._opening
         if opening is not None:  # a handshake the broker does not answer: cut it short
             with contextlib.suppress(OSError):
