@@ -290,3 +290,33 @@ def test_collect_stops_promptly_while_a_silent_broker_keeps_it_waiting(tmp_path)
         for conn in accepted:
             conn.close()
     assert "Traceback" not in log.read_text()
+
+
+def test_healthz_says_the_broker_is_unreachable(tmp_path):
+    """What `civicwatt run` registers: the consumer's check as the `mqtt` component."""
+    import urllib.error
+    import urllib.request
+
+    from civicwatt.service.health import Health, HealthServer
+
+    port = free_port()
+    settings = MqttSettings(url=f"mqtt://127.0.0.1:{port}", client_id="health",
+                            subscriptions=[{"filter": FILTER, "template": TEMPLATE}])
+    consumer = Consumer(settings, Decoder(settings), Spool(tmp_path / "s.db"))
+    health = Health()
+    health.add_check("mqtt", consumer.check)
+    server = HealthServer(health, "127.0.0.1", 0).start()
+    consumer.start(timeout=10)
+    try:
+        wait_until(lambda: consumer.client.attempts >= 1, 20, "a failed attempt")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{server.url}/healthz", timeout=10)
+        assert answer.value.code == 503
+        body = json.loads(answer.value.read())
+        mqtt_state = body["components"]["mqtt"]
+        assert mqtt_state["ok"] is False and mqtt_state["state"] == "unreachable"
+        assert "cannot connect" in mqtt_state["last_error"]
+        assert mqtt_state["broker"] == f"MQTT broker 127.0.0.1:{port}"
+    finally:
+        consumer.stop()
+        server.stop()
