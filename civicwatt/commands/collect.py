@@ -129,8 +129,8 @@ def collect(
     instance: Annotated[str | None, typer.Option(
         "--instance", help="self-monitoring instance tag (default host:client-id)")] = None,
     protocol: Annotated[str | None, typer.Option(
-        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (cheaper per message in "
-                           "paho: no MQTT 5 properties to parse)")] = None,
+        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (for 3.1.1, raise Mosquitto's "
+                           "max_inflight_messages: acks follow each spool commit)")] = None,
     shard: Annotated[str, typer.Option(
         "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
                         "i/N with i from 0")] = "0/1",
