@@ -57,6 +57,14 @@ def collect(folder, port: int) -> tuple[subprocess.Popen, os.PathLike]:
     return process, log
 
 
+def stops_promptly(process: subprocess.Popen) -> None:
+    """SIGTERM ends it cleanly well before a retry or handshake timeout (10 s) would."""
+    process.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    assert process.wait(30) == 0
+    assert time.monotonic() - asked < 8, "SIGTERM waited for the broker"
+
+
 class SysCounter:
     """Follows Mosquitto's $SYS counters (published every second with `sys_interval 1`)."""
 
@@ -210,10 +218,7 @@ def test_collect_stops_promptly_while_it_retries_an_unreachable_broker(tmp_path)
     try:
         wait_until(lambda: "cannot connect" in log.read_text(), 30, "the first failed attempt")
         time.sleep(3.5)  # a few attempts into the backoff
-        process.send_signal(signal.SIGTERM)
-        asked = time.monotonic()
-        assert process.wait(15) == 0
-        assert time.monotonic() - asked < 5
+        stops_promptly(process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -278,10 +283,7 @@ def test_collect_stops_promptly_while_a_silent_broker_keeps_it_waiting(tmp_path)
     try:
         wait_until(lambda: accepted, 30, "the collector's connection")
         time.sleep(0.5)
-        process.send_signal(signal.SIGTERM)
-        asked = time.monotonic()
-        assert process.wait(15) == 0
-        assert time.monotonic() - asked < 5
+        stops_promptly(process)
     finally:
         if process.poll() is None:
             process.kill()
