@@ -87,6 +87,22 @@ def _field_value(text: str) -> FieldValue:
 
 def parse_line(line: str) -> Row:
     """One line of line protocol (with a time) → Row; ValueError if it is not valid."""
+    if "\\" not in line and '"' not in line:  # nothing escaped or quoted: plain splits
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] and parts[1] and parts[2].lstrip("-").isdigit():
+            if parts[1].startswith("value=") and "," not in parts[1]:  # what collectors spool
+                try:
+                    return Row(parse_key(parts[0]), int(parts[2]),
+                               {"value": float(parts[1][6:])})
+                except ValueError:  # `1i`, `t`: the general rules below
+                    pass
+            fields: dict[str, FieldValue] = {}
+            for item in parts[1].split(","):
+                name, eq, value = item.partition("=")
+                if not name or not eq or "=" in value:
+                    raise ValueError(f"bad field {item!r} in {line[:200]!r}")
+                fields[name] = _field_value(value)
+            return Row(parse_key(parts[0]), int(parts[2]), fields)
     body, _, time_text = line.rpartition(" ")
     key, field_text = _first_space(body)
     if not key or not field_text or not time_text.lstrip("-").isdigit():

@@ -30,7 +30,10 @@ log = logging.getLogger("civicwatt.collector")
 class Collector:
     def __init__(self, settings: MqttSettings, decoder: Decoder, spool_path, store: Store,
                  instance: str | None = None, capacity: int = DEFAULT_CAPACITY,
-                 monitor_every: float = 10.0, batch_lines: int = 50_000) -> None:
+                 monitor_every: float = 10.0, batch_lines: int = 10_000) -> None:
+        """`batch_lines`: readings per store write. 10,000 (≈ 0.8 MB) keeps one POST well
+        inside the store's timeout on a loaded machine; at 50,000 a starved InfluxDB 1.x
+        timed out on every retry of the same batch (bench.ingest, load average 17)."""
         self.settings = settings
         self.store = store
         self.instance = instance or f"{socket.gethostname()}:{settings.client_id}"

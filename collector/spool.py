@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     attempts INTEGER NOT NULL DEFAULT 0, updated_ns INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+    session TEXT NOT NULL, mid INTEGER NOT NULL, digest BLOB NOT NULL,
+    received_ns INTEGER NOT NULL, PRIMARY KEY (session, mid)) WITHOUT ROWID;
 """
 
 DEFAULT_CAPACITY = 10_000_000  # readings; ~1 GB of line protocol
@@ -160,10 +163,14 @@ class Spool:
     @_locked
     def append_lines(self, lines: Sequence[str],
                      dead: Iterable[tuple[int, str | None, bytes, str, str]] = (),
-                     source: str = "mqtt") -> bool:
+                     source: str = "mqtt",
+                     receipts: Sequence[tuple[str, int, bytes, int]] = ()) -> bool:
         """Commit lines and dead letters in one transaction; False (nothing written) if full.
 
-        `dead` holds (received_ns, topic, payload, reason, detail).
+        `dead` holds (received_ns, topic, payload, reason, detail). `receipts` holds
+        (session, packet id, digest, received_ns) of MQTT messages stamped at receipt,
+        so that a redelivery gets the same stamp back (`receipts()`); one row per
+        packet id, replaced when the broker reuses the id.
         """
         dead = list(dead)
         if not lines and not dead:
@@ -182,6 +189,9 @@ class Spool:
                     "detail, updated_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(r, source, t, bytes(p), reason, detail, now)
                      for r, t, p, reason, detail in dead])
+            if receipts:
+                self._db.executemany("INSERT OR REPLACE INTO receipts VALUES (?, ?, ?, ?)",
+                                     receipts)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
@@ -274,6 +284,17 @@ class Spool:
             self._rollback()
             raise SpoolError(f"spool {self.path}: replay failed: {exc}") from exc
         self.refresh()
+
+    @_locked
+    def receipts(self, session: str, mids: Sequence[int]) -> dict[int, tuple[bytes, int]]:
+        """{packet id: (digest, received_ns)} committed for these packet ids of `session`."""
+        found: dict[int, tuple[bytes, int]] = {}
+        for i in range(0, len(mids), 500):
+            part = list(mids[i:i + 500])
+            found.update((mid, (d, t)) for mid, d, t in self._db.execute(
+                "SELECT mid, digest, received_ns FROM receipts WHERE session = ? AND mid IN "
+                f"({','.join('?' * len(part))})", [session, *part]))
+        return found
 
     # -- small state (e.g. the filters a consumer subscribed to last time) ----------------
     @_locked

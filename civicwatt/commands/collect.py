@@ -9,7 +9,8 @@ section, point bindings and `store.url`), or flags alone for quick starts:
 
 With flags, a user name goes in the URL (`mqtt://meter@host:1883`) and the
 password in `$CIVICWATT_MQTT_PASSWORD`. SIGTERM/SIGINT: stop taking messages,
-spool and acknowledge what was taken, flush the spool to the store, exit 0.
+spool and acknowledge what was taken, flush the spool to the store, exit 0 — also
+while the broker is unreachable and retried with backoff.
 """
 
 from __future__ import annotations
@@ -128,8 +129,8 @@ def collect(
     instance: Annotated[str | None, typer.Option(
         "--instance", help="self-monitoring instance tag (default host:client-id)")] = None,
     protocol: Annotated[str | None, typer.Option(
-        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (cheaper per message in "
-                           "paho: no MQTT 5 properties to parse)")] = None,
+        "--protocol", help="MQTT protocol, 5 (default) or 3.1.1 (for 3.1.1, raise Mosquitto's "
+                           "max_inflight_messages: acks follow each spool commit)")] = None,
     shard: Annotated[str, typer.Option(
         "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
                         "i/N with i from 0")] = "0/1",
@@ -161,14 +162,25 @@ def collect(
     except (SpoolError, MqttStartError, ValueError) as exc:
         raise _fail(str(exc)) from None
     stop = threading.Event()
+    starting = [True]
+
+    def on_signal(*_) -> None:
+        stop.set()
+        if starting[0]:  # still connecting (e.g. a broker that does not answer): stop now
+            raise KeyboardInterrupt
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     try:
         runner.start()
+        starting[0] = False
+        log.info("collecting into %s via spool %s (Ctrl-C or SIGTERM to stop)",
+                 target.description, spool)
     except MqttStartError as exc:
         raise _fail(str(exc)) from None
-    log.info("collecting into %s via spool %s (Ctrl-C or SIGTERM to stop)",
-             target.description, spool)
+    except KeyboardInterrupt:
+        starting[0] = False
+        log.info("asked to stop while starting")
     stop.wait()
     log.info("stopping: spooling and acknowledging what was received, flushing the spool")
     runner.stop()

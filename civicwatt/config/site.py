@@ -149,6 +149,11 @@ class Point(_Model):
         return self.zone or self.building
 
     @property
+    def tags(self) -> dict[str, str]:
+        """Its series tags besides site and point (`collector.series.point_series`)."""
+        return {"building": self.building, "zone": self.zone_id, "purpose": self.purpose}
+
+    @property
     def source(self) -> str:
         return "mqtt" if self.mqtt else "modbus" if self.modbus else "none"
 

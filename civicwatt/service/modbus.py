@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 
 from civicwatt.config import SHIPPED_CONFIG, SiteConfig
 from civicwatt.service.health import Metric
-from collector.modbus.poller import ModbusPoller, point_series, resolve_targets
+from collector.modbus.poller import ModbusPoller, resolve_targets
 from collector.modbus.profiles import load_profiles
+from collector.series import point_series
 from store import Row
 
 
@@ -15,8 +16,7 @@ def build_poller(site: SiteConfig, sink: Callable[[Sequence[Row]], None],
                  shard: tuple[int, int] = (0, 1)) -> ModbusPoller:
     """A poller for the site's Modbus points (this replica's shard), readings to `sink`."""
     profiles = load_profiles(SHIPPED_CONFIG / "devices")
-    bindings = [(point_series(p.quantity, site=site.site.id, building=p.building,
-                              zone=p.zone_id, purpose=p.purpose, point=p.id), p.modbus)
+    bindings = [(point_series(p.quantity, site=site.site.id, point=p.id, **p.tags), p.modbus)
                 for p in site.points if p.modbus is not None]
     targets = resolve_targets(site.modbus, profiles, bindings)
     return ModbusPoller(site.modbus, targets, sink, profiles=profiles, shard=shard)

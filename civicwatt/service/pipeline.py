@@ -35,9 +35,7 @@ def mqtt_from_site(site: SiteConfig, **overrides: object) -> tuple[MqttSettings,
         {**base, **{k: v for k, v in overrides.items() if v is not None}})
     if settings.tls is not None:
         settings = settings.model_copy(update={"tls": settings.tls.resolved(site.base_dir)})
-    points = [PointInfo(p.id, p.quantity, {"building": p.building, "zone": p.zone_id,
-                                           "purpose": p.purpose}, p.min, p.max, p.mqtt)
-              for p in site.points]
+    points = [PointInfo(p.id, p.quantity, p.tags, p.min, p.max, p.mqtt) for p in site.points]
     return settings, Decoder(settings, points, site=site.site.id)
 
 

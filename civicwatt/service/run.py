@@ -42,6 +42,8 @@ class Service:
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
         self.health.add_check("store", self._store_check)
+        if self.pipeline.collector is not None:  # broker state, last error, next retry
+            self.health.add_check("mqtt", self.pipeline.collector.consumer.check)
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_check
 

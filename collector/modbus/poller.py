@@ -45,6 +45,7 @@ from collector.modbus.settings import (
     RegisterField,
     device_fields,
 )
+from collector.series import point_series  # noqa: F401 (re-exported)
 from store.types import Row, Series
 
 _LOG = logging.getLogger(__name__)
@@ -60,13 +61,6 @@ class PointTarget:
     device: str
     register: RegisterField
     series: Series
-
-
-def point_series(quantity: str, *, site: str, building: str, zone: str, purpose: str,
-                 point: str) -> Series:
-    """The store series of a point: measurement = quantity, tags from config."""
-    return Series.of(quantity, site=site, building=building, zone=zone, purpose=purpose,
-                     point=point)
 
 
 def resolve_targets(settings: ModbusSettings, profiles: Mapping[str, DeviceProfile],
