@@ -68,7 +68,7 @@ def engine(pi, t, v, n_points, tariff, zone, purpose, end):
                    tariff, TZ, FIRST, end, max_gap_ns=3600 * NS)
     group = zone * N_PURPOSES + purpose
     totals = result.totals(group, N_ZONES * N_PURPOSES)
-    return totals["kwh"], result.periods
+    return totals["amount"], result.periods
 
 
 def pandas_version(pi, t, v, n_points, tariff, zone, purpose, end):
