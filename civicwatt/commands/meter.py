@@ -21,6 +21,7 @@ from rich.table import Table
 
 from civicwatt.metering.files import InputError
 from rules.clock import parse_interval
+from rules.energy import BY_NAME
 
 
 def _fail(message: str) -> None:
@@ -139,7 +140,6 @@ def meter(
 def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | None) -> None:
     from civicwatt.config import ConfigError
     from civicwatt.jobs.metering import MeteringConfigError, run_job
-    from rules.energy import BY_NAME
     from store import StoreError
 
     try:
@@ -204,7 +204,7 @@ def _print_table(out, first: dt.date, end: dt.date) -> None:
         for k in ("amount", "cost", "kgce", "co2_kg"):
             tot[k] = tot[k] + row[k] if row[k] is not None and tot[k] is not None else None
     table.add_section()
-    for energy, tot in totals.items():
+    for energy, tot in sorted(totals.items(), key=lambda item: list(BY_NAME).index(item[0])):
         table.add_row("合计 total", "", energy, "", f"{_fmt(tot['amount'])} {tot['unit']}",
                       _fmt(tot["cost"]), _fmt(tot["kgce"]), _fmt(tot["co2_kg"]))
     kgce = [t["kgce"] for t in totals.values()]

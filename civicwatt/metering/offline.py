@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from civicwatt.metering.files import (
+    InputError,
     PointTable,
     load_class_factors,
     load_coal_factors,
@@ -64,6 +65,11 @@ def read_inputs(readings: str | Path, points: str | Path, tariff_path: str | Pat
     table = read_points(points, {k: v.density for k, v in resolved.items()})
     tariff = load_tariff(tariff_path)
     price_map = load_prices(prices) if prices is not None else {}
+    for name, price in price_map.items():
+        if price.per_m2_season is not None and price.area_m2 is None:
+            raise InputError(f"prices {prices}: {name}.area_m2: a fee per heated m² needs the "
+                             "heated area here (offline metering has no buildings), e.g. "
+                             f"`{name}: {{per_m2_season: {price.per_m2_season:g}, area_m2: 8000}}`")
     return OfflineInputs(table, tariff, price_map, resolved, read_readings(readings, table))
 
 

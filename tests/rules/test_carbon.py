@@ -62,7 +62,7 @@ def test_shipped_class_factors_per_canonical_unit_with_sources():
     assert resolved["heat"].co2 == pytest.approx(110.0)
     assert (resolved["water"].kgce, resolved["water"].co2) == (0.0, 0.0)
     assert (resolved["electricity"].kgce, resolved["electricity"].grid) == (0.1229, 1.0)
-    for name, entry in factors.root.items():
+    for name in factors.root:
         for conversion in factors.source(name).values():
             assert conversion.source and conversion.confidence, (name, conversion)
     assert set(resolved) == {c.name for c in CLASSES}
