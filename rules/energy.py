@@ -106,9 +106,12 @@ def class_of(quantity: str) -> EnergyClass | None:
 
 def scale_hint(energy: EnergyClass, unit: str) -> str:
     """How to store a meter that counts in `unit`: the binding's scale, or what is accepted."""
+    stored = f"{energy.quantity} is stored in {energy.unit}"
+    if energy.fuel and normalise_unit(unit) == "l":
+        return f"{stored}; for a meter counting litres set the binding's `scale` to the fuel's " \
+               "density in kg/L"
     try:
         factor = energy.factor(unit)
     except ValueError:
-        return f"{energy.quantity} accepts {energy.accepted()}"
-    return (f"{energy.quantity} is stored in {energy.unit}; for a meter counting {unit} set the "
-            f"binding's `scale` to {factor:g}")
+        return f"{stored} (meters counting {energy.accepted()} convert with the binding's `scale`)"
+    return f"{stored}; for a meter counting {unit} set the binding's `scale` to {factor:g}"
