@@ -1,8 +1,9 @@
 """What the dashboards need to know about a site, derived once from its config.
 
 The point sets are computed from the config's meter tree so every query names
-the exact points it sums: `roots` (energy counters with no parent meter, the
-building totals) and `leaves` (energy counters no other meter hangs under, the
+the exact points it sums: `roots` (electricity counters with no parent meter,
+the building totals), `class_roots` (the same for every energy class: water,
+gas, heat …) and `leaves` (electricity counters no other meter hangs under, the
 sub-item breakdown). Summing both would double count; summing by tag alone
 would also pick up any roll-up rows another job might write.
 """
@@ -14,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from civicwatt.config import PurposeTree, SiteConfig
+from rules.energy import BY_QUANTITY, CLASSES, METERED
 
 DATASOURCE_UID = "civicwatt-influxql"
 FOLDER_UID = "civicwatt"
@@ -61,8 +63,9 @@ class BuildingInfo:
     name: str
     floor_area_m2: float
     occupants: int
-    roots: tuple[str, ...]  # energy counters without a parent: the building total
+    roots: tuple[str, ...]  # electricity counters without a parent: the building total
     main_power: tuple[str, ...]  # power points of a top-level purpose
+    class_roots: tuple[str, ...] = ()  # every class's root counters: 综合能耗 (kgce), CO₂
 
 
 @dataclass
@@ -71,6 +74,7 @@ class SiteContext:
     datasource_uid: str = DATASOURCE_UID
     buildings: list[BuildingInfo] = field(init=False)
     leaves: tuple[str, ...] = field(init=False)
+    class_roots: dict[str, tuple[str, ...]] = field(init=False)
     children: dict[str, tuple[str, ...]] = field(init=False)
     tree: PurposeTree = field(init=False)
 
@@ -79,6 +83,14 @@ class SiteContext:
         self.tree = PurposeTree(tuple(cfg.purposes))
         energy = [p for p in cfg.points if p.quantity == "energy"]
         energy_ids = {p.id for p in energy}
+        counters = {p.id: p for p in cfg.points if p.quantity in METERED}
+        self.class_roots = {}  # class name → its root counters (sub-meters would double count)
+        for p in counters.values():
+            parent = counters.get(p.parent or "")
+            if parent is None or parent.quantity != p.quantity:
+                self.class_roots.setdefault(BY_QUANTITY[p.quantity].name, []).append(p.id)
+        self.class_roots = {c.name: tuple(self.class_roots[c.name]) for c in CLASSES
+                            if c.name in self.class_roots}
         children: dict[str, list[str]] = {}
         for p in energy:
             if p.parent in energy_ids:
@@ -91,7 +103,9 @@ class SiteContext:
                 b.id, b.name or b.id, b.floor_area_m2, b.occupants,
                 tuple(p.id for p in energy if p.building == b.id and p.parent not in energy_ids),
                 tuple(p.id for p in cfg.points if p.building == b.id and p.quantity == "power"
-                      and p.purpose in top))
+                      and p.purpose in top),
+                tuple(pid for roots in self.class_roots.values() for pid in roots
+                      if counters[pid].building == b.id))
             for b in cfg.buildings]
 
     # -- site facts ---------------------------------------------------------------------
@@ -118,6 +132,10 @@ class SiteContext:
     @property
     def roots(self) -> tuple[str, ...]:
         return tuple(p for b in self.buildings for p in b.roots)
+
+    @property
+    def all_class_roots(self) -> tuple[str, ...]:
+        return tuple(p for roots in self.class_roots.values() for p in roots)
 
     @property
     def main_power(self) -> tuple[str, ...]:
