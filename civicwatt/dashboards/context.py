@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from civicwatt.config import PurposeTree, SiteConfig
-from rules.energy import BY_QUANTITY, CLASSES, METERED
+from civicwatt.metering.classes import class_roots
+from rules.energy import CLASSES
 
 DATASOURCE_UID = "civicwatt-influxql"
 FOLDER_UID = "civicwatt"
@@ -83,14 +84,10 @@ class SiteContext:
         self.tree = PurposeTree(tuple(cfg.purposes))
         energy = [p for p in cfg.points if p.quantity == "energy"]
         energy_ids = {p.id for p in energy}
-        counters = {p.id: p for p in cfg.points if p.quantity in METERED}
-        self.class_roots = {}  # class name → its root counters (sub-meters would double count)
-        for p in counters.values():
-            parent = counters.get(p.parent or "")
-            if parent is None or parent.quantity != p.quantity:
-                self.class_roots.setdefault(BY_QUANTITY[p.quantity].name, []).append(p.id)
-        self.class_roots = {c.name: tuple(self.class_roots[c.name]) for c in CLASSES
-                            if c.name in self.class_roots}
+        per_building = class_roots(cfg)  # sub-meters would double count
+        self.class_roots = {c.name: tuple(p for by in per_building.values()
+                                          for p in by.get(c.name, ()))
+                            for c in CLASSES if any(c.name in by for by in per_building.values())}
         children: dict[str, list[str]] = {}
         for p in energy:
             if p.parent in energy_ids:
@@ -104,8 +101,7 @@ class SiteContext:
                 tuple(p.id for p in energy if p.building == b.id and p.parent not in energy_ids),
                 tuple(p.id for p in cfg.points if p.building == b.id and p.quantity == "power"
                       and p.purpose in top),
-                tuple(pid for roots in self.class_roots.values() for pid in roots
-                      if counters[pid].building == b.id))
+                tuple(p for roots in per_building[b.id].values() for p in roots))
             for b in cfg.buildings]
 
     # -- site facts ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 
 from civicwatt.config import Point, SiteConfig
 from civicwatt.metering.files import load_class_factors, load_coal_factors
-from rules.energy import class_of
+from rules.energy import CLASSES, class_of
 from rules.engine import PointClasses
 from rules.intervals import ENERGY, POWER, PointRules
 from rules.prices import billing_for
@@ -69,3 +69,17 @@ def metered_points(site: SiteConfig) -> MeteredPoints:
         [buildings[p.building] for p in points],
         [b.heated_area_m2 or b.floor_area_m2 for b in site.buildings])
     return MeteredPoints(points, energy, rules, PointClasses.of(energy, factors, billing))
+
+
+def class_roots(site: SiteConfig) -> dict[str, dict[str, tuple[str, ...]]]:
+    """building → class → its root counters: those without a parent meter of the same
+    class. Summing a class over its roots counts each unit once (sub-meters are inside)."""
+    counters = {p.id: p for p in site.points if p.quantity != "power" and class_of(p.quantity)}
+    found: dict[str, dict[str, list[str]]] = {b.id: {} for b in site.buildings}
+    for p in counters.values():
+        parent = counters.get(p.parent or "")
+        if parent is None or parent.quantity != p.quantity:
+            found.setdefault(p.building, {}).setdefault(class_of(p.quantity).name, []).append(p.id)
+    order = {c.name: i for i, c in enumerate(CLASSES)}
+    return {b: {c: tuple(ids) for c, ids in sorted(by.items(), key=lambda kv: order[kv[0]])}
+            for b, by in found.items()}

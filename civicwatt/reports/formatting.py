@@ -80,7 +80,7 @@ def evidence(anomaly: Anomaly, language: str) -> str:
     shown = {}
     for key, value in f.items():
         if key in ("change", "share", "threshold"):
-            shown[key] = percent(value, signed=key == "share")
+            shown[key] = percent(value, signed=key == "share" and anomaly.kind == "imbalance")
         elif key == "day_type":
             shown[key] = t[f"day_types.{value}"]
         elif key in ("last_seen", "at"):

@@ -1,8 +1,9 @@
 """The report model: plain numbers and labels, ready to render in any language.
 
 Units: energy kWh, power kW (hourly mean), cost in the site's currency,
-carbon kgCO₂e, standard coal kgce. Times are aware local datetimes. NaN or
-None means "not available" and renders as "—".
+carbon kgCO₂e, standard coal kgce; the other classes in their own unit (m³, GJ,
+kg). Times are aware local datetimes. NaN or None means "not available" and
+renders as "—".
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ class Intensity:
     kwh_per_person: float
     kgce_per_person: float
     co2_per_person: float
+    water_per_person: float = float("nan")  # m³ per occupant
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One energy class of a scope (分类能耗): its amount in its own unit and what it
+    converts to. `share` is of 综合能耗 (kgce); NaN for classes outside it (water)."""
+
+    energy: str  # rules.energy class name
+    label: str
+    amount: float
+    unit: str
+    kgce: float
+    share: float
+    cost: float
+    co2_kg: float
 
 
 @dataclass(frozen=True)
@@ -153,13 +170,16 @@ class Scope:
     forecast_check: ForecastCheck | None
     next_day: NextDay | None
     ytd: YearToDateKpis | None
+    classes: list[ClassRow] = field(default_factory=list)  # 分类能耗, electricity first
+    combined: Totals | None = None  # every class: cost, CO₂, 综合能耗 kgce (kwh = electricity)
 
 
 @dataclass(frozen=True)
 class Anomaly:
     """One finding: what, where (building, point) and the evidence as numbers."""
 
-    kind: str  # after_hours | non_working | silent | reset | imbalance
+    kind: str  # after_hours | non_working | silent | reset | imbalance | water_leak |
+    # gas_closed | heat_weather
     building: str
     point: str
     facts: dict  # numbers and times the evidence sentence is built from
