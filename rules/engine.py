@@ -110,13 +110,15 @@ class MeterResult:
             amount[tou, :-1], cost[tou, :-1] = sums["amount"], sums["cost"]
             grid[tou, :-1] = sums.get("grid", np.nan)
         other = np.flatnonzero(~c.tou)
-        if other.size:
+        if other.size:  # `costs` rows are the non-TOU points in order, NaN where no amount
             data = self.energy.amount[other]
-            seen = ~np.isnan(data)
-            amount[other, -1] = np.where(seen, data, 0.0).sum(axis=1)
-            cost[other, -1] = np.where(seen, self.costs[self.cost_row[other]], 0.0).sum(axis=1)
-            grid[other, -1] = (np.where(seen, data, 0.0) @ self.co2_factor
-                               if self.co2_factor is not None else np.nan)
+            np.copyto(data, 0.0, where=np.isnan(data))
+            amount[other, -1] = data.sum(axis=1)
+            cost[other, -1] = np.nansum(self.costs, axis=1)
+            priced = np.array([c.billing is not None and c.billing.price[p] is not None
+                               for p in other.tolist()])
+            cost[other[~priced & (amount[other, -1] != 0)], -1] = np.nan  # unknown, not 0
+            grid[other, -1] = data @ self.co2_factor if self.co2_factor is not None else np.nan
         with np.errstate(invalid="ignore"):
             co2 = amount * c.co2[:, None] + np.where(c.grid[:, None] != 0,
                                                      grid * c.grid[:, None], 0.0)

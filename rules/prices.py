@@ -203,30 +203,37 @@ def interval_costs(billing: Billing, rows: np.ndarray, amount: np.ndarray,
     """Cost of `rows` (point indices) in each interval; NaN where amount or price is unknown.
 
     `amount` is (all points × intervals); `days` the local days of the range and
-    `day` each interval's index into them (`rules.tou.Classification`).
+    `day` each interval's index into them (`rules.tou.Classification`). Rows
+    with the same flat price are priced in one operation.
     """
-    out = np.full((rows.size, amount.shape[1]), np.nan)
+    out = np.empty((rows.size, amount.shape[1]))
     month_of_day = np.array([d.year * 12 + d.month for d in days], np.int64)
     month = month_of_day[day] if day.size else np.empty(0, np.int64)
     effective: dict[int, np.ndarray] = {}
     shares: dict[Season, np.ndarray] = {}
+    flat: dict[int, list[int]] = {}
     for j, p in enumerate(rows.tolist()):
         price = billing.price[p]
         if price is None:
-            continue
-        if price.tiered:
+            out[j] = np.nan
+        elif price.tiered:
             acc = int(billing.account[p])
             if acc not in effective:
                 effective[acc] = _tier_prices(price, amount[acc], month,
                                               float(billing.month_volume[acc]))
-            cost = amount[p] * effective[acc]
+            np.multiply(amount[p], effective[acc], out=out[j])
         else:
-            cost = amount[p] * price.prices[0]
-        if price.fee_per_m2 and billing.fee_area_m2[p] and price.season is not None:
+            flat.setdefault(id(price), []).append(j)
+    for js in flat.values():
+        index = np.asarray(js)
+        out[index] = amount[rows[index]] * billing.price[int(rows[js[0]])].prices[0]
+    for j, p in enumerate(rows.tolist()):
+        price = billing.price[p]
+        if price is not None and price.fee_per_m2 and billing.fee_area_m2[p] and \
+                price.season is not None:
             if price.season not in shares:
                 shares[price.season] = fee_shares(days, day, price.season)
-            cost = cost + price.fee_per_m2 * billing.fee_area_m2[p] * shares[price.season]
-        out[j] = cost
+            out[j] += price.fee_per_m2 * billing.fee_area_m2[p] * shares[price.season]
     return out
 
 
