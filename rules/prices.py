@@ -176,7 +176,8 @@ def check_prices(prices: dict[str, ClassPrice]) -> list[tuple[tuple, str]]:
         energy = BY_NAME.get(name)
         if energy is None or name == "electricity":
             found.append(((name,), "a class other than electricity (its tariff prices it): "
-                          + ", ".join(c for c in BY_NAME if c != "electricity")))
+                          + ", ".join(c.name for c in BY_NAME.values()
+                                      if c.consumption and c.name != "electricity")))
             continue
         if price.unit is not None:
             try:

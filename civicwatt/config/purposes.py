@@ -70,11 +70,6 @@ class PurposeTree:
             parent = self.by_code[parent].parent if parent in self.by_code else None
         return chain
 
-    def class_code(self, code: str) -> str:
-        """The energy-class root a code belongs to, e.g. 01B20 → 01000, 02A10 → 02000."""
-        chain = [code, *self.ancestors(code)]
-        return chain[-1]
-
     def top_level(self, code: str) -> str:
         """The sub-item (A–D level) a code belongs to, e.g. 01B20 → 01B00."""
         for candidate in (code, *self.ancestors(code)):
