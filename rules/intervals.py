@@ -166,21 +166,17 @@ def interval_energy(
         above = np.flatnonzero(same & (delta > limit))  # NaN limit compares False
         delta[above] = 0.0
         del limit
-    delta[~same] = 0.0
 
     flagged = np.flatnonzero(same & (dt_ns > max_gap_ns))
     flagged = np.union1d(flagged, np.union1d(resets, above))
     del dt_ns
 
-    counter = np.empty(n, np.float64)
-    counter[0] = 0.0
-    np.cumsum(delta, out=counter[1:])
-    del delta
     first = np.flatnonzero(np.concatenate(([True], ~same)))
-    lengths = np.diff(np.append(first, n))
-    counter -= np.repeat(counter[first], lengths)  # each point's counter starts at 0
-    last = first + lengths - 1
-    # one np.interp per point: each call works on a small, cache-friendly slice
+    last = np.append(first[1:], n) - 1
+    # per point: its corrected counter from 0 at its first reading (a running total of its
+    # own, so a small meter keeps its digits next to a large one), then one np.interp on
+    # its small, cache-friendly slice
+    counter = np.zeros(n, np.float64)
     gx = (bounds_ns - bounds_ns[0]) / NS
     x = (t - bounds_ns[0]) / NS
     lo = np.searchsorted(bounds_ns, t[first], side="left")  # first boundary ≥ first reading
@@ -188,8 +184,9 @@ def interval_energy(
     cum = np.full((n_points, n_bounds), np.nan)
     for p, a, b, k0, k1 in zip(pi[first], first, last + 1, lo, hi, strict=True):
         if k1 > k0:
+            np.cumsum(delta[a : b - 1], out=counter[a + 1 : b])
             cum[p, k0:k1] = np.interp(gx[k0:k1], x[a:b], counter[a:b])
-    del x, counter
+    del x, counter, delta
     amount = np.diff(cum, axis=1)
     del cum
 

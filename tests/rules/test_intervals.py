@@ -41,11 +41,18 @@ def test_sort_readings_orders_by_point_then_time():
                                                     [40.0, 20.0, 30.0, 10.0])
 
 
+SORTED = r"^readings must be sorted by \(point, time\); use sort_readings\(\)$"
+
+
 def test_unsorted_readings_and_out_of_range_points_are_refused():
-    with pytest.raises(ValueError, match=r"sorted by \(point, time\); use sort_readings"):
+    with pytest.raises(ValueError, match=SORTED):
         run([15, 0], [1.0, 0.0])
-    with pytest.raises(ValueError, match=r"sorted by \(point, time\)"):
+    with pytest.raises(ValueError, match=SORTED):
         run([0, 0], [0.0, 1.0], point=[1, 0], rules=rules(2))
+    with pytest.raises(ValueError, match=SORTED):  # the third reading's point goes back
+        run([0, 0, 0], [0.0, 1.0, 2.0], point=[0, 2, 1], rules=rules(3))
+    with pytest.raises(ValueError, match=SORTED):  # the third reading's time goes back
+        run([0, 30, 15], [0.0, 1.0, 2.0], point=[0, 1, 1], rules=rules(2))
     with pytest.raises(ValueError, match=r"point_index must lie in 0\.\.0 "):
         run([0, 15], [0.0, 1.0], point=[0, 1], rules=rules(1))
     with pytest.raises(ValueError, match=r"point_index must lie in 0\.\.1 "):
@@ -53,17 +60,47 @@ def test_unsorted_readings_and_out_of_range_points_are_refused():
 
 
 def test_repeated_timestamps_keep_the_last_reading_and_nan_values_are_dropped():
-    """Two readings at 15 min (5, then 6): the later one wins → 6 kWh, then 6 more by 45;
-    a NaN reading at 30 is ignored, so 15 → 45 interpolates: 3 kWh per interval."""
-    out = run([0, 15, 15, 30, 45], [0.0, 5.0, 6.0, np.nan, 12.0])
-    assert out.amount[0, :3].tolist() == [6.0, 3.0, 3.0]
-    assert np.isnan(out.amount[0, 3])  # no reading at or after 60
+    """Two readings at 20 min (5, then 6): the later one wins, so C(15) = 6 × 15/20 = 4.5
+    and C(30) = 6 + 2 × 10/20 = 7 (readings 0, 6 at 20, 8 at 40); a NaN reading at 30
+    is ignored."""
+    out = run([0, 20, 20, 30, 40], [0.0, 5.0, 6.0, np.nan, 8.0])
+    assert out.amount[0, :2].tolist() == [4.5, 2.5]
+    assert np.isnan(out.amount[0, 2:]).all()  # no reading at or after 45
+
+
+def test_readings_of_two_points_at_the_same_time_are_both_kept():
+    """Point 0 read at 0 and 30, point 1 at 30 and 60: point 0's last reading shares its time
+    with point 1's first, and neither is a repeat."""
+    out = run([0, 30, 30, 60], [0.0, 2.0, 0.0, 4.0], point=[0, 0, 1, 1], rules=rules(2))
+    assert out.amount[0, :2].tolist() == [1.0, 1.0] and out.amount[1, 2:].tolist() == [2.0, 2.0]
+
+
+def test_one_interval_is_metered():
+    one = interval_energy(np.zeros(2, np.int64), np.array([0, 15 * MIN]),
+                          np.array([0.0, 2.0]), BOUNDS[:2], rules(), 30 * MIN)
+    assert one.amount.tolist() == [[2.0]]
+
+
+def test_each_point_counts_from_its_own_first_reading():
+    """Point 0 counts to 10¹² kWh; point 1 adds 0.001 kWh a quarter-hour. Counted on one
+    running total, point 1's steps would lose their digits (10¹² × 2⁻⁵² ≈ 2·10⁻⁴)."""
+    out = run([0, 60, 0, 15, 30, 45, 60], [0.0, 1e12, 0.0, 0.001, 0.002, 0.003, 0.004],
+              point=[0, 0, 1, 1, 1, 1, 1], rules=rules(2))
+    np.testing.assert_allclose(out.amount[1], 0.001, rtol=1e-9)
+
+
+def test_integer_readings_are_metered_as_floats():
+    """kW 0 → 3 as Python ints: the trapezoid gives 0.375 kWh, not a truncated 0."""
+    out = interval_energy(np.zeros(2, np.int64), [0, 15 * MIN], [0, 3], BOUNDS,
+                          rules(quantity=POWER), 30 * MIN)
+    assert out.amount[0, 0] == 0.375
 
 
 def test_no_readings_or_no_intervals_give_empty_results():
     out = run([], [], rules=rules(2))
     assert out.amount.shape == (2, 4) and np.isnan(out.amount).all()
-    assert not out.estimated.any() and len(out.events) == 0
+    assert out.estimated.dtype == bool and not out.estimated.any()
+    assert len(out.events) == 0 and out.events.records([]) == []
     one = interval_energy(np.zeros(2, np.int64), np.array([0, MIN]), np.array([0.0, 1.0]),
                           BOUNDS[:1], rules(), 30 * MIN)
     assert one.amount.shape == (1, 0) and one.estimated.shape == (1, 0)
@@ -95,12 +132,16 @@ def test_jitter_is_the_limit_of_a_drop_that_is_not_a_reset():
     assert [e["kind"] for e in drop.events.records(["m"])] == ["reset"]
     assert drop.estimated[0, 0] and not drop.estimated[0, 2]
     assert len(run([0, 15, 30], [10.0, 9.9989, 11.0], jitter=0.01).events) == 0
+    assert len(run([0, 15, 30], [10.0, 9.5, 11.0], jitter=0.5).events) == 0  # exactly jitter
 
 
 def test_max_rate_is_inclusive_and_per_hour():
     """max_rate 4 per hour: 1.0 in 15 min is exactly 4/h (kept), 1.01 is above (flagged)."""
     at = run([0, 15], [0.0, 1.0], rules=rules(max_rate=4.0))
     assert at.amount[0, 0] == pytest.approx(1.0) and len(at.events) == 0
+    limit = 4.0 * 0.25 * (1 + 1e-9)  # the engine's own rounding allowance
+    exact = run([0, 15], [0.0, limit], rules=rules(max_rate=4.0))
+    assert exact.amount[0, 0] == limit and len(exact.events) == 0
     above = run([0, 15], [0.0, 1.01], rules=rules(max_rate=4.0))
     assert above.amount[0, 0] == 0.0 and above.estimated[0, 0]
     assert above.events.records(["m"])[0]["kind"] == "above_max"
@@ -112,6 +153,16 @@ def test_a_gap_is_estimated_only_when_longer_than_max_gap():
     assert not exact.estimated[0].any()
     gap = run([0, 45, 60], [0.0, 3.0, 4.0], gap_min=30)
     assert gap.estimated[0, :3].tolist() == [True, True, True] and not gap.estimated[0, 3]
+
+
+def test_gaps_at_the_range_edges_mark_only_their_own_point():
+    """Point 0's gap runs from before the range into its first interval; point 1's from its
+    last interval past the range's end. Neither marks the other point's intervals."""
+    out = interval_energy(np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]),
+                          np.array([-60, 15, 30, 45, 60, 0, 15, 30, 45, 120]) * MIN,
+                          np.array([0.0, 5, 6, 7, 8, 0, 1, 2, 3, 8]), BOUNDS, rules(2),
+                          30 * MIN)
+    assert out.estimated.tolist() == [[True, False, False, False], [False, False, False, True]]
 
 
 def test_power_points_integrate_by_the_trapezoid_rule():
