@@ -68,6 +68,13 @@ def test_repeated_timestamps_keep_the_last_reading_and_nan_values_are_dropped():
     assert np.isnan(out.amount[0, 2:]).all()  # no reading at or after 45
 
 
+def test_repeated_timestamps_of_a_later_point_are_dropped_too():
+    """The same repeat as above on the second point of two."""
+    out = run([0, 60, 0, 20, 20, 40], [0.0, 4.0, 0.0, 5.0, 6.0, 8.0], point=[0, 0, 1, 1, 1, 1],
+              rules=rules(2))
+    assert out.amount[1, :2].tolist() == [4.5, 2.5]
+
+
 def test_readings_of_two_points_at_the_same_time_are_both_kept():
     """Point 0 read at 0 and 30, point 1 at 30 and 60: point 0's last reading shares its time
     with point 1's first, and neither is a repeat."""
@@ -120,6 +127,16 @@ def test_events_as_records_name_point_time_kind_and_values():
     ]
     assert out.amount[1, :2].tolist() == [5.0, 8.0]
     assert out.amount[0, 2] == 0.0 and out.estimated[0, 2] and not out.estimated[1].any()
+
+
+def test_events_come_in_point_then_time_order_and_name_their_own_point():
+    """Meter 'a' is reset twice (5 → 1 at 15 min: its very first step; 2 → 0.5 at 45);
+    meter 'b' at its first step too (5 → 1 at 5 min, earlier than a's, but b sorts after
+    a) and again at 50 min."""
+    out = run([0, 15, 30, 45, 0, 5, 50], [5.0, 1.0, 2.0, 0.5, 5.0, 1.0, 0.5],
+              point=[0, 0, 0, 0, 1, 1, 1], rules=rules(2))
+    assert [(e["point"], e["time_ns"] // MIN) for e in out.events.records(["a", "b"])] == [
+        ("a", 15), ("a", 45), ("b", 5), ("b", 50)]
 
 
 def test_jitter_is_the_limit_of_a_drop_that_is_not_a_reset():
