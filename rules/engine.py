@@ -16,7 +16,7 @@ from rules.aggregate import group_sum, period_totals
 from rules.carbon import Resolved
 from rules.clock import MINUTE_NS, Clock, grid, local_midnight_ns
 from rules.intervals import IntervalEnergy, PointRules, interval_energy
-from rules.prices import Billing, interval_costs
+from rules.prices import Billing, cost_totals, interval_costs
 from rules.tariffs import Tariff
 from rules.tou import Classification, classify, daily_max
 
@@ -61,8 +61,6 @@ class MeterResult:
     classification: Classification
     co2_factor: np.ndarray | None  # grid kgCO₂/kWh per interval; None = not known
     classes: PointClasses
-    costs: np.ndarray  # cost per interval of each non-TOU point (rows in order of `cost_row`)
-    cost_row: np.ndarray  # int64 per point: its row in `costs`, −1 for TOU points
 
     @property
     def periods(self) -> tuple[str, ...]:
@@ -80,15 +78,21 @@ class MeterResult:
         amount = w @ self.energy.amount[rows]
         first = int(rows[0])
         c = self.classes
-        if c.tou[first]:
-            cost = amount * self.classification.price
-        else:
-            cost = w @ self.costs[self.cost_row[rows]]
+        cost = amount * self.classification.price if c.tou[first] else w @ self.costs(rows)
         co2 = amount * c.co2[first]
         if c.grid[first]:
             grid = self.co2_factor if self.co2_factor is not None else np.nan
             co2 = co2 + amount * c.grid[first] * grid
         return {"amount": amount, "cost": cost, "kgce": amount * c.kgce[first], "co2_kg": co2}
+
+    def costs(self, rows: np.ndarray) -> np.ndarray:
+        """Cost per interval of non-TOU points (rows × intervals); NaN where unknown."""
+        billing = self.classes.billing
+        if billing is None:
+            return np.full((len(rows), self.classification.period.size), np.nan)
+        cls = self.classification
+        return interval_costs(billing, np.asarray(rows, np.int64), self.energy.amount,
+                              cls.days, cls.day)
 
     def totals(self, group: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
         """{amount, cost, kgce, co2_kg: (groups × (periods + 1))} over the whole range.
@@ -110,14 +114,14 @@ class MeterResult:
             amount[tou, :-1], cost[tou, :-1] = sums["amount"], sums["cost"]
             grid[tou, :-1] = sums.get("grid", np.nan)
         other = np.flatnonzero(~c.tou)
-        if other.size:  # `costs` rows are the non-TOU points in order, NaN where no amount
+        if other.size:
             data = self.energy.amount[other]
-            np.copyto(data, 0.0, where=np.isnan(data))
+            seen = ~np.isnan(data)
+            np.copyto(data, 0.0, where=~seen)
             amount[other, -1] = data.sum(axis=1)
-            cost[other, -1] = np.nansum(self.costs, axis=1)
-            priced = np.array([c.billing is not None and c.billing.price[p] is not None
-                               for p in other.tolist()])
-            cost[other[~priced & (amount[other, -1] != 0)], -1] = np.nan  # unknown, not 0
+            cost[other, -1] = cost_totals(c.billing, other, self.energy.amount, seen,
+                                          amount[other, -1], self.classification.days,
+                                          self.classification.day)
             grid[other, -1] = data @ self.co2_factor if self.co2_factor is not None else np.nan
         with np.errstate(invalid="ignore"):
             co2 = amount * c.co2[:, None] + np.where(c.grid[:, None] != 0,
@@ -167,14 +171,7 @@ def meter(
     n = bounds.size - 1
     factor = None if co2_factor is None else np.broadcast_to(np.asarray(co2_factor, float), (n,))
     classes = classes or PointClasses.electricity(len(points), kgce_factor)
-    other = np.flatnonzero(~classes.tou)
-    cost_row = np.full(len(points), -1, np.int64)
-    cost_row[other] = np.arange(other.size)
-    if classes.billing is not None:
-        costs = interval_costs(classes.billing, other, energy.amount, cls.days, cls.day)
-    else:
-        costs = np.full((other.size, n), np.nan)
-    return MeterResult(points, bounds, energy, cls, factor, classes, costs, cost_row)
+    return MeterResult(points, bounds, energy, cls, factor, classes)
 
 
 @dataclass(frozen=True)

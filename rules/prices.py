@@ -238,6 +238,37 @@ def interval_costs(billing: Billing, rows: np.ndarray, amount: np.ndarray,
     return out
 
 
+def cost_totals(billing: Billing | None, rows: np.ndarray, amount: np.ndarray, seen: np.ndarray,
+                used: np.ndarray, days: tuple[dt.date, ...], day: np.ndarray) -> np.ndarray:
+    """Σ cost over the range of each row, as `interval_costs` summed where the amount is
+    known — without building the (rows × intervals) matrix for flat prices and fees.
+    `seen` marks the rows' known amounts (rows × intervals), `used` is their sum."""
+    out = np.full(rows.size, np.nan)
+    if billing is None:
+        return out
+    tiered = [j for j, p in enumerate(rows.tolist())
+              if billing.price[p] is not None and billing.price[p].tiered]
+    shares: dict[Season, np.ndarray] = {}
+    for j, p in enumerate(rows.tolist()):
+        price = billing.price[p]
+        if price is None:
+            out[j] = np.nan if used[j] else 0.0  # a price unknown, unless nothing was used
+            continue
+        out[j] = 0.0 if price.tiered else used[j] * price.prices[0]
+        if price.fee_per_m2 and billing.fee_area_m2[p] and price.season is not None:
+            if price.season not in shares:
+                shares[price.season] = fee_shares(days, day, price.season)
+            out[j] += price.fee_per_m2 * billing.fee_area_m2[p] * \
+                float(shares[price.season] @ seen[j])
+    if tiered:  # per interval, as the tier moves with the month's volume (fees added above)
+        index = np.asarray(tiered)
+        no_fees = Billing(billing.price, billing.account, np.zeros_like(billing.fee_area_m2),
+                          billing.month_volume)
+        per_interval = interval_costs(no_fees, rows[index], amount, days, day)
+        out[index] += np.where(seen[index], per_interval, 0.0).sum(axis=1)
+    return out
+
+
 def _tier_prices(price: UnitPrice, volume: np.ndarray, month: np.ndarray,
                  before: float) -> np.ndarray:
     """What one unit costs the account in each interval: its bill for the interval over its
