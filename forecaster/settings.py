@@ -6,6 +6,7 @@ All times are hours; temperatures °C; emission factors kgCO2e per kWh.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -123,3 +124,6 @@ class ForecastConfig(ForecastSettings):
         None, description="MQTT topic whose retained JSON message holds the forecast "
         "[{ts, temp_c}, ...]; tried before the CSV")
     workers: int | None = Field(None, ge=1, description="processes; default: one per core")
+    targets: tuple[Literal["electricity", "water", "gas", "heat", "cooling"], ...] = Field(
+        ("electricity",), min_length=1, description="energy classes to forecast per building "
+        "(electricity also per zone, with carbon); e.g. [electricity, gas, heat]")

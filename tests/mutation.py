@@ -38,6 +38,8 @@ TESTS = {
     "store/http.py": ["tests/store", "tests/integration/test_store_outage.py",
                       "tests/collector/test_writer_outage.py"],
     "collector/mqtt/consumer.py": ["tests/collector/mqtt/test_consumer.py"],
+    "rules/intervals.py": ["tests/rules/test_intervals.py", "tests/rules/test_metering_golden.py",
+                           "tests/rules/test_energy_classes.py"],
 }
 
 

@@ -82,10 +82,11 @@ def forecast(
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"forecast 预测: {run.rows_written} rows written", title_justify="left")
-    for col in ("building 楼", "zone 区域", "model 模型", "hours", "mean kWh/h", "notes 说明"):
+    for col in ("building 楼", "zone 区域", "target 对象", "model 模型", "hours",
+                "mean per hour", "notes 说明"):
         table.add_column(col)
     for r in run.results:
-        table.add_row(r.building, r.zone, r.model or "-", str(r.hours),
+        table.add_row(r.building, r.zone, r.target, r.model or "-", str(r.hours),
                       "-" if not math.isfinite(r.mean_kwh) else f"{r.mean_kwh:.1f}",
                       r.error or ", ".join(r.issues))
     table.caption = (f"future temperature 未来气温: {run.temperature}\n"

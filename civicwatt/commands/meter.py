@@ -21,6 +21,7 @@ from rich.table import Table
 
 from civicwatt.metering.files import InputError
 from rules.clock import parse_interval
+from rules.energy import BY_NAME
 
 
 def _fail(message: str) -> None:
@@ -66,9 +67,19 @@ def meter(
         str | None,
         typer.Option("--max-gap", help="Longer steps are gaps (estimated); default 2 intervals."),
     ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="YAML class → {price, unit[, tiers]} for water, gas, heat, "
+                     "cooling and fuels (electricity: --tariff)."),
+    ] = None,
+    factors: Annotated[
+        Path | None,
+        typer.Option("--factors", help="YAML overriding the shipped kgce/CO2 factors per class."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows, not a table.")] = False,
 ) -> None:
-    """Meter energy by TOU period, zone and purpose (分时分项计量) with cost and carbon."""
+    """Meter every energy class by zone and purpose, electricity by TOU period (分类分项计量),
+    with cost, standard coal and carbon."""
     first, end = _date(from_, "--from"), _date(to, "--to")
     if end <= first:
         _fail(f"--to {to} must be after --from {from_} (the end date is exclusive)")
@@ -78,8 +89,9 @@ def meter(
     except ValueError as exc:
         _fail(str(exc))
     if config is not None:
-        if readings or points or tariff:
-            _fail("use either --config (store) or --readings/--points/--tariff (offline), not both")
+        if readings or points or tariff or prices or factors:
+            _fail("use either --config (store) or --readings/--points/--tariff/--prices/--factors"
+                  " (offline), not both")
         _store_job(config, first, end, interval_ns if interval else None)
         return
     missing = [
@@ -111,6 +123,8 @@ def meter(
             interval_ns,
             emission_factor=emission_factor,
             max_gap_ns=gap_ns,
+            prices=prices,
+            factors=factors,
         )
     except InputError as exc:
         _fail(str(exc))
@@ -136,9 +150,11 @@ def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | No
     except (MeteringConfigError, InputError, FileNotFoundError, StoreError, ValueError) as exc:
         _fail(str(exc))
     console = Console()
+    others = "".join(f", {amount:,.1f} {BY_NAME[name].unit} {name}"
+                     for name, amount in summary.amounts.items() if name != "electricity")
     console.print(
         f"计量完成 metered {summary.points} points × {summary.days} days: "
-        f"{summary.rows:,} energy_interval rows, {summary.kwh:,.1f} kWh, "
+        f"{summary.rows:,} energy_interval rows, {summary.kwh:,.1f} kWh{others}, "
         f"{summary.estimated:,} estimated intervals",
         highlight=False,
     )
@@ -175,28 +191,33 @@ def _print_table(out, first: dt.date, end: dt.date) -> None:
         "× 平段电价 flat price"
     table = Table(title=f"{out.tariff.name}\n{first} – {end} (end exclusive)")
     for col, just in (
-        ("区域 zone", "left"),
-        ("分项 purpose", "left"),
-        ("时段 period", "left"),
-        ("电量 kWh", "right"),
-        (f"电费 cost ({currency})", "right"),
-        ("碳排放 CO₂ kg", "right"),
-    ):
-        table.add_column(col, justify=just)
-    tot = {"kwh": 0.0, "cost": 0.0, "co2_kg": 0.0}
+        ("区域\nzone", "left"),
+        ("分项\npurpose", "left"),
+        ("分类\nenergy", "left"),
+        ("时段\nperiod", "left"),
+        ("用量\namount", "right"),
+        (f"费用\ncost {currency}", "right"),
+        ("折标煤\nkgce", "right"),
+        ("碳排放\nkg CO₂", "right"),
+    ):  # numbers never wrap or truncate; labels wrap on a narrow terminal
+        table.add_column(col, justify=just, no_wrap=just == "right", overflow="fold")
+    totals: dict[str, dict[str, float | None]] = {}
     for row in out.rows:
-        table.add_row(
-            row["zone"],
-            row["purpose"],
-            row["period"],
-            _fmt(row["kwh"]),
-            _fmt(row["cost"]),
-            _fmt(row["co2_kg"]),
-        )
-        for k in tot:
+        table.add_row(row["zone"], row["purpose"], row["energy"], row["period"] or "",
+                      f"{_fmt(row['amount'])} {row['unit']}", _fmt(row["cost"]),
+                      _fmt(row["kgce"]), _fmt(row["co2_kg"]))
+        tot = totals.setdefault(row["energy"], {"amount": 0.0, "cost": 0.0, "kgce": 0.0,
+                                                "co2_kg": 0.0, "unit": row["unit"]})
+        for k in ("amount", "cost", "kgce", "co2_kg"):
             tot[k] = tot[k] + row[k] if row[k] is not None and tot[k] is not None else None
     table.add_section()
-    table.add_row("合计 total", "", "", _fmt(tot["kwh"]), _fmt(tot["cost"]), _fmt(tot["co2_kg"]))
+    for energy, tot in sorted(totals.items(), key=lambda item: list(BY_NAME).index(item[0])):
+        table.add_row("合计 total", "", energy, "", f"{_fmt(tot['amount'])} {tot['unit']}",
+                      _fmt(tot["cost"]), _fmt(tot["kgce"]), _fmt(tot["co2_kg"]))
+    kgce = [t["kgce"] for t in totals.values()]
+    if len(totals) > 1:
+        whole = None if None in kgce else sum(kgce)
+        table.add_row("综合能耗 total energy", "", "", "", "", "", _fmt(whole), "")
     console.print(table)
     for d in out.demand:
         console.print(
@@ -212,7 +233,7 @@ def _print_table(out, first: dt.date, end: dt.date) -> None:
             f"事件 event: {e['point']} {e['kind']} at {when} ({e['before']:g} → {e['after']:g})"
         )
     for note in out.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(f"[dim]{escape(note)}[/dim]")
 
 
 def _fmt(x: float | None) -> str:

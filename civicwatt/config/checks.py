@@ -11,12 +11,12 @@ from collections.abc import Iterable
 
 from civicwatt.config.errors import _MISSING
 from civicwatt.config.purposes import Purpose, PurposeTree
-from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
+from civicwatt.config.site import Building, Point, ServiceSettings, Zone
 from collector.modbus.settings import ModbusSettings, check_modbus
+from rules.energy import METERED, QUANTITIES, class_of, scale_hint
 from rules.setpoint_checks import check_setpoints
 from rules.setpoint_settings import SetpointSettings
 
-METERED = ("energy", "power", "water", "gas")
 Found = tuple[tuple, object, str]  # (path as a tuple of keys, bad value, what is allowed)
 
 
@@ -63,15 +63,14 @@ def check_points(points: dict[int, Point], buildings: dict[int, Building],
             found.append(((*path, "zone"), point.zone,
                           f"a zone of building {point.building}: {', '.join(in_building)} "
                           "(or empty for the whole building)"))
-        if (point.purpose or point.quantity in METERED) and point.purpose not in purposes:
-            found.append(((*path, "purpose"), point.purpose,
-                          "a sub-item code such as 01A10, 01B20, 01C10, 01D10 "
-                          "(or one added under `purposes:`)"))
-        allowed = CANONICAL_UNITS[point.quantity]
+        found += _purpose(point, path, purposes)
+        allowed = QUANTITIES[point.quantity]
         if point.unit not in allowed:
-            found.append(((*path, "unit"), point.unit,
-                          f"{point.quantity} is stored in {' or '.join(allowed)}; convert with "
-                          "the binding's `scale` (e.g. Wh → kWh: scale 0.001)"))
+            energy = class_of(point.quantity)
+            hint = scale_hint(energy, point.unit) if energy and point.quantity != "power" else (
+                f"{point.quantity} is stored in {' or '.join(allowed)}; convert with the "
+                "binding's `scale` (e.g. W → kW: scale 0.001)")
+            found.append(((*path, "unit"), point.unit, hint))
         if point.parent is not None and point.parent not in point_ids:
             found.append(((*path, "parent"), point.parent, "the id of another point"))
     return found
@@ -83,6 +82,22 @@ def check_baselines(buildings: dict[int, Building]) -> list[Found]:
              "say what these figures are: own (this building's base-year figures), "
              "national_average, provincial_average or quota")
             for i, b in buildings.items() if b.baseline is not None and b.baseline.kind is None]
+def _purpose(point: Point, path: tuple, purposes: PurposeTree) -> list[Found]:
+    """A metered point's purpose lies under its class's code (water under 02000, …)."""
+    energy = class_of(point.quantity)
+    needs = point.quantity in (*METERED, "power") and bool(energy and energy.code)
+    if not point.purpose and not needs:
+        return []
+    if point.purpose not in purposes:
+        example = {"01000": "01A10, 01B20, 01C10, 01D10"}.get(energy.code if energy else "",
+                                                             energy.code if energy else "01A10")
+        return [((*path, "purpose"), point.purpose,
+                 f"a sub-item code such as {example} (or one added under `purposes:`)")]
+    if needs and energy.code not in (point.purpose, *purposes.ancestors(point.purpose)):
+        return [((*path, "purpose"), point.purpose,
+                 f"a code under {energy.code} ({energy.en.lower()}): a {point.quantity} point "
+                 f"cannot count as {purposes.by_code[point.purpose].en.lower()}")]
+    return []
 
 
 def check_purposes(extra: dict[int, Purpose]) -> list[Found]:

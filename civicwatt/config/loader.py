@@ -25,7 +25,7 @@ from civicwatt.platform.checks import check_platform
 from collector.modbus.settings import DeviceProfile
 
 _CSV_FIXED = ("id", "building", "zone", "purpose", "quantity", "unit", "name", "min", "max",
-              "max_kw", "rollover", "parent")
+              "max_kw", "max_rate", "rollover", "parent")
 _CSV_PREFIXED = {"mqtt_": ("topic", "value_path", "ts_path", "scale"),
                  "modbus_": ("device", "field", "function", "address", "ref", "type", "order",
                              "scale", "offset", "length", "bit")}

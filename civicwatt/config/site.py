@@ -21,17 +21,10 @@ from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
 from rules.calendar import CalendarSpec
+from rules.energy import QUANTITIES
 from rules.setpoint_settings import SetpointSettings
 
-Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
-                   "status"]
-
-#: The one unit each quantity is stored in; bindings scale raw values into it.
-CANONICAL_UNITS: dict[str, tuple[str, ...]] = {
-    "energy": ("kWh",), "power": ("kW",), "temperature": ("°C", "degC"), "humidity": ("%",),
-    "water": ("m3", "m³"), "gas": ("m3", "m³"), "setpoint": ("°C", "degC", "%", "kW"),
-    "status": ("", "state"),
-}
+Quantity = Literal[tuple(QUANTITIES)]  # type: ignore[valid-type]
 
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 
@@ -108,6 +101,9 @@ class Building(_Model):
     id: str = Field(pattern=ID_PATTERN)
     name: str = ""
     floor_area_m2: float = Field(gt=0)
+    heated_area_m2: float | None = Field(default=None, gt=0,
+                                         description="district heating's billed area; default "
+                                                     "floor_area_m2")
     occupants: int = Field(ge=0)
     baseline: Baseline | None = None
     zones: list[Zone] = Field(default_factory=list)
@@ -119,18 +115,21 @@ class Point(_Model):
     id: str = Field(pattern=ID_PATTERN)
     building: str
     zone: str = Field(default="", description="a zone id; empty = the whole building")
-    purpose: str = Field(default="", description="sub-item code, e.g. 01A10 (energy, power, "
-                                                 "water and gas points need one)")
+    purpose: str = Field(default="", description="sub-item code under the class's code, e.g. "
+                                                 "01A10 (every metered point needs one)")
     quantity: Quantity
     unit: str
     name: str = ""
     min: float | None = Field(default=None, description="physical minimum (reject below)")
     max: float | None = Field(default=None, description="physical maximum (reject above)")
     max_kw: float | None = Field(default=None, gt=0,
-                                 description="energy: the circuit's maximum demand; a counter "
-                                             "step implying more is flagged, not billed")
+                                 description="electricity: the circuit's maximum demand; a "
+                                             "counter step implying more is flagged, not billed")
+    max_rate: float | None = Field(default=None, gt=0,
+                                   description="any counter: the most it can count per hour in "
+                                               "its unit (m3/h, GJ/h, kg/h; kW for electricity)")
     rollover: float | None = Field(default=None, gt=0,
-                                   description="energy: the value the counter wraps at")
+                                   description="a counter: the value it wraps at")
     parent: str | None = Field(default=None, description="the meter this one is a sub-meter of")
     mqtt: MqttBinding | None = None
     modbus: ModbusBinding | None = None
@@ -141,7 +140,17 @@ class Point(_Model):
             raise ValueError("a point has one source: give `mqtt` or `modbus`, not both")
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.max_kw is not None and self.max_rate is not None:
+            raise ValueError("give max_kw or max_rate, not both (max_kw is max_rate in kW)")
+        if self.max_kw is not None and self.quantity not in ("energy", "power"):
+            raise ValueError(f"max_kw is for electricity; a {self.quantity} counter takes "
+                             "max_rate in its unit per hour")
         return self
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The most the counter may rise per hour (its class's unit), if declared."""
+        return self.max_rate if self.max_rate is not None else self.max_kw
 
     @property
     def zone_id(self) -> str:

@@ -2,7 +2,8 @@
 
 The point sets come from the config's meter tree (`civicwatt.config.meters`,
 the same one the daily report sums by) so every query names the exact points
-it sums: `roots` (meters with no parent meter, the building totals) and
+it sums: `roots` (meters with no parent meter, the building totals),
+`class_roots` (the same for every energy class: water, gas, heat …) and
 `leaves` (meters no other meter hangs under, the sub-item breakdown).
 Summing both would double count; summing by tag alone would also pick up any
 roll-up rows another job might write.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 from civicwatt.config import PurposeTree, SiteConfig
 from civicwatt.config.meters import meter_tree
+from civicwatt.metering.classes import class_roots
+from rules.energy import CLASSES
 
 DATASOURCE_UID = "civicwatt-influxql"
 FOLDER_UID = "civicwatt"
@@ -63,8 +66,9 @@ class BuildingInfo:
     name: str
     floor_area_m2: float
     occupants: int
-    roots: tuple[str, ...]  # energy counters without a parent: the building total
+    roots: tuple[str, ...]  # electricity counters without a parent: the building total
     main_power: tuple[str, ...]  # power points of a top-level purpose
+    class_roots: tuple[str, ...] = ()  # every class's root counters: 综合能耗 (kgce), CO₂
 
 
 @dataclass
@@ -73,6 +77,7 @@ class SiteContext:
     datasource_uid: str = DATASOURCE_UID
     buildings: list[BuildingInfo] = field(init=False)
     leaves: tuple[str, ...] = field(init=False)
+    class_roots: dict[str, tuple[str, ...]] = field(init=False)
     children: dict[str, tuple[str, ...]] = field(init=False)
     tree: PurposeTree = field(init=False)
 
@@ -82,13 +87,18 @@ class SiteContext:
         meters = meter_tree(cfg)
         self.children = {k: tuple(v) for k, v in meters.children().items()}
         self.leaves = tuple(meters.leaves)
+        per_building = class_roots(cfg)  # sub-meters would double count
+        self.class_roots = {c.name: tuple(p for by in per_building.values()
+                                          for p in by.get(c.name, ()))
+                            for c in CLASSES if any(c.name in by for by in per_building.values())}
         top = {code for code, p in self.tree.by_code.items() if p.parent is None}
         self.buildings = [
             BuildingInfo(
                 b.id, b.name or b.id, b.floor_area_m2, b.occupants,
                 tuple(meters.roots.get(b.id, ())),
                 tuple(p.id for p in cfg.points if p.building == b.id and p.quantity == "power"
-                      and p.purpose in top))
+                      and p.purpose in top),
+                tuple(p for roots in per_building[b.id].values() for p in roots))
             for b in cfg.buildings]
 
     # -- site facts ---------------------------------------------------------------------
@@ -115,6 +125,10 @@ class SiteContext:
     @property
     def roots(self) -> tuple[str, ...]:
         return tuple(p for b in self.buildings for p in b.roots)
+
+    @property
+    def all_class_roots(self) -> tuple[str, ...]:
+        return tuple(p for roots in self.class_roots.values() for p in roots)
 
     @property
     def main_power(self) -> tuple[str, ...]:

@@ -34,7 +34,14 @@ from civicwatt.config import load_site
 from civicwatt.demo.broker import DemoBroker
 from civicwatt.demo.building import HOUR_NS, DemoBuilding, midnight_days_ago_ns
 from civicwatt.demo.devices import SimulatedBMS, SimulatedMeters, history_times
-from civicwatt.demo.site import BUILDING, FLOOR_AREA_M2, MODBUS_UNITS, WEATHER_CSV, write_site
+from civicwatt.demo.site import (
+    BUILDING,
+    FLOOR_AREA_M2,
+    MODBUS_UNITS,
+    OCCUPANTS,
+    WEATHER_CSV,
+    write_site,
+)
 from civicwatt.service.pipeline import Pipeline
 from collector.modbus.poller import point_series
 from collector.spool import Spool, open_sink
@@ -78,7 +85,9 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
     store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
     now_ns = time.time_ns()
     building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
-                            midnight_days_ago_ns("Asia/Shanghai", days + 2, now_ns))
+                            midnight_days_ago_ns("Asia/Shanghai", days + 2, now_ns),
+                            occupants=OCCUPANTS,  # a leak on the report day's two nights:
+                            leak_from_ns=midnight_days_ago_ns("Asia/Shanghai", 2, now_ns))
     (out / "broker").mkdir(exist_ok=True)
     with ExitStack() as running:  # whatever started is stopped, also when a later step fails
         broker = DemoBroker(out / "broker").start()

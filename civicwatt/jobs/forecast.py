@@ -2,7 +2,8 @@
 
 Every building and zone (see `forecast_inputs.targets`) is fitted and forecast in a process
 pool. Rows: measurement `forecast`, tags site, building, zone (the building id for a whole
-building), target (`load` kWh/h or `carbon` kgCO2e/h), model; fields value, lower/upper (80%
+building), target (`load` kWh/h or `carbon` kgCO2e/h; with `forecast.targets` also `gas`,
+`heat`, … per building, in the class's unit per hour), model; fields value, lower/upper (80%
 interval), lower95/upper95 (95% interval), issued_at (epoch ns, UTC). Time = the forecast hour's
 start (UTC). Re-running for the same hour overwrites (idempotent store writes).
 """
@@ -24,6 +25,7 @@ from civicwatt.config.calendar import site_calendar
 from civicwatt.jobs.forecast_inputs import (
     HOUR_NS,
     Target,
+    hourly_amounts,
     hourly_energy,
     hourly_temperature,
     targets,
@@ -33,6 +35,7 @@ from civicwatt.jobs.forecast_weather import (
     read_temperature_csv,
     read_temperature_topic,
 )
+from civicwatt.metering.classes import class_roots
 from forecaster import (
     CarbonSettings,
     DataSufficiencyError,
@@ -62,6 +65,7 @@ class TargetResult:
     mean_kwh: float = float("nan")
     issues: list[str] = field(default_factory=list)
     error: str = ""
+    target: str = "load"  # load (electricity), or another class (gas, heat, …)
 
 
 @dataclass
@@ -159,9 +163,9 @@ def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarra
     return None, "; ".join(notes)
 
 
-def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, str]:
+def _fit_one(task: tuple) -> tuple[str, str, str, Forecast | None, Forecast | None, str]:
     """In a worker process: fit and forecast one target; errors come back as text."""
-    building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
+    target, building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
     first = int(np.argmax(np.isfinite(kwh)))  # a meter newer than the window: start at its data
     time_ns, kwh = time_ns[first:], kwh[first:]
     temp = None if temp is None else temp[first:]
@@ -169,14 +173,14 @@ def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, s
         hist = HourlyHistory(time_ns, kwh, temp, min_days=settings.min_history_days)
         load, carbon = forecast_load_and_carbon(hist, FutureInput(future_t, future_temp),
                                                 settings)
-        return building, zone, load, carbon, ""
+        return target, building, zone, load, carbon, ""
     except DataSufficiencyError as exc:
-        return building, zone, None, None, f"not enough history: {exc}"
+        return target, building, zone, None, None, f"not enough history: {exc}"
     except ValueError as exc:
-        return building, zone, None, None, f"bad input: {exc}"
+        return target, building, zone, None, None, f"bad input: {exc}"
     except Exception as exc:  # one bad target must not cost every other its forecast
-        logger.exception("Forecast of building %s zone %s failed", building, zone)
-        return building, zone, None, None, f"{type(exc).__name__}: {exc}"
+        logger.exception("Forecast of %s of building %s zone %s failed", target, building, zone)
+        return target, building, zone, None, None, f"{type(exc).__name__}: {exc}"
 
 
 def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
@@ -212,14 +216,16 @@ def _tasks(config: SiteConfig, store: Store, fc: ForecastConfig, now_ns: int,
     start = end - n * HOUR_NS
     time_ns = start + HOUR_NS * np.arange(n, dtype=np.int64)
     future_t = end + HOUR_NS * np.arange(fc.horizon_hours, dtype=np.int64)
-    per_point, _ = hourly_energy(store, config, start, n)
+    per_point = hourly_energy(store, config, start, n)[0] if "electricity" in fc.targets else {}
+    classes = _class_targets(config, fc)
+    per_point |= hourly_amounts(store, [p for _, tg in classes for p in tg.points], start, n)
     future_temp, temp_note = _future_temperature(config, fc, future_t)
     temp_cache: dict[str, np.ndarray] = {}
     tasks = []
-    for tg in chosen:
+    for target, tg in [("load", t) for t in chosen if "electricity" in fc.targets] + classes:
         have = [per_point[p] for p in tg.points if p in per_point]
         if not have:
-            tasks.append((tg.building, tg.zone, None, None, None, None, None, fc))
+            tasks.append((target, tg.building, tg.zone, None, None, None, None, None, fc))
             continue
         stack = np.vstack(have)
         kwh = np.where(np.isfinite(stack).all(axis=0), np.nansum(stack, axis=0), np.nan)
@@ -229,8 +235,17 @@ def _tasks(config: SiteConfig, store: Store, fc: ForecastConfig, now_ns: int,
             if tp not in temp_cache:
                 temp_cache[tp] = hourly_temperature(store, tp, start, n)
             temp = temp_cache[tp]
-        tasks.append((tg.building, tg.zone, time_ns, kwh, temp, future_t, future_temp, fc))
+        tasks.append((target, tg.building, tg.zone, time_ns, kwh, temp, future_t, future_temp,
+                      fc))
     return tasks, temp_note
+
+
+def _class_targets(config: SiteConfig, fc: ForecastConfig) -> list[tuple[str, Target]]:
+    """(class, a building over its root meters of it) for each other class in
+    `forecast.targets` that a building meters."""
+    roots = class_roots(config)
+    return [(energy, Target(b, b, roots[b][energy])) for energy in fc.targets
+            if energy != "electricity" for b in roots if roots[b].get(energy)]
 
 
 def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | None = None,
@@ -247,11 +262,12 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     plain = ForecastSettings(**{k: getattr(fc, k) for k in ForecastSettings.model_fields},
                              ).model_copy(update={"carbon": carbon})
     # each building on its own closures (calendar.closures[].buildings)
-    tasks = [(*t[:-1], plain.model_copy(update={"calendar": fc.calendar.for_building(t[0])}))
+    tasks = [(*t[:-1], plain.model_copy(update={"calendar": fc.calendar.for_building(t[1])}))
              for t in tasks]
-    ready = [t for t in tasks if t[2] is not None]
-    results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
-               for t in tasks if t[2] is None]
+    ready = [t for t in tasks if t[3] is not None]
+    results = [TargetResult(t[1], t[2], target=t[0],
+                            error="no energy readings in the history window")
+               for t in tasks if t[3] is None]
     workers = workers or fc.workers or os.cpu_count() or 1
     if ready and workers > 1 and len(ready) > 1:
         # forkserver, not fork: `civicwatt run` calls this from a scheduler thread while the
@@ -262,14 +278,16 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     else:
         outcomes = [_fit_one(t) for t in ready]
     rows: list[Row] = []
-    for building, zone, load, carbon, error in outcomes:
+    for target, building, zone, load, carbon, error in outcomes:
         if load is None or carbon is None:
-            results.append(TargetResult(building, zone, error=error))
+            results.append(TargetResult(building, zone, target=target, error=error))
             continue
-        rows += forecast_rows(config.site.id, building, zone, "load", load, now_ns)
-        rows += forecast_rows(config.site.id, building, zone, "carbon", carbon, now_ns)
+        rows += forecast_rows(config.site.id, building, zone, target, load, now_ns)
+        if target == "load":  # carbon is electricity's; other classes are forecast as amounts
+            rows += forecast_rows(config.site.id, building, zone, "carbon", carbon, now_ns)
         results.append(TargetResult(building, zone, load.model, int(load.time_ns.size),
-                                    float(np.mean(load.value)), [i.code for i in load.issues]))
+                                    float(np.mean(load.value)), [i.code for i in load.issues],
+                                    target=target))
     if rows:
         store.write(rows + day_ahead_rows(rows, fc.timezone, now_ns))
     return ForecastRun(now_ns, len(rows), results, temp_note, carbon_note)

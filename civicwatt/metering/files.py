@@ -9,22 +9,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, resolve_file
-from rules.carbon import CoalFactors, EmissionFactors
+from rules.carbon import ClassFactors, CoalFactors, EmissionFactors
+from rules.energy import BY_QUANTITY, METERED
 from rules.intervals import ENERGY, POWER
+from rules.prices import ClassPrice, check_prices
 from rules.tariffs import Tariff, describe_errors
 from rules.urdb import UrdbError, from_urdb, looks_like_urdb
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_ENERGY_UNITS = {"kwh": 1.0, "wh": 1e-3, "mwh": 1e3}
+PRICES = TypeAdapter(dict[str, ClassPrice])
 _POWER_UNITS = {"kw": 1.0, "w": 1e-3, "mw": 1e3}
 _TEMP_UNITS = {"°c", "c", "degc", "celsius", ""}
 
@@ -144,15 +147,18 @@ def load_coal_factors(path: str | Path | None = None) -> CoalFactors:
 
 @dataclass(frozen=True)
 class PointTable:
-    """points.csv as columns; `quantity` holds 'energy', 'power' or 'temperature'."""
+    """points.csv as columns. `quantity` is 'power', 'temperature' or a class's quantity
+    ('energy' for electricity); `energy` the class each metered point counts in."""
 
     ids: tuple[str, ...]
     zone: tuple[str, ...]
     purpose: tuple[str, ...]
     quantity: tuple[str, ...]
-    scale: np.ndarray  # unit → kWh / kW
-    rollover: np.ndarray  # kWh, NaN = none
-    max_kw: np.ndarray  # kW, NaN = none
+    energy: tuple[str, ...]  # class name; "" for temperature points
+    scale: np.ndarray  # the point's unit → its class's canonical unit (kW for power)
+    rollover: np.ndarray  # canonical unit, NaN = none
+    max_rate: np.ndarray  # canonical unit per hour (kW for electricity), NaN = none
+    parent: np.ndarray  # int64 index of the parent point, −1 = none
 
     def engine_quantity(self) -> np.ndarray:
         return np.array([POWER if q == "power" else ENERGY for q in self.quantity], np.int8)
@@ -185,11 +191,14 @@ def _number(text: str | None, path: Path, line: int, column: str, optional: bool
     return value
 
 
-def read_points(path: str | Path) -> PointTable:
+def read_points(path: str | Path, density: Mapping[str, float | None]) -> PointTable:
+    """points.csv: `point,zone,purpose,quantity,unit` and optionally `rollover`, `max_kw`
+    (electricity), `max_rate` (the class's unit per hour), `parent`; `density` (kg/L
+    by fuel) converts fuels counted in litres."""
     p = Path(path)
     reader, _ = _rows(p, "points", ("point", "zone", "purpose", "quantity", "unit"))
-    ids: list[str] = []
-    cols: dict[str, list] = {k: [] for k in ("zone", "purpose", "quantity", "scale", "roll", "max")}
+    cols: dict[str, list] = {k: [] for k in ("id", "zone", "purpose", "quantity", "energy",
+                                             "scale", "roll", "max", "parent")}
     seen: dict[str, int] = {}
     for line, row in enumerate(reader, start=2):
         pid = (row.get("point") or "").strip()
@@ -201,50 +210,93 @@ def read_points(path: str | Path) -> PointTable:
             )
         seen[pid] = line
         quantity = (row.get("quantity") or "").strip().lower()
+        quantity = "energy" if quantity == "electricity" else quantity
         unit = (row.get("unit") or "").strip()
-        if quantity == "energy":
-            units = _ENERGY_UNITS
-        elif quantity == "power":
-            units = _POWER_UNITS
-        elif quantity == "temperature":
-            units = None
-        else:
-            raise InputError(
-                f"{p} row {line}, column quantity: {quantity!r} is not energy, power or temperature"
-            )
-        if units is None:
-            if unit.lower() not in _TEMP_UNITS:
-                raise InputError(
-                    f"{p} row {line}, column unit: temperature unit must be °C, got {unit!r}"
-                )
-            scale = 1.0
-        elif unit.lower() not in units:
-            allowed = {"energy": "kWh, Wh or MWh", "power": "kW, W or MW"}[quantity]
-            raise InputError(
-                f"{p} row {line}, column unit: {unit!r} must be {allowed} for {quantity}"
-            )
-        else:
-            scale = units[unit.lower()]
-        ids.append(pid)
+        energy, scale = _point_unit(quantity, unit, density, f"{p} row {line}")
+        roll = _number(row.get("rollover"), p, line, "rollover", optional=True)
+        cols["id"].append(pid)
         cols["zone"].append((row.get("zone") or "").strip())
         cols["purpose"].append((row.get("purpose") or "").strip())
         cols["quantity"].append(quantity)
+        cols["energy"].append(energy)
         cols["scale"].append(scale)
-        roll = _number(row.get("rollover"), p, line, "rollover", optional=True)
-        top = _number(row.get("max_kw"), p, line, "max_kw", optional=True)
         cols["roll"].append(roll * scale)
-        cols["max"].append(top)
-    if not ids:
+        cols["max"].append(_max_rate(row, p, line, energy))
+        cols["parent"].append((row.get("parent") or "").strip())
+    if not cols["id"]:
         raise InputError(f"{p}: no points (one row per point after the header)")
-    return PointTable(
-        tuple(ids),
-        tuple(cols["zone"]),
-        tuple(cols["purpose"]),
-        tuple(cols["quantity"]),
-        np.array(cols["scale"]),
-        np.array(cols["roll"]),
-        np.array(cols["max"]),
-    )
+    parents = []
+    for pid, parent in zip(cols["id"], cols["parent"], strict=True):
+        if parent and parent not in seen:
+            raise InputError(f"{p} row {seen[pid]}, column parent: {parent!r} is not a point "
+                             "of this file")
+        parents.append(cols["id"].index(parent) if parent else -1)
+    return PointTable(tuple(cols["id"]), tuple(cols["zone"]), tuple(cols["purpose"]),
+                      tuple(cols["quantity"]), tuple(cols["energy"]), np.array(cols["scale"]),
+                      np.array(cols["roll"]), np.array(cols["max"]), np.array(parents, np.int64))
+
+
+def _point_unit(quantity: str, unit: str, density: Mapping[str, float | None],
+                where: str) -> tuple[str, float]:
+    """(class name, scale to its canonical unit) of a point, or an InputError saying why not."""
+    if quantity == "temperature":
+        if unit.lower() not in _TEMP_UNITS:
+            raise InputError(f"{where}, column unit: temperature unit must be °C, got {unit!r}")
+        return "", 1.0
+    if quantity == "power":
+        if unit.lower() not in _POWER_UNITS:
+            raise InputError(f"{where}, column unit: {unit!r} must be kW, W or MW for power")
+        return "electricity", _POWER_UNITS[unit.lower()]
+    energy = BY_QUANTITY.get(quantity)
+    if energy is None:
+        known = ", ".join(["energy (or electricity)", *METERED[1:], "power", "temperature"])
+        raise InputError(f"{where}, column quantity: {quantity!r} is not one of {known}")
+    try:
+        return energy.name, energy.factor(unit, density.get(energy.name))
+    except ValueError as exc:
+        raise InputError(f"{where}, column unit: {exc}") from None
+
+
+def _max_rate(row: dict, path: Path, line: int, energy: str) -> float:
+    """`max_rate` (the class's unit per hour) or, for electricity, `max_kw`; not both."""
+    rate = _number(row.get("max_rate"), path, line, "max_rate", optional=True)
+    kw = _number(row.get("max_kw"), path, line, "max_kw", optional=True)
+    if np.isfinite(kw) and energy != "electricity":
+        raise InputError(f"{path} row {line}, column max_kw: {energy} has no kW; give max_rate "
+                         "in its unit per hour")
+    if np.isfinite(kw) and np.isfinite(rate):
+        raise InputError(f"{path} row {line}: give max_kw or max_rate, not both")
+    return kw if np.isfinite(kw) else rate
+
+
+def load_prices(path: str | Path) -> dict[str, ClassPrice]:
+    """A YAML map class → price (`rules.prices`); every problem named with its key."""
+    p = Path(path)
+    text = _read_text(p, "prices")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"prices {p}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"prices {p}: expected a map of class → {{price, unit}}, e.g. "
+                         "`water: {price: 7.15, unit: m3}`")
+    try:
+        prices = PRICES.validate_python(data)
+    except ValidationError as exc:
+        lines = "\n  ".join(describe_errors(exc))
+        raise InputError(f"prices {p} has problems:\n  {lines}") from None
+    problems = [f"{'.'.join(path)}: {msg}" for path, msg in check_prices(prices)]
+    if problems:
+        raise InputError(f"prices {p} has problems:\n  " + "\n  ".join(problems))
+    return prices
+
+
+def load_class_factors(path: str | Path | None = None) -> ClassFactors:
+    """The shipped class factors, with a site's or a command's file over them."""
+    shipped = _load_model(CONFIG_DIR / "class_factors.yaml", ClassFactors, "class factors")
+    if path is None:
+        return shipped
+    return shipped.merged(_load_model(Path(path), ClassFactors, "factors"))
 
 
 def parse_timestamp(text: str) -> int:
@@ -258,7 +310,7 @@ def parse_timestamp(text: str) -> int:
 def read_readings(
     path: str | Path, points: PointTable
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """readings.csv → (point_index, time_ns, value in kWh/kW/°C)."""
+    """readings.csv → (point_index, time_ns, value in the class's unit, kW or °C)."""
     p = Path(path)
     reader, _ = _rows(p, "readings", ("point", "timestamp", "value"))
     index = {pid: i for i, pid in enumerate(points.ids)}

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civicwatt.paths import SHIPPED_CONFIG as CONFIG_DIR
+from rules.prices import ClassPrice, check_prices
 
 
 class VirtualMeter(BaseModel):
@@ -58,6 +59,13 @@ class MeteringSettings(BaseModel):
         "kWh, {2026-10: 0.6523, ...}, or a CSV (month,price) / YAML file of them")
     base_prices_source: str = Field(
         default="", description="where the base prices come from; shown next to the cost")
+    prices: dict[str, ClassPrice] = Field(
+        default_factory=dict,
+        description="class → price for water, gas, heat, cooling, fuels (electricity: tariff)",
+    )
+    factors: str | None = Field(
+        default=None, description="kgce/CO2 factors per class over config/class_factors.yaml"
+    )
     virtual_meters: list[VirtualMeter] = Field(default_factory=list)
     balance_tolerance_pct: float = Field(default=5.0, ge=0)
     chunk_days: int = Field(default=7, ge=1, le=62, description="days metered per store read")
@@ -119,11 +127,13 @@ def check_metering(
     from civicwatt.metering.files import (
         InputError,
         load_base_prices,
+        load_class_factors,
         load_coal_factors,
         load_emission_factors,
         load_tariff,
     )
     from rules.aggregate import FormulaError, parse_formula
+    from rules.energy import class_of
 
     found: list[tuple[tuple, object, str]] = []
     shipped = CONFIG_DIR / "tariffs"
@@ -146,7 +156,7 @@ def check_metering(
     for i, pid in enumerate(metering.power_points):
         if pid not in by_id or by_id[pid].quantity != "power":
             found.append((("metering", "power_points", i), pid, "the id of a power point"))
-    metered = [p.id for p in by_id.values() if p.quantity == "energy"]
+    metered = [p.id for p in by_id.values() if p.quantity != "power" and class_of(p.quantity)]
     metered += [p for p in metering.power_points if p in by_id]
     children: dict[str, list[str]] = {}
     for p in by_id.values():
@@ -154,15 +164,20 @@ def check_metering(
             children.setdefault(p.parent, []).append(p.id)
     for i, vm in enumerate(metering.virtual_meters):
         try:
-            parse_formula(vm.formula, metered, children)
+            terms = parse_formula(vm.formula, metered, children)
         except FormulaError as exc:
             found.append(
                 (
                     ("metering", "virtual_meters", i, "formula"),
                     vm.formula,
-                    f"{exc}; names are energy points or listed power_points",
+                    f"{exc}; names are metered points (counters) or listed power_points",
                 )
             )
+            continue
+        kinds = sorted({class_of(by_id[t].quantity).name for t in terms})
+        if len(kinds) > 1:
+            found.append((("metering", "virtual_meters", i, "formula"), vm.formula,
+                          f"points of one energy class (this mixes {', '.join(kinds)})"))
         if vm.id in by_id:
             found.append(
                 (
@@ -196,4 +211,12 @@ def check_metering(
         load_coal_factors(base_dir / path if path else None)
     except InputError as exc:
         found.append((("metering", "coal_factors"), metering.coal_factors, str(exc)))
+    try:
+        load_class_factors(base_dir / metering.factors if metering.factors else None)
+    except InputError as exc:
+        found.append((("metering", "factors"), metering.factors, str(exc)))
+    for path, message in check_prices(metering.prices):
+        price = metering.prices[path[0]]
+        value = getattr(price, path[1]) if len(path) > 1 else path[0]
+        found.append((("metering", "prices", *path), value, message))
     return found

@@ -8,7 +8,9 @@
   (median of the non-working days in the history);
 - silent: no reading for `silent_hours` up to the end of the day;
 - reset: the counter went backwards and it was not a rollover;
-- imbalance: a parent meter and the sum of its sub-meters differ beyond a share.
+- imbalance: a parent meter and the sum of its sub-meters differ beyond a share;
+- water_leak, gas_closed, heat_weather: the other energy classes' findings
+  (`civicwatt.reports.classes`).
 
 Vectorised over points (one bincount per statistic), so 500 meters cost the
 same handful of numpy calls as five.
@@ -23,6 +25,7 @@ import numpy as np
 from civicwatt.config import SiteConfig
 from civicwatt.config.calendar import site_calendar
 from civicwatt.config.meters import MeterTree
+from civicwatt.reports import classes
 from civicwatt.reports.data import ReportInputs
 from civicwatt.reports.model import Anomaly, Completeness
 from civicwatt.reports.settings import AnomalyThresholds
@@ -39,8 +42,10 @@ def find(config: SiteConfig, tree: MeterTree, inputs: ReportInputs, interval_ns:
              *_non_working(config, tree, inputs, interval_ns, th),
              *_silent(tree, inputs, interval_ns, th),
              *_resets(config, tree, inputs),
-             *_imbalance(tree, inputs, th)]
-    order = {"silent": 0, "reset": 1, "imbalance": 2, "after_hours": 3, "non_working": 4}
+             *_imbalance(tree, inputs, th),
+             *classes.find(config, inputs, th, interval_ns)]
+    order = {"silent": 0, "reset": 1, "imbalance": 2, "water_leak": 3, "after_hours": 4,
+             "non_working": 5, "gas_closed": 6, "heat_weather": 7}
     found.sort(key=lambda a: (order[a.kind], -a.severity, a.point))
     return found
 

@@ -128,9 +128,9 @@ def evidence(anomaly: Anomaly, language: str) -> str:
         return t["ev.silent_never"]
     shown = {}
     for key, value in f.items():
-        if key == "share":  # (parent − Σ sub-meters) / parent: sub-meters that much below
-            shown[key] = direction(-value, language)
-        elif key in ("change", "threshold"):
+        if key == "share" and anomaly.kind == "imbalance":
+            shown[key] = direction(-value, language)  # (parent − Σ sub-meters) / parent
+        elif key in ("change", "share", "threshold"):
             shown[key] = percent(value)
         elif key == "day_type":
             shown[key] = t[f"day_types.{value}"]

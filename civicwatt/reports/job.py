@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from civicwatt.config import SiteConfig
 from civicwatt.config.meters import meter_tree
+from civicwatt.metering.classes import class_roots
 from civicwatt.reports.assemble import assemble
 from civicwatt.reports.data import read_inputs
 from civicwatt.reports.model import CostUnit, DailyReport
+from rules.energy import METERED
 from store import StoreError, open_store
 
 
@@ -46,9 +48,12 @@ def build_report(config: SiteConfig, day: dt.date, language: str,
     tree = meter_tree(config)
     roots = [p for points in tree.roots.values() for p in points]
     energy = [p.id for p in config.points if p.quantity == "energy" and p.id in tree.building]
+    others = [p.id for p in config.points if p.quantity in METERED and p.quantity != "energy"]
+    other_roots = [p for by in class_roots(config).values() for energy_class, points in
+                   by.items() if energy_class != "electricity" for p in points]
     store = open_store(config.store.url, base_dir=config.base_dir)
     try:
-        inputs = read_inputs(store, config, day, roots, energy)
+        inputs = read_inputs(store, config, day, roots, energy, others, other_roots)
     finally:
         store.close()
     generated = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(config.site.timezone))

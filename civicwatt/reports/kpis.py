@@ -24,10 +24,13 @@ def _per(value: float, denominator: float) -> float:
     return value / denominator if denominator else float("nan")
 
 
-def intensity(totals: Totals, area: float, people: int) -> Intensity:
+def intensity(totals: Totals, area: float, people: int,
+              water_m3: float = float("nan")) -> Intensity:
+    """Per m² and per occupant; `totals` should be the combined classes (综合能耗 kgce, all
+    CO₂) with electricity's kWh."""
     return Intensity(_per(totals.kwh, area), _per(totals.kgce, area), _per(totals.co2_kg, area),
                      _per(totals.kwh, people), _per(totals.kgce, people),
-                     _per(totals.co2_kg, people))
+                     _per(totals.co2_kg, people), _per(water_m3, people))
 
 
 def year_to_date(buildings: Sequence[Building], roots: Mapping[str, list[str]],

@@ -2,9 +2,10 @@
 
 Units: energy kWh, power kW (hourly mean), cost in the site's currency (or,
 for a ratio tariff without the month's base price, in multiples of the flat
-price: `DailyReport.cost.money` False), carbon kgCO₂e, standard coal kgce.
-Every comparison is "this against that − 1": +0.12 reads "12 % above". Times
-are aware local datetimes. NaN or None means "not available" and renders as "—".
+price: `DailyReport.cost.money` False), carbon kgCO₂e, standard coal kgce; the
+other classes in their own unit (m³, GJ, kg). Every comparison is "this against
+that − 1": +0.12 reads "12 % above". Times are aware local datetimes. NaN or
+None means "not available" and renders as "—".
 """
 
 from __future__ import annotations
@@ -63,6 +64,22 @@ class Intensity:
     kwh_per_person: float
     kgce_per_person: float
     co2_per_person: float
+    water_per_person: float = float("nan")  # m³ per occupant
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One energy class of a scope (分类能耗): its amount in its own unit and what it
+    converts to. `share` is of 综合能耗 (kgce); NaN for classes outside it (water)."""
+
+    energy: str  # rules.energy class name
+    label: str
+    amount: float
+    unit: str
+    kgce: float
+    share: float
+    cost: float
+    co2_kg: float
 
 
 @dataclass(frozen=True)
@@ -174,13 +191,16 @@ class Scope:
     forecast_check: ForecastCheck | None
     next_day: NextDay | None
     ytd: YearToDateKpis | None
+    classes: list[ClassRow] = field(default_factory=list)  # 分类能耗, electricity first
+    combined: Totals | None = None  # every class: cost, CO₂, 综合能耗 kgce (kwh = electricity)
 
 
 @dataclass(frozen=True)
 class Anomaly:
     """One finding: what, where (building, point) and the evidence as numbers."""
 
-    kind: str  # after_hours | non_working | silent | reset | imbalance
+    kind: str  # after_hours | non_working | silent | reset | imbalance | water_leak |
+    # gas_closed | heat_weather
     building: str
     point: str
     facts: dict  # numbers and times the evidence sentence is built from

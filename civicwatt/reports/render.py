@@ -95,6 +95,7 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
         "css_text": lambda s: s.replace("\\", "\\\\").replace('"', '\\"'),
         "building_name": {b.id: b.name for b in report.buildings},
         "missing": f.missing,
+        "unit_label": lambda u: "m³" if u == "m3" else u,
         "page_counter": _page_counter(t["page"]),
         "max_anomalies": MAX_ROWS,
     }
@@ -154,6 +155,11 @@ def highlights(report: DailyReport, language: str) -> list[str]:
     if s.peak is not None:
         out.append(t["hl.peak"].format(m=report.interval_minutes, kw=f.number(s.peak.kw),
                                        at=f.clock(s.peak.at)))
+    if len(s.classes) > 1 and s.combined is not None and not f.missing(s.combined.kgce):
+        parts = [f"{row.label} {f.percent(row.share)}" for row in s.classes
+                 if not f.missing(row.share) and row.share]
+        out.append(t["hl.classes"].format(kgce=f.number(s.combined.kgce),
+                                          parts=", ".join(parts)))
     out.append(t["hl.anomalies"].format(n=len(report.anomalies)) if report.anomalies
                else t["hl.no_anomalies"])
     if s.ytd is not None and s.ytd.reference is not None:

@@ -31,7 +31,7 @@ def write_csvs(report: DailyReport, language: str, folder: Path, stem: str) -> l
         "kwh", "cost", "cost_unit", "co2_kg", "kgce", "last_week_kwh", "change_vs_last_week",
         "forecast_kwh", "actual_vs_forecast", "peak_kw", "peak_at", "floor_area_m2", "occupants",
         "kwh_per_m2", "kgce_per_m2", "co2_per_m2", "kwh_per_person", "kgce_per_person",
-        "co2_per_person"], [scope_cols(s) + [
+        "co2_per_person", "water_m3_per_person"], [scope_cols(s) + [
             _r(s.totals.kwh, 3), _r(s.totals.cost, 2), unit, _r(s.totals.co2_kg, 3),
             _r(s.totals.kgce, 3), _r(s.last_week.kwh if s.last_week else None, 3),
             _r(s.totals.change(s.last_week), 4),
@@ -41,7 +41,12 @@ def write_csvs(report: DailyReport, language: str, folder: Path, stem: str) -> l
             s.floor_area_m2, s.occupants, *(_r(v, 5) for v in (
                 s.intensity.kwh_per_m2, s.intensity.kgce_per_m2, s.intensity.co2_per_m2,
                 s.intensity.kwh_per_person, s.intensity.kgce_per_person,
-                s.intensity.co2_per_person))] for s in scopes])
+                s.intensity.co2_per_person, s.intensity.water_per_person))] for s in scopes])
+    tables["classes"] = (head + ["energy", "label", "amount", "unit", "kgce", "share_of_kgce",
+                                 "cost", "co2_kg"], [
+        scope_cols(s) + [r.energy, r.label, _r(r.amount, 4), r.unit, _r(r.kgce, 4),
+                         _r(r.share, 4), _r(r.cost, 2), _r(r.co2_kg, 3)]
+        for s in scopes for r in s.classes])
     split_head = ["kwh", "cost", "co2_kg", "share"]
     tables["tou"] = (head + ["period", "period_label", *split_head, "cost_unit"], [
         scope_cols(s) + [r.key, f.label(r.key, "periods", language), _r(r.kwh, 3),

@@ -108,6 +108,20 @@ ZH: dict[str, str] = {
                    "负荷为逐时平均功率（kWh/h）。"
                    "费用、碳排放与折标准煤来自计量引擎（energy_interval）。",
     "note_unknown_points": "存储中有 {n} 个未在配置中的计量点，未计入：{points}",
+    "classes": "分类能耗", "energy_class": "能源种类", "amount": "用量", "unit": "单位",
+    "kgce_share": "占综合能耗", "total_energy": "综合能耗", "class_cost": "费用",
+    "classes_caption": "各类能源按其计量单位统计（电 kWh、水与天然气 m³、热/冷 GJ、燃料 kg），"
+                       "折标准煤后相加为综合能耗；水不计入综合能耗，单列统计。",
+    "water_per_person": "人均用水 m³/人",
+    "hl.classes": "综合能耗 {kgce} kgce（{parts}）。",
+    "kinds.water_leak": "夜间最小流量偏高（疑似漏水）", "kinds.gas_closed": "闭馆日用气偏高",
+    "kinds.heat_weather": "供热量高于气温预期",
+    "ev.water_leak": "{window} 最小小时流量连续 {nights} 晚高于 {limit} m³/h（昨晚 {m3_per_h} "
+                     "m³/h，最低 {lowest} m³/h），约 {m3_per_day} m³/天",
+    "ev.gas_closed": "{day_type}用气 {m3} m³，为工作日通常用量 {workday_m3} m³（前 {days} 个"
+                     "工作日中位数）的 {share}",
+    "ev.heat_weather": "供热 {gj} GJ，日均气温 {temp_c} °C（{hdd} 度日），按前 {days} 天的"
+                       "供热–度日关系应为 {expected_gj} GJ，高出 {change}",
     "page": "第 {page} 页 / 共 {pages} 页",
     "site": "全场", "meters": "计量点",
     "none": "—",
@@ -240,6 +254,24 @@ EN: dict[str, str] = {
                    "(energy_interval).",
     "note_unknown_points": "{n} points in the store are not in the config and were left out: "
                            "{points}",
+    "classes": "Energy by class", "energy_class": "Energy class", "amount": "Amount",
+    "unit": "Unit", "kgce_share": "Share of total", "total_energy": "Total energy",
+    "class_cost": "Cost",
+    "classes_caption": "Each class in its own unit (electricity kWh, water and gas m³, heat "
+                       "and cooling GJ, fuels kg); their standard-coal equivalents add up to "
+                       "the total energy (综合能耗). Water is reported but not counted in it.",
+    "water_per_person": "Water per occupant, m³",
+    "hl.classes": "Total energy {kgce} kgce ({parts}).",
+    "kinds.water_leak": "Night water flow high (possible leak)",
+    "kinds.gas_closed": "Gas used on a closed day", "kinds.heat_weather":
+        "Heat above the weather-normalised expectation",
+    "ev.water_leak": "minimum hourly flow during {window} above {limit} m³/h for {nights} "
+                     "nights ({m3_per_h} m³/h last night, lowest {lowest} m³/h): about "
+                     "{m3_per_day} m³ a day",
+    "ev.gas_closed": "{m3} m³ of gas on this {day_type}: {share} of a usual working day's "
+                     "{workday_m3} m³ (median of {days} working days)",
+    "ev.heat_weather": "{gj} GJ at a mean {temp_c} °C ({hdd} degree days); the previous {days} "
+                       "days' heat-vs-degree-day line expects {expected_gj} GJ: {change} more",
     "page": "Page {page} of {pages}",
     "site": "Site", "meters": "Meters",
     "none": "—",

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-#: The quantities civicwatt stores, each its own InfluxDB measurement.
-QUANTITIES = ("energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
-              "status")
+from rules.energy import QUANTITIES as _QUANTITY_UNITS
+
+#: The quantities civicwatt stores, each its own InfluxDB measurement (one list: rules.energy).
+QUANTITIES = tuple(_QUANTITY_UNITS)
 
 #: Tags a topic template may fill, besides `quantity` (which names the measurement).
 TEMPLATE_FIELDS = ("site", "building", "zone", "purpose", "point", "quantity")

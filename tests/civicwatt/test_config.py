@@ -34,7 +34,8 @@ def problems(path: Path) -> list[str]:
 def test_the_example_is_valid_and_complete():
     config = load_site(EXAMPLE)
     assert len(config.buildings) == 2
-    assert 25 <= len(config.points) <= 35
+    assert 25 <= len(config.points) <= 40
+    assert {p.quantity for p in config.points} >= {"energy", "water", "gas", "heat"}
     assert {p.source for p in config.points} == {"mqtt", "modbus"}
     tops = {p.purpose[:3] for p in config.points if p.quantity == "energy"}
     assert {"01A", "01B", "01C", "01D"} <= tops
