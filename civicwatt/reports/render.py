@@ -81,6 +81,10 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
         "completeness_ok": len(report.completeness) - len(below),
         "num": f.number, "pct": f.percent, "clock": f.clock, "stamp": f.stamp,
         "cost": lambda v: f.cost(v, unit, language),
+        # the other classes are priced in money; a combined cost needs electricity in money too
+        "class_cost": lambda row: (f.cost(row.cost, unit, language) if row.energy == "electricity"
+                                   else f.money(row.cost, unit.currency)),
+        "combined_cost": lambda v: f.money(v, unit.currency) if unit.money else f.NONE,
         "unit_price": lambda total, kwh: f.unit_price(total, kwh, unit, language),
         "cost_note": cost_note(report, language),
         "versus": lambda change, ref: f.versus(change, t[ref], language),

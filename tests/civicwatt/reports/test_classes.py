@@ -154,5 +154,5 @@ def test_rendered_table_csv_and_evidence(report, tmp_path):
     assert "分类能耗" in html and "综合能耗" in html and "人均用水" in html
     assert "夜间最小流量偏高" in html and "供热量高于气温预期" in html
     files = write_csvs(report, "zh", tmp_path, "x")
-    classes = next(p for p in files if p.name == "x-classes.csv").read_text("utf-8-sig")
+    classes = next(p for p in files if p.name == "x-classes.zh.csv").read_text("utf-8-sig")
     assert "water,水," in classes and ",m3," in classes

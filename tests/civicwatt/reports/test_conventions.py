@@ -80,7 +80,7 @@ def test_csv_names_carry_the_language(known_site, tmp_path) -> None:
                   tmp_path)
     zh = sorted(p.name for p in tmp_path.glob("*.zh.csv"))
     en_ = sorted(p.name for p in tmp_path.glob("*.en.csv"))
-    assert len(zh) == len(en_) == 9 and [n.replace(".zh.", ".en.") for n in zh] == en_
+    assert len(zh) == len(en_) == 10 and [n.replace(".zh.", ".en.") for n in zh] == en_
     assert not list(tmp_path.glob("*-summary.csv"))
 
 
