@@ -146,7 +146,8 @@ def collect(
     try:
         target = open_store(store or config_store, site.base_dir if site else None)
     except StoreError as exc:
-        raise _fail(f"--store: {exc}") from None
+        raise _fail(f"{'--store' if store or not config else f'{config}: store.url'}: {exc}"
+                    ) from None
     try:
         if site is not None:
             from civicwatt.service.pipeline import Pipeline

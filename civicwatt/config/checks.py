@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from civicwatt.config.purposes import Purpose, PurposeTree
 from civicwatt.config.site import CANONICAL_UNITS, Building, Point, ServiceSettings, Zone
+from civicwatt.config.urls import host_problem, store_url_problem
 from collector.modbus.settings import ModbusSettings, check_modbus
 from rules.setpoint_checks import check_setpoints
 from rules.setpoint_settings import SetpointSettings
@@ -102,14 +104,6 @@ def split_path(text: str) -> list[str | int]:
     return out
 
 
-def render_path(path: tuple) -> str:
-    """('points', 12, 'modbus', 'address') → 'points[12].modbus.address'."""
-    text = ""
-    for key in path:
-        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return text
-
-
 def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
                             points: dict[int, Point], service: object = None,
                             has_mqtt: bool = True) -> list[Found]:
@@ -126,3 +120,22 @@ def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[
     known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
     every = getattr(service or ServiceSettings(), "setpoints_every_s", None)
     return found + check_setpoints(setpoints, zones, known, every)
+
+
+def check_addresses(store: object, mqtt: object, modbus: ModbusSettings | None,
+                    report: object) -> list[Found]:
+    """The store URL, the broker's host, gateway hosts and the SMTP relay, by text alone."""
+    found: list[Found] = []
+    url = getattr(store, "url", None)
+    if url and (problem := store_url_problem(url)):
+        found.append((("store", "url"), url, problem))
+    if mqtt is not None and (problem := host_problem(urlsplit(mqtt.url).hostname or "")):
+        found.append((("mqtt", "url"), mqtt.url, f"host: {problem}"))
+    for i, gateway in enumerate(modbus.gateways if modbus else []):
+        host = getattr(gateway, "host", None)
+        if host is not None and (problem := host_problem(host)):
+            found.append((("modbus", "gateways", i, "host"), host, problem))
+    smtp = getattr(getattr(report, "email", None), "smtp", None)
+    if smtp is not None and (problem := host_problem(smtp.host)):
+        found.append((("report", "email", "smtp", "host"), smtp.host, problem))
+    return found

@@ -38,3 +38,11 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(map(str, problems)))
+
+
+def render_path(path: tuple) -> str:
+    """('points', 12, 'modbus', 'address') → 'points[12].modbus.address'."""
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text

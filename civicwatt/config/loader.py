@@ -8,16 +8,17 @@ cross-checks still run on everything that did validate.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
 from civicwatt.config import checks
-from civicwatt.config.errors import _MISSING, ConfigError, Problem
+from civicwatt.config.errors import _MISSING, ConfigError, Problem, render_path
 from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
-from civicwatt.config.yamlfile import YamlDocument, expand_env
+from civicwatt.config.yamlfile import YamlDocument, expand_env, read_text
 from civicwatt.metering.settings import check_metering
 from civicwatt.paths import SHIPPED_CONFIG
 from collector.modbus.settings import DeviceProfile
@@ -46,7 +47,7 @@ class _Locator:
             where = f"points_csv row {row} ({self.point_ids[path[1]] or 'no id'})" + (
                 f", column {column}" if column else "")
             return Problem(self.csv_file or "", row, where, value, allowed)
-        text = checks.render_path(path)
+        text = render_path(path)
         if len(path) >= 2 and path[0] == "points" and isinstance(path[1], int) \
                 and path[1] < len(self.point_ids) and self.point_ids[path[1]]:
             text = text.replace(f"points[{path[1]}]",
@@ -68,6 +69,10 @@ def load_site(path: str | Path) -> SiteConfig:
     doc = YamlDocument(Path(path))
     found: list[tuple[tuple, object, str]] = []
     missing_env: list = []
+    if doc.node is None:
+        raise ConfigError([Problem(doc.name, None, "(file)", _MISSING,
+                                   "the file is empty: a site config has `version: 1`, `site:` "
+                                   "and `buildings:` — start from config/example-site.yaml")])
     data = expand_env(doc.data, problems=missing_env)
     if not isinstance(data, dict):
         raise ConfigError([Problem(doc.name, 1, "(top level)", _MISSING,
@@ -94,6 +99,8 @@ def load_site(path: str | Path) -> SiteConfig:
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
+    found += checks.check_addresses(parts.get("store"), parts.get("mqtt"), parts.get("modbus"),
+                                    parts.get("report"))
     found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points,
                                             parts.get("service"), "mqtt" in data)
 
@@ -182,18 +189,19 @@ def _read_points_csv(name: object, base: Path) -> tuple[str | None, list, list[i
         return None, [], [], []
     file = base / str(name)
     try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            allowed = set(_CSV_FIXED) | {p + k for p, keys in _CSV_PREFIXED.items() for k in keys}
-            unknown = [c for c in header if c not in allowed]
-            if unknown:
-                return str(file), [], [], [Problem(str(file), 1, "header", unknown,
-                                                   f"unknown columns; allowed: {sorted(allowed)}")]
-            rows = [(reader.line_num, row) for row in reader]
-    except OSError as exc:
-        return str(file), [], [], [Problem("points_csv", None, "points_csv", str(name),
-                                           f"cannot read the point list: {exc.strerror}")]
+        reader = csv.DictReader(io.StringIO(read_text(file, "points_csv"), newline=""))
+        header = reader.fieldnames or []
+        allowed = set(_CSV_FIXED) | {p + k for p, keys in _CSV_PREFIXED.items() for k in keys}
+        unknown = [c for c in header if c not in allowed]
+        if unknown:
+            return str(file), [], [], [Problem(str(file), 1, "header", unknown,
+                                               f"unknown columns; allowed: {sorted(allowed)}")]
+        rows = [(reader.line_num, row) for row in reader]
+    except ConfigError as exc:
+        return str(file), [], [], exc.problems
+    except csv.Error as exc:
+        return str(file), [], [], [Problem(str(file), reader.line_num, "points_csv", _MISSING,
+                                           f"not a valid CSV file: {exc}")]
     points = [_csv_point(row) for _, row in rows]
     return str(file), points, [line for line, _ in rows], []
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import ValidationError
 
+from civicwatt.config.errors import ConfigError
+from civicwatt.config.yamlfile import parse, read_text
 from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, resolve_file
 from rules.carbon import CoalFactors, EmissionFactors
 from rules.intervals import ENERGY, POWER
@@ -34,23 +35,38 @@ class InputError(Exception):
 
 
 def _read_text(path: Path, what: str) -> str:
+    """UTF-8 text of a bounded size, or InputError saying why not (see config.yamlfile)."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{what} {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} {path}: cannot read ({exc})") from None
+        return read_text(path, what)
+    except ConfigError as exc:
+        raise InputError(f"{what} {path}: {exc.problems[0].allowed}") from None
+
+
+def _load_yaml(text: str, where: str) -> Any:
+    """YAML with duplicate keys, alias bombs and deep nesting refused, like the site config."""
+    try:
+        return parse(text, where)[1]
+    except ConfigError as exc:
+        raise InputError("\n".join(str(p) for p in exc.problems)) from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise InputError(f"duplicate key {', '.join(map(repr, repeated))}: a key may appear "
+                         "once in an object — delete one")
+    return dict(pairs)
 
 
 def parse_tariff(text: str, where: str) -> Tariff:
     """A native YAML tariff or a URDB JSON tariff, detected by content."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except InputError as exc:
+        raise InputError(f"tariff {where}: {exc}") from None
     except ValueError:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"tariff {where}: not valid YAML or JSON ({exc})") from None
+        data = _load_yaml(text, where)
     if not isinstance(data, dict):
         raise InputError(f"tariff {where}: expected a mapping (native YAML) or a URDB JSON object")
     try:
@@ -69,10 +85,7 @@ def load_tariff(path: str | Path) -> Tariff:
 
 def _load_model(path: Path, model: Any, what: str) -> Any:
     try:
-        data = yaml.safe_load(_read_text(path, what))
-        return model.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{what} {path}: not valid YAML ({exc})") from None
+        return model.model_validate(_load_yaml(_read_text(path, what), str(path)))
     except ValidationError as exc:
         lines = "\n  ".join(describe_errors(exc))
         raise InputError(f"{what} {path} has problems:\n  {lines}") from None
