@@ -19,6 +19,7 @@ from civicwatt.commands import (
     dashboards,
     demo,
     forecast,
+    helpfmt,
     meter,
     modbus,
     report,
@@ -26,6 +27,8 @@ from civicwatt.commands import (
     setpoints,
     tariff,
 )
+
+helpfmt.install()
 
 app = typer.Typer(
     name="civicwatt",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,38 +38,80 @@ def _date(text: str, flag: str) -> dt.date:
         raise  # unreachable
 
 
+OFFLINE = "Offline: CSV files (needs --readings, --points, --tariff, --tz)"
+STORE = "Store: the site config"
+
+
+class OnDuplicate(StrEnum):
+    first = "first"
+    last = "last"
+    mean = "mean"
+
+
 def meter(
-    from_: Annotated[str, typer.Option("--from", help="First local date (inclusive), YYYY-MM-DD.")],
-    to: Annotated[str, typer.Option("--to", help="Last local date (exclusive), YYYY-MM-DD.")],
+    from_: Annotated[str, typer.Option("--from", metavar="YYYY-MM-DD",
+                                       help="First local date (inclusive).")],
+    to: Annotated[str, typer.Option("--to", metavar="YYYY-MM-DD",
+                                    help="Last local date (exclusive).")],
     config: Annotated[
-        Path | None, typer.Option("--config", help="Site YAML: meter the store (the job).")
+        Path | None, typer.Option("--config", metavar="FILE", rich_help_panel=STORE,
+                                  help="Site YAML: meter the store's readings into "
+                                       "energy_interval (the job).")
     ] = None,
     readings: Annotated[
-        Path | None, typer.Option("--readings", help="CSV point,timestamp,value (offline).")
+        Path | None, typer.Option("--readings", metavar="FILE", rich_help_panel=OFFLINE,
+                                  help="CSV point,timestamp,value (ISO 8601 with offset).")
     ] = None,
     points: Annotated[
-        Path | None, typer.Option("--points", help="CSV point,zone,purpose,quantity,unit.")
+        Path | None, typer.Option("--points", metavar="FILE", rich_help_panel=OFFLINE,
+                                  help="CSV point,zone,purpose,quantity,unit.")
     ] = None,
     tariff: Annotated[
-        Path | None, typer.Option("--tariff", help="Native tariff YAML or URDB JSON.")
+        Path | None, typer.Option("--tariff", metavar="FILE", rich_help_panel=OFFLINE,
+                                  help="Native tariff YAML or OpenEI URDB JSON.")
     ] = None,
     tz: Annotated[
-        str | None, typer.Option("--tz", help="IANA timezone, e.g. Asia/Shanghai.")
+        str | None, typer.Option("--tz", metavar="ZONE", rich_help_panel=OFFLINE,
+                                 help="IANA timezone of the dates, e.g. Asia/Shanghai.")
     ] = None,
     interval: Annotated[
-        str | None, typer.Option("--interval", help="15m (default), 30m, 1h …")
+        str | None, typer.Option("--interval", metavar="DURATION",
+                                 help="15m (default; with --config: metering.interval), 30m, "
+                                      "1h …")
     ] = None,
     emission_factor: Annotated[
         float | None,
-        typer.Option("--emission-factor", help="kgCO2/kWh for every interval (overrides table)."),
+        typer.Option("--emission-factor", min=0, metavar="KG_PER_KWH", rich_help_panel=OFFLINE,
+                     help="kgCO2/kWh for every interval (overrides the national table)."),
     ] = None,
     max_gap: Annotated[
         str | None,
-        typer.Option("--max-gap", help="Longer steps are gaps (estimated); default 2 intervals."),
+        typer.Option("--max-gap", metavar="DURATION", rich_help_panel=OFFLINE,
+                     help="Longer steps are gaps (estimated); default 2 intervals."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows, not a table.")] = False,
+    on_duplicate: Annotated[
+        OnDuplicate | None,
+        typer.Option("--on-duplicate", rich_help_panel=OFFLINE, case_sensitive=False,
+                     help="A point with two different values at one timestamp is an error; "
+                          "or keep the first, the last (file order) or their mean."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", rich_help_panel=OFFLINE,
+                                          help="Print JSON {rows, warnings}, not a table.")
+                       ] = False,
 ) -> None:
-    """Meter energy by TOU period, zone and purpose (分时分项计量) with cost and carbon."""
+    """Meter energy by TOU period, zone and purpose (分时分项计量) with cost and carbon.
+
+    Two modes: --config meters the store (what `civicwatt run` schedules);
+    --readings/--points/--tariff/--tz meter CSV files offline and print totals.
+
+    Examples:
+
+        civicwatt meter --config site.yaml --from 2026-06-01 --to 2026-07-01
+
+        civicwatt meter --readings readings.csv --points points.csv \\
+            --tariff config/tariffs/guangdong-general-ic.yaml --tz Asia/Shanghai \\
+            --from 2026-06-01 --to 2026-06-02 --json
+    """
     first, end = _date(from_, "--from"), _date(to, "--to")
     if end <= first:
         _fail(f"--to {to} must be after --from {from_} (the end date is exclusive)")
@@ -78,8 +121,14 @@ def meter(
     except ValueError as exc:
         _fail(str(exc))
     if config is not None:
-        if readings or points or tariff:
-            _fail("use either --config (store) or --readings/--points/--tariff (offline), not both")
+        offline = [flag for flag, given in (
+            ("--readings", readings), ("--points", points), ("--tariff", tariff), ("--tz", tz),
+            ("--emission-factor", emission_factor is not None), ("--max-gap", max_gap),
+            ("--on-duplicate", on_duplicate), ("--json", as_json)) if given]
+        if offline:
+            _fail(f"{', '.join(offline)}: offline-mode option(s), not used with --config (the "
+                  "site config sets the tariff, timezone and factors); give either --config or "
+                  "the offline files")
         _store_job(config, first, end, interval_ns if interval else None)
         return
     missing = [
@@ -111,16 +160,20 @@ def meter(
             interval_ns,
             emission_factor=emission_factor,
             max_gap_ns=gap_ns,
+            on_duplicate=on_duplicate.value if on_duplicate else None,
         )
     except InputError as exc:
         _fail(str(exc))
     except ValueError as exc:  # tariff gaps, clock/interval mismatch
         _fail(str(exc))
     if as_json:
-        json.dump({"rows": out.rows}, sys.stdout, ensure_ascii=False)
+        json.dump({"rows": out.rows, "warnings": out.warnings}, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     _print_table(out, first, end)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    for warning in out.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | None) -> None:

@@ -39,7 +39,9 @@ def import_(
     except (OSError, ValueError) as exc:
         _fail(f"{source}: not a JSON file ({exc})")
     if not looks_like_urdb(data):
-        _fail(f"{source}: no 'energyratestructure': not a URDB energy tariff")
+        _fail(f"{source}: not an OpenEI URDB tariff (no URDB keys such as label, utility or "
+              "energyratestructure); a native tariff YAML needs no import — check it with "
+              "`civicwatt tariff check`")
     try:
         native = urdb_to_dict(data)
         from rules.tariffs import Tariff

@@ -20,6 +20,8 @@ from civicwatt.metering.files import (
     read_points,
     read_readings,
 )
+from civicwatt.metering.readings_checks import coverage, dedupe
+from rules.duplicates import Keep
 from rules.engine import DemandCharge, MeterResult, demand_charges, meter
 from rules.intervals import PointRules, sort_readings
 from rules.tariffs import Tariff
@@ -34,6 +36,7 @@ class OfflineResult:
     estimated_intervals: int
     demand: list[DemandCharge]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # answers the data may not support
 
 
 def run_offline(
@@ -46,10 +49,12 @@ def run_offline(
     interval_ns: int,
     emission_factor: float | None = None,
     max_gap_ns: int | None = None,
+    on_duplicate: Keep | None = None,
 ) -> OfflineResult:
     table = read_points(points)
     tariff = load_tariff(tariff_path)
     pi, t, v = read_readings(readings, table)
+    pi, t, v, warnings = dedupe(pi, t, v, table, on_duplicate, tz, readings)
 
     is_temp = np.array([q == "temperature" for q in table.quantity])
     metered = np.flatnonzero(~is_temp)
@@ -104,6 +109,7 @@ def run_offline(
             )
         result = MeterResult(result.points, result.bounds_ns, result.energy, cls, per, coal)
 
+    warnings += coverage(result.energy.kwh, ids, t_m, first_day, end_day, tz, readings)
     zones = [table.zone[i] for i in metered]
     purposes = [table.purpose[i] for i in metered]
     keys = sorted(set(zip(zones, purposes, strict=True)))
@@ -134,6 +140,7 @@ def run_offline(
         estimated_intervals=int(result.energy.estimated.sum()),
         demand=demand_charges(result, tariff),
         notes=notes,
+        warnings=warnings,
     )
 
 
