@@ -70,6 +70,10 @@ def backtest(
         _fail(f"{csv}: {detail.get('valid_hours', 0)} hours with a kwh value; a backtest needs "
               f"at least {detail.get('needed_hours', '?')} before its first origin plus "
               f"--test-days ({test_days}) days to score: give a longer file")
+    _enough_days(csv, history, settings, horizon, test_days)
+    warnings = _warnings(csv, history)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("origins", total=test_days)
@@ -82,7 +86,7 @@ def backtest(
     if predictions is not None:
         write_predictions_csv(predictions, result.time_ns, result.actual, result.forecast)
     if as_json:
-        sys.stdout.write(json.dumps(_clean(summary)) + "\n")
+        sys.stdout.write(json.dumps(_clean({**summary, "warnings": warnings})) + "\n")
     else:
         b = summary["baseline"]
         cov = result.coverage()
@@ -92,3 +96,35 @@ def backtest(
             f"NMBE={b['nmbe']:+.3f} MAPE={b['mape']:.3f} | coverage 80%={cov['80']:.2f} "
             f"95%={cov['95']:.2f}"
         )
+
+
+def _enough_days(csv: Path, history, settings, horizon: int, test_days: int) -> None:
+    """Exit 1 unless the file holds `test_days` scoreable days after the model's minimum."""
+    from forecaster.backtest import origins
+
+    day_ns = 86_400 * 10**9
+    t = history.time_ns
+    need_before = settings.min_history_days * day_ns
+    every = origins(history, settings.timezone, len(t), horizon)
+    usable = int((every - t[0] >= need_before).sum())
+    if usable >= test_days:
+        return
+    days = (int(t[-1]) - int(t[0])) // day_ns + 1
+    _fail(f"{csv}: {days} days of data; --test-days {test_days} needs {test_days} days to score "
+          f"after {settings.min_history_days} days of history (and a full --horizon {horizon} h "
+          f"after each midnight), {test_days + settings.min_history_days} days in all. "
+          + (f"Lower --test-days to {usable} or give a longer file" if usable else
+             "Give a longer file"))
+
+
+def _warnings(csv: Path, history) -> list[str]:
+    """The data problems the score silently includes, as sentences."""
+    said = {
+        "data.negative": lambda d: f"{d['hours']} hour(s) with negative kWh (an export or a "
+                                   "counter read backwards?); they are scored as given",
+        "data.gaps": lambda d: f"{d['missing_hours']} hour(s) missing "
+                               f"({d['fraction']:.1%}); those hours are not scored",
+        "data.outliers": lambda d: f"{d['hours']} hour(s) above {d['above_kwh']:.4g} kWh "
+                                   "(far above the median); check the meter",
+    }
+    return [f"{csv}: {said[w.code](w.detail)}" for w in history.warnings if w.code in said]

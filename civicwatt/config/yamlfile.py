@@ -46,8 +46,8 @@ def read_text(path: Path, what: str = "file") -> str:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)  # a FIFO or /dev/zero stops here too
     except FileNotFoundError:
-        raise fail("no such file: check the path (a relative path starts from the current "
-                   f"folder, {os.getcwd()})") from None
+        raise fail("file not found: check the path" + (
+            "" if path.is_absolute() else f" (it is relative to {os.getcwd()})")) from None
     except IsADirectoryError:
         raise fail("is a folder, not a file: give the path of the file inside it") from None
     except OSError as exc:
