@@ -48,7 +48,17 @@ def backtest(
         "--country", help="ISO code for public holidays (CN: chinesecalendar)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
-    """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier)."""
+    """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier).
+
+    The CSV needs --test-days days to score plus a week of history before them.
+
+    Examples:
+
+        civicwatt backtest --csv building.csv --tz Asia/Shanghai --country CN
+
+        civicwatt backtest --csv building.csv --tz Europe/London --test-days 14 \\
+            --predictions predictions.csv --json
+    """
     from pydantic import ValidationError
 
     from civicwatt.hourly_csv import CsvError, read_hourly_csv, write_predictions_csv

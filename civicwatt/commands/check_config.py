@@ -15,9 +15,21 @@ from civicwatt.config import PurposeTree, SiteConfig
 
 
 def check_config(
-    file: Annotated[Path, typer.Argument(help="the site YAML, e.g. config/example-site.yaml")],
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="the site YAML, e.g. config/example-site.yaml")],
 ) -> None:
-    """Validate a site config: cross-references, ranges, environment variables."""
+    """Validate a site config: cross-references, ranges, URLs, environment variables.
+
+    Lists every problem (file:line: field = value — what is allowed) and exits 1,
+    or prints a summary and exits 0.
+
+    Examples:
+
+        civicwatt check-config config/example-site.yaml
+
+        CIVICWATT_STORE_URL=influxdb1://127.0.0.1:8086/civicwatt \\
+            civicwatt check-config config/example-site.yaml
+    """
     Console().print(summary(load_site_or_exit(file), file))
 
 

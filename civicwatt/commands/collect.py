@@ -134,7 +134,15 @@ def collect(
         "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
                         "i/N with i from 0")] = "0/1",
 ) -> None:
-    """Collect MQTT and Modbus readings into the store, exactly once (采集读数)."""
+    """Collect MQTT and Modbus readings into the store, exactly once (采集读数).
+
+    Examples:
+
+        civicwatt collect --config config/example-site.yaml
+
+        civicwatt collect --mqtt mqtt://127.0.0.1:1883 --topic 'site/+/meter/+/energy' \\
+            --template 'site/{building}/meter/{point}/{quantity}' --spool ./spool.db
+    """
     from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
@@ -182,7 +190,14 @@ def deadletter_list(
     reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
     limit: Annotated[int, typer.Option("--limit", help="rows to show")] = 50,
 ) -> None:
-    """Dead letters: time, reason, topic, payload, detail (死信列表)."""
+    """Dead letters: time, reason, topic, payload, detail (死信列表).
+
+    Examples:
+
+        civicwatt deadletter list --spool spool.db
+
+        civicwatt deadletter list --spool spool.db --reason bad_payload --limit 10
+    """
     from datetime import UTC, datetime
 
     from collector.spool import Spool
@@ -217,6 +232,10 @@ def deadletter_replay(
     """Re-decode dead letters with the current config; what now passes goes to the spool (重放).
 
     A running `civicwatt collect` on the same spool writes them to the store.
+
+    Example:
+
+        civicwatt deadletter replay --spool spool.db --config config/example-site.yaml
     """
     import time
 

@@ -49,7 +49,13 @@ def build(
     dashboards_path: Annotated[str, typer.Option(
         help="where Grafana sees the dashboards folder")] = "/var/lib/grafana/dashboards",
 ) -> None:
-    """Write dashboard JSON and Grafana file-provisioning YAML (datasource + provider)."""
+    """Write dashboard JSON and Grafana file-provisioning YAML (datasource + provider).
+
+    Examples:
+
+        civicwatt dashboards build --config site.yaml \\
+            --store-url influxdb1://influxdb:8086/civicwatt --out deploy/grafana
+    """
     from civicwatt.dashboards.provisioning import DashboardsError, datasource_for, write_all
 
     site = load_site_or_exit(config)
@@ -85,6 +91,11 @@ def push(
     """Upsert datasource, folder and dashboards through Grafana's HTTP API (idempotent).
 
     Credentials from the environment: GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD.
+
+    Example:
+
+        GRAFANA_TOKEN=glsa_... civicwatt dashboards push --config site.yaml \\
+            --grafana http://localhost:3000 --store-url influxdb1://influxdb:8086/civicwatt
     """
     from civicwatt.dashboards.provisioning import (
         DashboardsError,

@@ -27,7 +27,14 @@ def demo(
                                         help="seconds of live collection")] = 8.0,
     lang: Annotated[Language, typer.Option("--lang", help="report language")] = Language.zh,
 ) -> None:
-    """Run a simulated building through the real pipeline (演示: 模拟楼宇, 真实流程)."""
+    """Run a simulated building through the real pipeline (演示: 模拟楼宇, 真实流程).
+
+    Examples:
+
+        civicwatt demo
+
+        civicwatt demo --days 7 --lang en --out /tmp/civicwatt-demo
+    """
     from civicwatt.config import ConfigError
     from civicwatt.demo.session import run_demo
     from civicwatt.reports.job import ReportError

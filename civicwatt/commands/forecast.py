@@ -55,7 +55,14 @@ def forecast(
     shard: Annotated[str, typer.Option("--shard", help="i/N: this replica's share")] = "0/1",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Forecast load and carbon for every building and zone; write `forecast` rows."""
+    """Forecast load and carbon for every building and zone; write `forecast` rows.
+
+    Examples:
+
+        civicwatt forecast --config config/example-site.yaml
+
+        civicwatt forecast --config site.yaml --now 2026-07-01T00:00:00+08:00 --json
+    """
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.jobs.forecast import run_forecast
     from store import StoreError, open_store

@@ -222,7 +222,14 @@ def scan(
     timeout: Annotated[float, typer.Option("--timeout", min=0.05,
                                            help="seconds to wait per unit")] = 0.3,
 ) -> None:
-    """List the unit ids that answer (any reply but a timeout or gateway exception)."""
+    """List the unit ids that answer (any reply but a timeout or gateway exception).
+
+    Examples:
+
+        civicwatt modbus scan 192.168.1.20
+
+        civicwatt modbus scan 127.0.0.1:5020 --units 1-10 --timeout 0.5
+    """
     from rich.progress import Progress
 
     from collector.modbus.client import Link, ModbusError, ModbusTimeout
@@ -276,7 +283,12 @@ def scan(
 def plan(
     config: Annotated[Path, typer.Option("--config", help="the site YAML")],
 ) -> None:
-    """Print the read plan of every Modbus device in a site config."""
+    """Print the read plan of every Modbus device in a site config.
+
+    Example:
+
+        civicwatt modbus plan --config config/example-site.yaml
+    """
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.service.modbus import build_poller
 

@@ -31,7 +31,14 @@ def report(
         "--out", help="folder for the files; default: report.out_dir")] = None,
     email: Annotated[bool, typer.Option("--email", help="send it to report.email")] = False,
 ) -> None:
-    """Write the daily energy report (HTML, PDF, CSV) and optionally e-mail it."""
+    """Write the daily energy report (HTML, PDF, CSV) and optionally e-mail it.
+
+    Examples:
+
+        civicwatt report --config config/example-site.yaml
+
+        civicwatt report --config site.yaml --date 2026-11-25 --lang en --out /tmp/reports
+    """
     if lang is not None and lang not in ("zh", "en"):
         _fail(f"--lang {lang}: use zh or en")
     day = _day(date)

@@ -24,12 +24,18 @@ def _fail(message: str) -> None:
 
 @app.command("import")
 def import_(
-    source: Annotated[Path, typer.Argument(help="URDB JSON: one rate, or an API response.")],
+    source: Annotated[Path, typer.Argument(metavar="FILE",
+                                           help="URDB JSON: one rate, or an API response.")],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the YAML here (default: stdout).")
     ] = None,
 ) -> None:
-    """Convert an OpenEI URDB tariff into a native tariff YAML."""
+    """Convert an OpenEI URDB tariff into a native tariff YAML.
+
+    Example:
+
+        civicwatt tariff import urdb-rate.json --out config/tariffs/my-utility.yaml
+    """
     from rules.urdb import UrdbError, looks_like_urdb, urdb_to_dict
 
     try:
@@ -63,9 +69,17 @@ def import_(
 
 @app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="Native tariff YAML or URDB JSON.")],
+    path: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Native tariff YAML or URDB JSON.")],
 ) -> None:
-    """Validate a tariff file; name every overlap, gap or missing price."""
+    """Validate a tariff file; name every overlap, gap or missing price.
+
+    Examples:
+
+        civicwatt tariff check config/tariffs/guangdong-general-ic.yaml
+
+        civicwatt tariff check urdb-rate.json
+    """
     try:
         tariff = load_tariff(path)
     except InputError as exc:
