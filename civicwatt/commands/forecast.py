@@ -87,6 +87,7 @@ def forecast(
                "targets": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                             for k, v in r.__dict__.items()} for r in run.results]}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        _none_made(run, config)
         return
     table = Table(title=f"forecast 预测: {run.rows_written} rows written", title_justify="left")
     for col in ("building 楼", "zone 区域", "model 模型", "hours", "mean kWh/h", "notes 说明"):
@@ -98,3 +99,15 @@ def forecast(
     table.caption = (f"future temperature 未来气温: {run.temperature}\n"
                      f"emission factor 排放因子: {run.carbon}")
     Console().print(table)
+    _none_made(run, config)
+
+
+def _none_made(run, config: Path) -> None:
+    """Exit 1 when not one target could be forecast: the data cannot answer, say so."""
+    if run.rows_written:
+        return
+    reasons = sorted({r.error for r in run.results if r.error})
+    _fail(f"{config}: no forecast could be made"
+          + (f" — {'; '.join(reasons)}" if reasons else
+             " — no building or zone has an energy meter to forecast")
+          + " (is --now after the data, and has `civicwatt collect` filled the store?)")

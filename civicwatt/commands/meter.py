@@ -81,7 +81,8 @@ def meter(
     ] = None,
     emission_factor: Annotated[
         float | None,
-        typer.Option("--emission-factor", min=0, metavar="KG_PER_KWH", rich_help_panel=OFFLINE,
+        typer.Option("--emission-factor", min=0, max=5, metavar="KG_PER_KWH",
+                     rich_help_panel=OFFLINE,
                      help="kgCO2/kWh for every interval (overrides the national table)."),
     ] = None,
     max_gap: Annotated[
@@ -120,6 +121,9 @@ def meter(
         gap_ns = _duration(max_gap) if max_gap else None
     except ValueError as exc:
         _fail(str(exc))
+    if gap_ns is not None and gap_ns < interval_ns:
+        _fail(f"--max-gap {max_gap}: shorter than the interval ({interval or '15m'}), so every "
+              "reading step would count as a gap; give at least the interval, e.g. 30m")
     if config is not None:
         offline = [flag for flag, given in (
             ("--readings", readings), ("--points", points), ("--tariff", tariff), ("--tz", tz),

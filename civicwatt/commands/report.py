@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -49,6 +50,14 @@ def report(
 
     from civicwatt.reports.job import ReportError, default_day, run
     day = day or default_day(site)
+    today = dt.datetime.now(ZoneInfo(site.site.timezone)).date()
+    if day > today:
+        _fail(f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in "
+              f"{site.site.timezone}): there is nothing to report yet; the latest full day is "
+              f"{(today - dt.timedelta(days=1)).isoformat()}")
+    if day == today:
+        err.print(f"[yellow]warning:[/] --date {day.isoformat()} is today: the day is not over, "
+                  "so the report covers it only so far", highlight=False)
     try:
         with err.status(f"report for {day.isoformat()}: reading, rendering"
                         + (", sending" if email else "") + " …"):
