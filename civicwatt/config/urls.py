@@ -40,6 +40,22 @@ def host_problem(host: str) -> str | None:
     return None
 
 
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is not an http(s)://host[:port][/path] base URL (None when it is one)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return "use http://host:port or https://host (e.g. http://localhost:3000)"
+    if not parts.hostname:
+        return "names no host; e.g. http://localhost:3000"
+    if problem := host_problem(parts.hostname):
+        return f"host {parts.hostname!r}: {problem}"
+    return None
+
+
 def store_url_problem(url: str, environ: dict[str, str] | None = None) -> str | None:
     """Why a `store.url` cannot work (None when it can); the text names every allowed form."""
     env = os.environ if environ is None else environ
