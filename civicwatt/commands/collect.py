@@ -98,8 +98,19 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
     return settings, Decoder(settings), None, None
 
 
-def _errors(exc: ValidationError) -> str:
-    return "".join(f"\n  {'.'.join(str(x) for x in e['loc']) or '(mqtt)'}: {e['msg']}"
+_FLAGS = {"url": "--mqtt", "subscriptions": "--topic/--template", "protocol": "--protocol",
+          "client_id": "--client-id", "group": "--group"}
+
+
+def _errors(exc: ValidationError, flags: bool = False) -> str:
+    def where(loc: tuple) -> str:
+        if flags and loc and loc[0] in _FLAGS:
+            pair = f" (pair {int(loc[1]) + 1})" if loc[0] == "subscriptions" and len(loc) > 1 \
+                else ""
+            return _FLAGS[str(loc[0])] + pair
+        return ".".join(str(x) for x in loc) or "(mqtt)"
+
+    return "".join(f"\n  {where(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                    for e in exc.errors())
 
 
@@ -107,7 +118,8 @@ def _validate(model, fields: dict, where: str):
     try:
         return model(**fields)
     except ValidationError as exc:
-        raise _fail(f"{where}: MQTT settings are not valid:{_errors(exc)}") from None
+        raise _fail(f"MQTT settings from the {where} are not valid:{_errors(exc, flags=True)}"
+                    ) from None
 
 
 def collect(
@@ -143,12 +155,15 @@ def collect(
         civicwatt collect --mqtt mqtt://127.0.0.1:1883 --topic 'site/+/meter/+/energy' \\
             --template 'site/{building}/meter/{point}/{quantity}' --spool ./spool.db
     """
+    from civicwatt.config.urls import store_url_problem
     from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
     from collector.spool import SpoolError
     from store import StoreError, open_store
 
+    if store and (problem := store_url_problem(store)):
+        raise _fail(f"--store {store.split('@')[-1]!r}: {problem}")
     settings, decoder, config_store, site = _settings(config, mqtt, topic or [], template or [],
                                                       client_id, group, protocol)
     try:
