@@ -16,13 +16,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[red]backtest:[/red] {msg}", highlight=False)
+    err.print(f"[red]backtest:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -83,7 +84,7 @@ def backtest(
     _enough_days(csv, history, settings, horizon, test_days)
     warnings = _warnings(csv, history)
     for warning in warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("origins", total=test_days)

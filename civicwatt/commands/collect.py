@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 log = logging.getLogger("civicwatt.collect")
@@ -43,7 +44,7 @@ SpoolOpt = Annotated[Path, typer.Option("--spool", help="the durable spool (SQLi
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from civicwatt.commands.common import load_site_or_exit
@@ -24,7 +25,7 @@ StoreOption = Annotated[str | None, typer.Option(
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}",
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}",
                                               markup=True, highlight=False)
     return typer.Exit(1)
 

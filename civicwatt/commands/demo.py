@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 class Language(StrEnum):
@@ -36,11 +37,18 @@ def demo(
         civicwatt demo --days 7 --lang en --out /tmp/civicwatt-demo
     """
     from civicwatt.config import ConfigError
+    from civicwatt.config.urls import store_url_problem
     from civicwatt.demo.session import run_demo
     from civicwatt.reports.job import ReportError
     from store import StoreError
 
     console = Console(stderr=True, highlight=False)
+    problem = (f"--out {out}: a file, not a folder" if out.exists() and not out.is_dir() else
+               f"--store {store.split('@')[-1]!r}: {store_url_problem(store)}"
+               if store and store_url_problem(store) else None)
+    if problem:
+        console.print(f"[bold red]demo failed:[/] {escape(problem)}")
+        raise typer.Exit(1)
     with console.status("starting") as status:
         def step(text: str) -> None:
             console.log(text)
@@ -50,7 +58,7 @@ def demo(
             result = run_demo(out, days=days, live_s=live, store_url=store, language=lang.value,
                               step=step)
         except (StoreError, ReportError, ConfigError, OSError) as exc:
-            console.print(f"[bold red]demo failed:[/] {exc}")
+            console.print(f"[bold red]demo failed:[/] {escape(str(exc))}")
             raise typer.Exit(1) from None
     show = Console(highlight=False)
     show.print(f"\n[bold]civicwatt demo: {days} days of a real building's load, "

@@ -15,13 +15,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[red]forecast:[/red] {msg}", highlight=False)
+    err.print(f"[red]forecast:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(1)
 
 

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Modbus commissioning: read and decode registers, scan units, "
@@ -28,9 +29,9 @@ TYPES = ("bool", "int16", "uint16", "int32", "uint32", "int48", "uint48", "int64
 
 def _fail(message: str, hint: str = "") -> typer.Exit:
     err = Console(stderr=True, soft_wrap=True)
-    err.print(f"[bold red]错误 error:[/] {message}", highlight=False)
+    err.print(f"[bold red]错误 error:[/] {escape(message)}", highlight=False)
     if hint:
-        err.print(f"  {hint}", highlight=False)
+        err.print(f"  {escape(hint)}", highlight=False)
     return typer.Exit(1)
 
 
@@ -109,6 +110,8 @@ def read(
                     "are reserved (pass --reserved-unit for a device that answers on 255)")
     if type_ not in TYPES:
         raise _fail(f"--type {type_!r} is not a type", f"use one of {', '.join(TYPES)}")
+    if not math.isfinite(scale):
+        raise _fail(f"--scale {scale}: not a finite number", "e.g. --scale 0.1")
     if order not in ("ABCD", "DCBA", "BADC", "CDAB"):
         raise _fail(f"--order {order!r} is not a byte order", "use ABCD, CDAB, BADC or DCBA")
     if function not in ("holding", "input", "coil", "discrete"):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from civicwatt.commands.common import load_site_or_exit
 
@@ -72,7 +73,8 @@ def report(
                   "(energy_interval): run `civicwatt meter` for that day; the report shows "
                   "what is missing", highlight=False)
     if result.email_error:
-        err.print(f"[bold red]e-mail not sent:[/] {result.email_error}", highlight=False)
+        err.print(f"[bold red]e-mail not sent:[/] {escape(str(result.email_error))}",
+                  highlight=False)
         err.print("The report files above were written; re-send with --email once the "
                   "server is reachable.", highlight=False)
         raise typer.Exit(2)
@@ -92,5 +94,5 @@ def _day(text: str | None) -> dt.date | None:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(1)

@@ -36,14 +36,16 @@ def import_(
 
         civicwatt tariff import urdb-rate.json --out config/tariffs/my-utility.yaml
     """
+    from civicwatt.config import ConfigError
+    from civicwatt.config.yamlfile import read_text
     from rules.urdb import UrdbError, looks_like_urdb, urdb_to_dict
 
     try:
-        data = json.loads(source.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        _fail(f"{source}: file not found")
-    except (OSError, ValueError) as exc:
-        _fail(f"{source}: not a JSON file ({exc})")
+        data = json.loads(read_text(source, "URDB JSON"))
+    except ConfigError as exc:
+        _fail(f"{source}: {exc.problems[0].allowed}")
+    except ValueError as exc:
+        _fail(f"{source}: not a JSON file ({exc}); export the rate from OpenEI as JSON")
     if not looks_like_urdb(data):
         _fail(f"{source}: not an OpenEI URDB tariff (no URDB keys such as label, utility or "
               "energyratestructure); a native tariff YAML needs no import — check it with "

@@ -77,6 +77,12 @@ def load_site(path: str | Path) -> SiteConfig:
     if not isinstance(data, dict):
         raise ConfigError([Problem(doc.name, 1, "(top level)", _MISSING,
                                    "a mapping with site:, buildings:, points: ...")])
+    if "site" not in data and ("versions" in data or "registers" in data):
+        kind = "a tariff" if "versions" in data else "a Modbus device profile"
+        raise ConfigError([Problem(doc.name, 1, "(top level)", _MISSING,
+                                   f"this is {kind}, not a site config: a site config has "
+                                   "site:, buildings: and points: (see config/example-site.yaml)"
+                                   )])
     for env_path, name in missing_env:
         found.append((env_path, f"${{{name}}}", f"environment variable {name} is not set: "
                       f"export it, or give a default as ${{{name}:-value}}"))
