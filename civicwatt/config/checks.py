@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from civicwatt.config.purposes import Purpose, PurposeTree
@@ -138,4 +139,35 @@ def check_addresses(store: object, mqtt: object, modbus: ModbusSettings | None,
     smtp = getattr(getattr(report, "email", None), "smtp", None)
     if smtp is not None and (problem := host_problem(smtp.host)):
         found.append((("report", "email", "smtp", "host"), smtp.host, problem))
+    return found
+
+
+def check_local(service: ServiceSettings | None, mqtt: object, report: object,
+                base_dir: Path) -> list[Found]:
+    """The service's HTTP address and spool, and the certificate files the config names.
+
+    Each would otherwise fail only when `run` or `collect` reaches it.
+    """
+    found: list[Found] = []
+    if service is not None:
+        host, _, port = service.http.rpartition(":")
+        if not 1 <= int(port) <= 65535:
+            found.append((("service", "http"), service.http, "host:port with a port 1-65535, "
+                          "e.g. 127.0.0.1:8080"))
+        elif problem := host_problem(host):
+            found.append((("service", "http"), service.http, f"host: {problem}"))
+        spool = base_dir / service.spool
+        if spool.is_dir():
+            found.append((("service", "spool"), service.spool, "a file (the spool's SQLite "
+                          "database), not a folder: e.g. spool.db or /var/lib/civicwatt/spool.db"))
+    tls = getattr(mqtt, "tls", None)
+    smtp = getattr(getattr(report, "email", None), "smtp", None)
+    named = [(("mqtt", "tls", key), getattr(tls, key)) for key in ("ca_file", "cert_file",
+                                                                    "key_file")] if tls else []
+    if smtp is not None:
+        named.append((("report", "email", "smtp", "ca_file"), smtp.ca_file))
+    for path, name in named:
+        if name is not None and not (base_dir / name).is_file():
+            found.append((path, str(name), f"an existing file (relative to {base_dir}); "
+                          "this one is missing or a folder"))
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ _MISSING = _Missing()
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    text = repr(value.isoformat() if isinstance(value, date) else value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

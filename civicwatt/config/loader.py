@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -83,6 +84,7 @@ def load_site(path: str | Path) -> SiteConfig:
                                    f"this is {kind}, not a site config: a site config has "
                                    "site:, buildings: and points: (see config/example-site.yaml)"
                                    )])
+    found += _non_finite(data)
     for env_path, name in missing_env:
         found.append((env_path, f"${{{name}}}", f"environment variable {name} is not set: "
                       f"export it, or give a default as ${{{name}:-value}}"))
@@ -107,9 +109,13 @@ def load_site(path: str | Path) -> SiteConfig:
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)
     found += checks.check_addresses(parts.get("store"), parts.get("mqtt"), parts.get("modbus"),
                                     parts.get("report"))
+    found += checks.check_local(parts.get("service"), parts.get("mqtt"), parts.get("report"),
+                                doc.path.parent)
     found += checks.check_setpoints_section(parts.get("setpoints"), buildings, points,
                                             parts.get("service"), "mqtt" in data)
 
+    unusable = {f[0] for f in found if f[2].startswith("a finite number")}
+    found = [f for f in found if f[0] not in unusable or f[2].startswith("a finite number")]
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:
         raise ConfigError(problems)
@@ -130,7 +136,12 @@ def _validate_pieces(data: dict, found: list) -> dict[str, Any]:
                 found.append(((name,), _MISSING, "required"))
             continue
         value = data[name]
-        if get_origin(info.annotation) is list and isinstance(value, list):
+        if get_origin(info.annotation) is list and not isinstance(value, list):
+            found.append(((name,), value, "a list: one `- ` entry per line (see "
+                          "config/example-site.yaml)"))
+            parts[name] = {}
+            continue
+        if get_origin(info.annotation) is list:
             adapter = TypeAdapter(get_args(info.annotation)[0])
             parts[name] = {}
             for i, item in enumerate(value):
@@ -143,6 +154,17 @@ def _validate_pieces(data: dict, found: list) -> dict[str, Any]:
         else:
             parts[name] = _validate(TypeAdapter(info.annotation), value, (name,), found)
     return parts
+
+
+def _non_finite(data: Any, path: tuple = ()) -> list[tuple[tuple, object, str]]:
+    """NaN and infinity are never meant: `.inf` for "no limit" is said by leaving a key out."""
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _non_finite(v, (*path, k))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in _non_finite(v, (*path, i))]
+    if isinstance(data, float) and not math.isfinite(data):
+        return [(path, data, "a finite number (leave the key out for no limit)")]
+    return []
 
 
 def _validate(adapter: TypeAdapter, value: Any, path: tuple, found: list) -> Any:

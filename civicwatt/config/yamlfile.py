@@ -104,6 +104,14 @@ class _Loader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """A value YAML parses but Python cannot hold (2026-13-01) is an error at its line."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} cannot be read: {exc}", node.start_mark) from None
+
 
 def parse(text: str, name: str) -> tuple[yaml.Node | None, Any]:
     """(node tree, data) of YAML text; ConfigError naming every duplicate key, or the first
