@@ -19,7 +19,7 @@ from civicwatt.config import checks
 from civicwatt.config.errors import _MISSING, ConfigError, Problem, render_path
 from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
-from civicwatt.config.yamlfile import YamlDocument, expand_env, read_text
+from civicwatt.config.yamlfile import MAX_BYTES, YamlDocument, expand_env, read_text
 from civicwatt.metering.settings import check_metering
 from civicwatt.paths import SHIPPED_CONFIG
 from collector.modbus.settings import DeviceProfile
@@ -217,7 +217,8 @@ def _read_points_csv(name: object, base: Path) -> tuple[str | None, list, list[i
         return None, [], [], []
     file = base / str(name)
     try:
-        reader = csv.DictReader(io.StringIO(read_text(file, "points_csv"), newline=""))
+        text = read_text(file, "points_csv", 8 * MAX_BYTES)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
         allowed = set(_CSV_FIXED) | {p + k for p, keys in _CSV_PREFIXED.items() for k in keys}
         unknown = [c for c in header if c not in allowed]

@@ -36,15 +36,20 @@ MAX_VALUES = 1_000_000
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-def read_text(path: Path, what: str = "file") -> str:
-    """A user's text file as str, or ConfigError saying why it cannot be read as UTF-8 text."""
+def read_text(path: Path, what: str = "file", max_bytes: int | None = MAX_BYTES) -> str:
+    """A user's text file as str, or ConfigError saying why it cannot be read as UTF-8 text.
+
+    `max_bytes=None` reads data files of any size (readings), regular files only.
+    """
 
     def fail(message: str, line: int | None = None) -> ConfigError:
         return ConfigError([Problem(str(path), line, f"({what})", _MISSING, message)])
 
     try:
+        if max_bytes is None and path.exists() and not path.is_dir() and not path.is_file():
+            raise fail("not a regular file (a device or pipe): give the path of a file")
         with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)  # a FIFO or /dev/zero stops here too
+            raw = handle.read(-1 if max_bytes is None else max_bytes + 1)  # /dev/zero stops
     except FileNotFoundError:
         raise fail("file not found: check the path" + (
             "" if path.is_absolute() else f" (it is relative to {os.getcwd()})")) from None
@@ -52,8 +57,8 @@ def read_text(path: Path, what: str = "file") -> str:
         raise fail("is a folder, not a file: give the path of the file inside it") from None
     except OSError as exc:
         raise fail(f"cannot read the file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise fail(f"larger than {MAX_BYTES // 2**20} MB: not a file of this kind "
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise fail(f"larger than {max_bytes // 2**20} MB: not a file of this kind "
                    "(is it the right file?)")
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
                        codecs.BOM_UTF16_BE)) or _looks_utf16(raw):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from civicwatt.config.errors import ConfigError
-from civicwatt.config.yamlfile import parse, read_text
+from civicwatt.config.yamlfile import MAX_BYTES, parse, read_text
 from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, resolve_file
 from rules.carbon import CoalFactors, EmissionFactors
 from rules.intervals import ENERGY, POWER
@@ -35,9 +36,9 @@ class InputError(Exception):
 
 
 def _read_text(path: Path, what: str) -> str:
-    """UTF-8 text of a bounded size, or InputError saying why not (see config.yamlfile)."""
+    """UTF-8 text, or InputError saying why not (see config.yamlfile); CSV data unbounded."""
     try:
-        return read_text(path, what)
+        return read_text(path, what, None if what in ("readings", "points") else MAX_BYTES)
     except ConfigError as exc:
         raise InputError(f"{what} {path}: {exc.problems[0].allowed}") from None
 
@@ -131,10 +132,13 @@ class PointTable:
         return np.array([POWER if q == "power" else ENERGY for q in self.quantity], np.int8)
 
 
-def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[csv.DictReader, Any]:
+def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[Iterator[dict], Any]:
     text = _read_text(path, what)
     reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InputError(f"{path} row 1: not valid CSV ({exc})") from None
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
@@ -142,7 +146,20 @@ def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[csv.DictRea
             f"{path}: header must have columns {','.join(required)}; missing {', '.join(missing)}"
             f" (found: {','.join(header) or 'no header'})"
         )
-    return reader, header
+    return _checked(reader, path, len(header)), header
+
+
+def _checked(reader: csv.DictReader, path: Path, width: int) -> Iterator[dict]:
+    """The rows; a malformed one (too many cells, a runaway quote) is an InputError."""
+    row = 1
+    try:
+        for row, record in enumerate(reader, start=2):
+            if None in record:
+                raise InputError(f"{path} row {row}: {width + len(record[None])} cells, but the "
+                                 f"header has {width}; quote cells that contain a comma")
+            yield record
+    except csv.Error as exc:
+        raise InputError(f"{path} row {row + 1}: not valid CSV ({exc})") from None
 
 
 def _number(text: str | None, path: Path, line: int, column: str, optional: bool = False) -> float:

@@ -73,10 +73,12 @@ def coverage(
     """
     measured = np.isfinite(kwh)
     if not measured.any():
-        span = (f"its readings run from {local_time(int(time_ns.min()), tz)} to "
-                f"{local_time(int(time_ns.max()), tz)}" if time_ns.size else "it has no readings")
-        raise InputError(f"no readings cover --from {first} --to {end} ({tz}) in {path}: {span}; "
-                         "choose dates inside that span")
+        if not time_ns.size:
+            raise InputError(f"{path} has no readings of energy or power points (only a "
+                             "header?): nothing to meter")
+        raise InputError(f"no readings cover --from {first} --to {end} ({tz}) in {path}: its "
+                         f"readings run from {local_time(int(time_ns.min()), tz)} to "
+                         f"{local_time(int(time_ns.max()), tz)}; choose dates inside that span")
     warnings = []
     share = measured.mean(axis=1) if kwh.shape[1] else np.zeros(len(ids))
     for point, part in zip(ids, share, strict=True):
