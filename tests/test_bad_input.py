@@ -212,6 +212,11 @@ CASES = [
          ("--to 2026-06-01 must be after --from 2026-06-02",)),
     Case("max-gap zero", [*OFFLINE, "--readings", str(METERING / "readings.csv"),
                           "--max-gap", "0s"], ("--max-gap 0s", "shorter than the interval")),
+    Case("store without readings", ["meter", "--config", "{tmp}/site.yaml", "--from",
+                                     "2026-06-01", "--to", "2026-06-02"],
+         ("site.yaml", "no readings of its 1 metered point(s) in the store from 2026-06-01",
+          "nothing to meter"),
+         files={"site.yaml": site_with(f"metering:\n  tariff: {BEIJING.stem}\n")}),
     # -- backtest ----------------------------------------------------------------------------
     Case("fewer days than --test-days", ["backtest", "--csv", "{tmp}/h.csv"],
          ("h.csv", "30 days of data", "--test-days 28 needs 28 days", "35 days in all",

@@ -191,6 +191,10 @@ def _store_job(config: Path, first: dt.date, end: dt.date, interval_ns: int | No
         _fail(f"{config} has problems:\n" + "\n".join(f"  {p}" for p in exc.problems))
     except (MeteringConfigError, InputError, FileNotFoundError, StoreError, ValueError) as exc:
         _fail(str(exc))
+    if not summary.rows:
+        _fail(f"{config}: no readings of its {summary.points} metered point(s) in the store from "
+              f"{first} to {end} (end exclusive): nothing to meter. Check the dates, that "
+              "store.url is the store `civicwatt collect` fills, and that it has run")
     console = Console()
     console.print(
         f"计量完成 metered {summary.points} points × {summary.days} days: "
