@@ -6,6 +6,7 @@ missing values. Errors name the file, line and column, and say how to fix it.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -23,12 +24,17 @@ class CsvError(Exception):
 
 def read_hourly_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(epoch ns UTC, kwh, temp_c or None), sorted by time."""
+    from civicwatt.config import ConfigError
+    from civicwatt.config.yamlfile import read_text
+
     p = Path(path)
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise CsvError(f"{p}: file not found") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        text = read_text(p, "hourly CSV", max_bytes=None)
+    except ConfigError as exc:
+        raise CsvError(f"{p}: {exc.problems[0].allowed}") from None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CsvError(f"{p}: not a readable CSV ({exc})") from exc
     cols = [c.strip() for c in df.columns]
     df.columns = cols

@@ -223,6 +223,12 @@ CASES = [
           "Lower --test-days to 23"), files={"h.csv": hourly_csv(30)}),
     Case("backtest file missing", ["backtest", "--csv", "{tmp}/none.csv"],
          ("none.csv", "file not found")),
+    Case("backtest csv is a folder", ["backtest", "--csv", "{tmp}"], ("is a folder",)),
+    Case("backtest predictions into a folder", ["backtest", "--csv", "{tmp}/h.csv",
+                                                "--predictions", "{tmp}"],
+         ("--predictions", "existing folder"), files={"h.csv": hourly_csv(10)}),
+    Case("backtest unknown country", ["backtest", "--csv", "{tmp}/h.csv", "--country", "XX"],
+         ("country 'XX'", "no holiday calendar"), files={"h.csv": hourly_csv(10)}),
     Case("backtest bad timezone", ["backtest", "--csv", "{tmp}/h.csv", "--tz", "Mars/Base"],
          ("IANA",), files={"h.csv": hourly_csv(10)}),
     # -- modbus -------------------------------------------------------------------------------

@@ -67,10 +67,12 @@ def backtest(
     from forecaster.data import HourlyHistory
     from forecaster.settings import ForecastSettings
 
+    if predictions is not None and (predictions.is_dir() or not predictions.parent.is_dir()):
+        _fail(f"--predictions {predictions}: give a file path in an existing folder")
     try:
         settings = ForecastSettings(timezone=tz, country=country, horizon_hours=horizon)
     except ValidationError as exc:
-        _fail("; ".join(e["msg"] for e in exc.errors()))
+        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
     try:
         time_ns, kwh, temp = read_hourly_csv(csv)
         history = HourlyHistory(time_ns, kwh, temp)
@@ -95,7 +97,11 @@ def backtest(
         _fail(f"{csv}: no hour could be scored; it needs at least {settings.min_history_days} "
               f"days before the first of the last {test_days} days, and a week for the baseline")
     if predictions is not None:
-        write_predictions_csv(predictions, result.time_ns, result.actual, result.forecast)
+        try:
+            write_predictions_csv(predictions, result.time_ns, result.actual, result.forecast)
+        except OSError as exc:
+            _fail(f"--predictions {predictions}: cannot write ({exc.strerror or exc}); give a "
+                  "file path in an existing folder")
     if as_json:
         sys.stdout.write(json.dumps(_clean({**summary, "warnings": warnings})) + "\n")
     else:
