@@ -114,8 +114,9 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_object(node, deep)
         except (ValueError, TypeError, OverflowError) as exc:
+            shown = repr(node.value)[:60] if isinstance(node, yaml.ScalarNode) else "this value"
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} cannot be read: {exc}", node.start_mark) from None
+                None, None, f"{shown} cannot be read: {exc}", node.start_mark) from None
 
 
 def parse(text: str, name: str) -> tuple[yaml.Node | None, Any]:
