@@ -211,7 +211,7 @@ CASES = [
                             *OFFLINE[5:], "--readings", str(METERING / "readings.csv")],
          ("--to 2026-06-01 must be after --from 2026-06-02",)),
     Case("max-gap zero", [*OFFLINE, "--readings", str(METERING / "readings.csv"),
-                          "--max-gap", "0s"], ("--max-gap 0s", "shorter than the interval")),
+                          "--max-gap", "0s"], ("--max-gap 0s", "longer than 0")),
     Case("store without readings", ["meter", "--config", "{tmp}/site.yaml", "--from",
                                      "2026-06-01", "--to", "2026-06-02"],
          ("site.yaml", "no readings of its 1 metered point(s) in the store from 2026-06-01",

@@ -121,9 +121,9 @@ def meter(
         gap_ns = _duration(max_gap) if max_gap else None
     except ValueError as exc:
         _fail(str(exc))
-    if gap_ns is not None and gap_ns < interval_ns:
-        _fail(f"--max-gap {max_gap}: shorter than the interval ({interval or '15m'}), so every "
-              "reading step would count as a gap; give at least the interval, e.g. 30m")
+    if gap_ns is not None and gap_ns <= 0:
+        _fail(f"--max-gap {max_gap}: must be longer than 0 (every reading step would count as "
+              "a gap), e.g. 30m")
     if config is not None:
         offline = [flag for flag, given in (
             ("--readings", readings), ("--points", points), ("--tariff", tariff), ("--tz", tz),
