@@ -33,6 +33,8 @@ helpfmt.install()
 app = typer.Typer(
     name="civicwatt",
     help="Energy telemetry for public-institution buildings.",
+    epilog="Start here: civicwatt demo · civicwatt check-config config/example-site.yaml · "
+           "civicwatt COMMAND --help for each command's options and examples.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
