@@ -192,9 +192,8 @@ def _resolve(host: str, port: int) -> None:
 
 def _described(exc: Exception) -> str:
     """The error with, when nothing came back at all, the plain fact first."""
-    if getattr(exc, "code", None) is None and "cannot connect" in str(exc):
-        return f"the host did not answer: {exc}"
-    if getattr(exc, "code", None) is None and "no answer" in str(exc):
+    silent = any(text in str(exc) for text in ("cannot connect", "no answer"))
+    if getattr(exc, "code", None) is None and silent:
         return f"the host did not answer: {exc}"
     return str(exc)
 
