@@ -19,6 +19,7 @@ from civicwatt.commands import (
     dashboards,
     demo,
     forecast,
+    helpfmt,
     meter,
     modbus,
     platform,
@@ -28,9 +29,13 @@ from civicwatt.commands import (
     tariff,
 )
 
+helpfmt.install()
+
 app = typer.Typer(
     name="civicwatt",
     help="Energy telemetry for public-institution buildings.",
+    epilog="Start here: civicwatt demo · civicwatt check-config config/example-site.yaml · "
+           "civicwatt COMMAND --help for each command's options and examples.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

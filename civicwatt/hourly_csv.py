@@ -8,6 +8,7 @@ column, and say how to fix it.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,13 +44,18 @@ def parse_timestamps(stamps: Sequence[str], where: str, first_line: int = 2,
 def read_timestamped_csv(path: str | Path, required: Sequence[str],
                          optional: Sequence[str] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(epoch ns UTC, {column: float values}) sorted by time; hour starts, each once."""
+    from civicwatt.config import ConfigError
+    from civicwatt.config.yamlfile import read_text
+
     p = Path(path)
     header = ",".join(["timestamp", *required, *(f"[{c}]" for c in optional)])
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise CsvError(f"{p}: file not found") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        text = read_text(p, "hourly CSV", max_bytes=None)
+    except ConfigError as exc:
+        raise CsvError(f"{p}: {exc.problems[0].allowed}") from None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CsvError(f"{p}: not a readable CSV ({exc})") from exc
     cols = [c.strip() for c in df.columns]
     df.columns = cols

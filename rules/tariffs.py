@@ -111,6 +111,15 @@ class Season(_Model):
             raise ValueError(f"months must be 1..12, got {bad}")
         return months
 
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, prices: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in prices.items() if not (np.isfinite(v) and v >= 0)}
+        if bad:
+            raise ValueError(f"prices are per kWh consumed and cannot be negative or NaN, got "
+                             f"{bad} (a ratio tariff writes flat = 1)")
+        return prices
+
 
 class Trigger(_Model):
     """Windows that replace the season's periods on days meeting a condition.

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from civicwatt.commands.common import load_site_or_exit
@@ -15,9 +16,21 @@ from civicwatt.config import PurposeTree, SiteConfig
 
 
 def check_config(
-    file: Annotated[Path, typer.Argument(help="the site YAML, e.g. config/example-site.yaml")],
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="the site YAML, e.g. config/example-site.yaml")],
 ) -> None:
-    """Validate a site config: cross-references, ranges, environment variables."""
+    """Validate a site config: cross-references, ranges, URLs, environment variables.
+
+    Lists every problem (file:line: field = value — what is allowed) and exits 1,
+    or prints a summary (and any warnings) and exits 0.
+
+    Examples:
+
+        civicwatt check-config config/example-site.yaml
+
+        CIVICWATT_STORE_URL=influxdb1://127.0.0.1:8086/civicwatt \\
+            civicwatt check-config config/example-site.yaml
+    """
     config = load_site_or_exit(file)
     Console().print(summary(config, file))
     warn(config, file)
@@ -26,8 +39,7 @@ def check_config(
 def warn(config: SiteConfig, file: Path) -> None:
     """Figures that would mislead a reader (exit code stays 0): file:line: warning: …"""
     from civicwatt.config.advice import advice
-    from civicwatt.config.checks import render_path
-    from civicwatt.config.errors import Problem
+    from civicwatt.config.errors import Problem, render_path
     from civicwatt.config.yamlfile import YamlDocument
 
     found = advice(config)
@@ -37,7 +49,7 @@ def warn(config: SiteConfig, file: Path) -> None:
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     for path, value, message in found:
         problem = Problem(str(file), doc.line(path), render_path(path), value, message)
-        err.print(f"[yellow]warning:[/] {problem}")
+        err.print(f"[yellow]warning:[/] {escape(str(problem))}")
 
 
 def summary(config: SiteConfig, file: Path) -> Table:

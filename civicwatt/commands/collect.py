@@ -25,6 +25,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 log = logging.getLogger("civicwatt.collect")
@@ -44,7 +45,7 @@ SpoolOpt = Annotated[Path, typer.Option("--spool", help="the durable spool (SQLi
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(1)
 
 
@@ -99,8 +100,19 @@ def _settings(config: Path | None, mqtt: str | None, topics: list[str], template
     return settings, Decoder(settings), None, None
 
 
-def _errors(exc: ValidationError) -> str:
-    return "".join(f"\n  {'.'.join(str(x) for x in e['loc']) or '(mqtt)'}: {e['msg']}"
+_FLAGS = {"url": "--mqtt", "subscriptions": "--topic/--template", "protocol": "--protocol",
+          "client_id": "--client-id", "group": "--group"}
+
+
+def _errors(exc: ValidationError, flags: bool = False) -> str:
+    def where(loc: tuple) -> str:
+        if flags and loc and loc[0] in _FLAGS:
+            pair = f" (pair {int(loc[1]) + 1})" if loc[0] == "subscriptions" and len(loc) > 1 \
+                else ""
+            return _FLAGS[str(loc[0])] + pair
+        return ".".join(str(x) for x in loc) or "(mqtt)"
+
+    return "".join(f"\n  {where(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                    for e in exc.errors())
 
 
@@ -108,7 +120,8 @@ def _validate(model, fields: dict, where: str):
     try:
         return model(**fields)
     except ValidationError as exc:
-        raise _fail(f"{where}: MQTT settings are not valid:{_errors(exc)}") from None
+        raise _fail(f"MQTT settings from the {where} are not valid:{_errors(exc, flags=True)}"
+                    ) from None
 
 
 def collect(
@@ -135,19 +148,31 @@ def collect(
         "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
                         "i/N with i from 0")] = "0/1",
 ) -> None:
-    """Collect MQTT and Modbus readings into the store, exactly once (采集读数)."""
+    """Collect MQTT and Modbus readings into the store, exactly once (采集读数).
+
+    Examples:
+
+        civicwatt collect --config config/example-site.yaml
+
+        civicwatt collect --mqtt mqtt://127.0.0.1:1883 --topic 'site/+/meter/+/energy' \\
+            --template 'site/{building}/meter/{point}/{quantity}' --spool ./spool.db
+    """
+    from civicwatt.config.urls import store_url_problem
     from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
     from collector.spool import SpoolError
     from store import StoreError, open_store
 
+    if store and (problem := store_url_problem(store)):
+        raise _fail(f"--store {store.split('@')[-1]!r}: {problem}")
     settings, decoder, config_store, site = _settings(config, mqtt, topic or [], template or [],
                                                       client_id, group, protocol)
     try:
         target = open_store(store or config_store, site.base_dir if site else None)
     except StoreError as exc:
-        raise _fail(f"--store: {exc}") from None
+        raise _fail(f"{'--store' if store or not config else f'{config}: store.url'}: {exc}"
+                    ) from None
     try:
         if site is not None:
             from civicwatt.service.pipeline import Pipeline
@@ -193,7 +218,14 @@ def deadletter_list(
     reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
     limit: Annotated[int, typer.Option("--limit", help="rows to show")] = 50,
 ) -> None:
-    """Dead letters: time, reason, topic, payload, detail (死信列表)."""
+    """Dead letters: time, reason, topic, payload, detail (死信列表).
+
+    Examples:
+
+        civicwatt deadletter list --spool spool.db
+
+        civicwatt deadletter list --spool spool.db --reason bad_payload --limit 10
+    """
     from datetime import UTC, datetime
 
     from collector.spool import Spool
@@ -228,6 +260,10 @@ def deadletter_replay(
     """Re-decode dead letters with the current config; what now passes goes to the spool (重放).
 
     A running `civicwatt collect` on the same spool writes them to the store.
+
+    Example:
+
+        civicwatt deadletter replay --spool spool.db --config config/example-site.yaml
     """
     import time
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 class Language(StrEnum):
@@ -28,13 +29,27 @@ def demo(
                                         help="seconds of live collection")] = 8.0,
     lang: Annotated[Language, typer.Option("--lang", help="report language")] = Language.zh,
 ) -> None:
-    """Run a simulated building through the real pipeline (演示: 模拟楼宇, 真实流程)."""
+    """Run a simulated building through the real pipeline (演示: 模拟楼宇, 真实流程).
+
+    Examples:
+
+        civicwatt demo
+
+        civicwatt demo --days 7 --lang en --out /tmp/civicwatt-demo
+    """
     from civicwatt.config import ConfigError
+    from civicwatt.config.urls import store_url_problem
     from civicwatt.demo.session import next_commands, run_demo
     from civicwatt.reports.job import ReportError
     from store import StoreError
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
+    problem = (f"--out {out}: a file, not a folder" if out.exists() and not out.is_dir() else
+               f"--store {store.split('@')[-1]!r}: {store_url_problem(store)}"
+               if store and store_url_problem(store) else None)
+    if problem:
+        console.print(f"[bold red]demo failed:[/] {escape(problem)}")
+        raise typer.Exit(1)
     with console.status("starting") as status:
         def step(text: str) -> None:
             console.log(text)
@@ -44,7 +59,7 @@ def demo(
             result = run_demo(out, days=days, live_s=live, store_url=store, language=lang.value,
                               step=step)
         except (StoreError, ReportError, ConfigError, OSError) as exc:
-            console.print(f"[bold red]demo failed:[/] {exc}")
+            console.print(f"[bold red]demo failed:[/] {escape(str(exc))}")
             raise typer.Exit(1) from None
     # soft_wrap: a pipe gets whole lines, never a command broken in two
     show = Console(highlight=False, soft_wrap=True)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from civicwatt.config.errors import _MISSING
 from civicwatt.config.purposes import Purpose, PurposeTree
 from civicwatt.config.site import Building, Point, ServiceSettings, Zone
+from civicwatt.config.urls import host_problem, store_url_problem
 from collector.modbus.settings import ModbusSettings, check_modbus
 from rules.energy import METERED, QUANTITIES, class_of, scale_hint
 from rules.setpoint_checks import check_setpoints
@@ -126,14 +129,6 @@ def split_path(text: str) -> list[str | int]:
     return out
 
 
-def render_path(path: tuple) -> str:
-    """('points', 12, 'modbus', 'address') → 'points[12].modbus.address'."""
-    text = ""
-    for key in path:
-        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return text
-
-
 def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[int, Building],
                             points: dict[int, Point], service: object = None,
                             has_mqtt: bool = True) -> list[Found]:
@@ -150,3 +145,53 @@ def check_setpoints_section(setpoints: SetpointSettings | None, buildings: dict[
     known = {p.id: (p.building, p.zone, p.quantity) for p in points.values()}
     every = getattr(service or ServiceSettings(), "setpoints_every_s", None)
     return found + check_setpoints(setpoints, zones, known, every)
+
+
+def check_addresses(store: object, mqtt: object, modbus: ModbusSettings | None,
+                    report: object) -> list[Found]:
+    """The store URL, the broker's host, gateway hosts and the SMTP relay, by text alone."""
+    found: list[Found] = []
+    url = getattr(store, "url", None)
+    if url and (problem := store_url_problem(url)):
+        found.append((("store", "url"), url, problem))
+    if mqtt is not None and (problem := host_problem(urlsplit(mqtt.url).hostname or "")):
+        found.append((("mqtt", "url"), mqtt.url, f"host: {problem}"))
+    for i, gateway in enumerate(modbus.gateways if modbus else []):
+        host = getattr(gateway, "host", None)
+        if host is not None and (problem := host_problem(host)):
+            found.append((("modbus", "gateways", i, "host"), host, problem))
+    smtp = getattr(getattr(report, "email", None), "smtp", None)
+    if smtp is not None and (problem := host_problem(smtp.host)):
+        found.append((("report", "email", "smtp", "host"), smtp.host, problem))
+    return found
+
+
+def check_local(service: ServiceSettings | None, mqtt: object, report: object,
+                base_dir: Path) -> list[Found]:
+    """The service's HTTP address and spool, and the certificate files the config names.
+
+    Each would otherwise fail only when `run` or `collect` reaches it.
+    """
+    found: list[Found] = []
+    if service is not None:
+        host, _, port = service.http.rpartition(":")
+        if not 1 <= int(port) <= 65535:
+            found.append((("service", "http"), service.http, "host:port with a port 1-65535, "
+                          "e.g. 127.0.0.1:8080"))
+        elif problem := host_problem(host):
+            found.append((("service", "http"), service.http, f"host: {problem}"))
+        spool = base_dir / service.spool
+        if spool.is_dir():
+            found.append((("service", "spool"), service.spool, "a file (the spool's SQLite "
+                          "database), not a folder: e.g. spool.db or /var/lib/civicwatt/spool.db"))
+    tls = getattr(mqtt, "tls", None)
+    smtp = getattr(getattr(report, "email", None), "smtp", None)
+    named = [(("mqtt", "tls", key), getattr(tls, key)) for key in ("ca_file", "cert_file",
+                                                                    "key_file")] if tls else []
+    if smtp is not None:
+        named.append((("report", "email", "smtp", "ca_file"), smtp.ca_file))
+    for path, name in named:
+        if name is not None and not (base_dir / name).is_file():
+            found.append((path, str(name), f"an existing file (relative to {base_dir}); "
+                          "this one is missing or a folder"))
+    return found

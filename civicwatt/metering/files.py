@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from civicwatt.config.errors import ConfigError
+from civicwatt.config.yamlfile import MAX_BYTES, parse, read_text
 from civicwatt.metering.settings import CONFIG_DIR, MeteringSettings, resolve_file
 from rules.carbon import ClassFactors, CoalFactors, EmissionFactors
 from rules.energy import BY_QUANTITY, METERED
@@ -37,25 +38,44 @@ class InputError(Exception):
 
 
 def _read_text(path: Path, what: str) -> str:
+    """UTF-8 text, or InputError saying why not (see config.yamlfile); CSV data unbounded."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{what} {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} {path}: cannot read ({exc})") from None
+        return read_text(path, what, None if what in ("readings", "points") else MAX_BYTES)
+    except ConfigError as exc:
+        raise InputError(f"{what} {path}: {exc.problems[0].allowed}") from None
+
+
+def _load_yaml(text: str, where: str) -> Any:
+    """YAML with duplicate keys, alias bombs and deep nesting refused, like the site config."""
+    try:
+        return parse(text, where)[1]
+    except ConfigError as exc:
+        raise InputError("\n".join(str(p) for p in exc.problems)) from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise InputError(f"duplicate key {', '.join(map(repr, repeated))}: a key may appear "
+                         "once in an object — delete one")
+    return dict(pairs)
 
 
 def parse_tariff(text: str, where: str) -> Tariff:
     """A native YAML tariff or a URDB JSON tariff, detected by content."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except InputError as exc:
+        raise InputError(f"tariff {where}: {exc}") from None
     except ValueError:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"tariff {where}: not valid YAML or JSON ({exc})") from None
+        data = _load_yaml(text, where)
     if not isinstance(data, dict):
         raise InputError(f"tariff {where}: expected a mapping (native YAML) or a URDB JSON object")
+    if not looks_like_urdb(data) and "versions" not in data and "name" not in data:
+        raise InputError(f"tariff {where}: not a tariff — a native tariff YAML has `name:` and "
+                         "`versions:` (see config/tariffs/), an OpenEI URDB tariff is JSON with "
+                         "`energyratestructure`")
     try:
         return from_urdb(data) if looks_like_urdb(data) else Tariff.from_dict(data)
     except UrdbError as exc:
@@ -72,10 +92,7 @@ def load_tariff(path: str | Path) -> Tariff:
 
 def _load_model(path: Path, model: Any, what: str) -> Any:
     try:
-        data = yaml.safe_load(_read_text(path, what))
-        return model.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{what} {path}: not valid YAML ({exc})") from None
+        return model.model_validate(_load_yaml(_read_text(path, what), str(path)))
     except ValidationError as exc:
         lines = "\n  ".join(describe_errors(exc))
         raise InputError(f"{what} {path} has problems:\n  {lines}") from None
@@ -120,10 +137,7 @@ def load_base_prices(metering: MeteringSettings, base_dir: Path) -> dict[str, fl
                 raise InputError(f"base prices {path}: line {line}: price {row['price']!r} is "
                                  "not a number") from None
     else:
-        try:
-            prices = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(f"base prices {path}: not valid YAML ({exc})") from None
+        prices = _load_yaml(text, str(path)) or {}
         if not isinstance(prices, dict):
             raise InputError(f"base prices {path}: a mapping of month to price, "
                              "e.g. 2026-10: 0.6523")
@@ -164,10 +178,13 @@ class PointTable:
         return np.array([POWER if q == "power" else ENERGY for q in self.quantity], np.int8)
 
 
-def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[csv.DictReader, Any]:
+def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[Iterator[dict], Any]:
     text = _read_text(path, what)
     reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InputError(f"{path} row 1: not valid CSV ({exc})") from None
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
@@ -175,7 +192,20 @@ def _rows(path: Path, what: str, required: tuple[str, ...]) -> tuple[csv.DictRea
             f"{path}: header must have columns {','.join(required)}; missing {', '.join(missing)}"
             f" (found: {','.join(header) or 'no header'})"
         )
-    return reader, header
+    return _checked(reader, path, len(header)), header
+
+
+def _checked(reader: csv.DictReader, path: Path, width: int) -> Iterator[dict]:
+    """The rows; a malformed one (too many cells, a runaway quote) is an InputError."""
+    row = 1
+    try:
+        for row, record in enumerate(reader, start=2):
+            if None in record:
+                raise InputError(f"{path} row {row}: {width + len(record[None])} cells, but the "
+                                 f"header has {width}; quote cells that contain a comma")
+            yield record
+    except csv.Error as exc:
+        raise InputError(f"{path} row {row + 1}: not valid CSV ({exc})") from None
 
 
 def _number(text: str | None, path: Path, line: int, column: str, optional: bool = False) -> float:
@@ -273,10 +303,7 @@ def load_prices(path: str | Path) -> dict[str, ClassPrice]:
     """A YAML map class → price (`rules.prices`); every problem named with its key."""
     p = Path(path)
     text = _read_text(p, "prices")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"prices {p}: not valid YAML ({exc})") from None
+    data = _load_yaml(text, str(p))
     if not isinstance(data, dict):
         raise InputError(f"prices {p}: expected a map of class → {{price, unit}}, e.g. "
                          "`water: {price: 7.15, unit: m3}`")

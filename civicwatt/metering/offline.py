@@ -11,7 +11,7 @@ in before anything is metered.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,9 @@ from civicwatt.metering.files import (
     read_points,
     read_readings,
 )
+from civicwatt.metering.readings_checks import coverage, dedupe
 from rules.carbon import grid_factor
+from rules.duplicates import Keep
 from rules.energy import BY_NAME, CLASSES
 from rules.engine import DemandCharge, MeterResult, PointClasses, demand_charges, meter
 from rules.intervals import PointRules, sort_readings
@@ -44,6 +46,7 @@ class OfflineResult:
     estimated_intervals: int
     demand: list[DemandCharge]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # answers the data may not support
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class OfflineInputs:
     prices: dict[str, ClassPrice]
     factors: dict  # class name → rules.carbon.Resolved
     readings: tuple[np.ndarray, np.ndarray, np.ndarray]  # point index, time ns, value
+    source: str = "readings"  # where the readings came from, for messages
+    warnings: tuple[str, ...] = ()  # answers the data may not support
 
 
 def read_inputs(readings: str | Path, points: str | Path, tariff_path: str | Path,
@@ -70,7 +75,8 @@ def read_inputs(readings: str | Path, points: str | Path, tariff_path: str | Pat
             raise InputError(f"prices {prices}: {name}.area_m2: a fee per heated m² needs the "
                              "heated area here (offline metering has no buildings), e.g. "
                              f"`{name}: {{per_m2_season: {price.per_m2_season:g}, area_m2: 8000}}`")
-    return OfflineInputs(table, tariff, price_map, resolved, read_readings(readings, table))
+    return OfflineInputs(table, tariff, price_map, resolved, read_readings(readings, table),
+                        str(readings))
 
 
 def run_offline(
@@ -85,9 +91,17 @@ def run_offline(
     max_gap_ns: int | None = None,
     prices: str | Path | None = None,
     factors: str | Path | None = None,
+    on_duplicate: Keep | None = None,
 ) -> OfflineResult:
     inputs = read_inputs(readings, points, tariff_path, prices, factors)
-    return meter_inputs(inputs, tz, first_day, end_day, interval_ns, emission_factor, max_gap_ns)
+    return meter_inputs(checked(inputs, on_duplicate, tz), tz, first_day, end_day, interval_ns,
+                        emission_factor, max_gap_ns)
+
+
+def checked(inputs: OfflineInputs, on_duplicate: Keep | None, tz: str) -> OfflineInputs:
+    """One value per point and timestamp (InputError on a conflict unless `on_duplicate`)."""
+    pi, t, v, warnings = dedupe(*inputs.readings, inputs.table, on_duplicate, tz, inputs.source)
+    return replace(inputs, readings=(pi, t, v), warnings=(*inputs.warnings, *warnings))
 
 
 def meter_inputs(inputs: OfflineInputs, tz: str, first_day: dt.date, end_day: dt.date,
@@ -138,6 +152,8 @@ def meter_inputs(inputs: OfflineInputs, tz: str, first_day: dt.date, end_day: dt
     elif emission_factor is None and any(result.classes.grid):
         notes.append("carbon: no emission factor for this tariff's country; pass --emission-factor")
 
+    warnings = [*inputs.warnings,
+                *coverage(result.energy.amount, ids, t_m, first_day, end_day, tz, inputs.source)]
     zones = [table.zone[i] for i in metered]
     purposes = [table.purpose[i] for i in metered]
     keys = sorted(set(zip(zones, purposes, energy, strict=True)),
@@ -152,6 +168,7 @@ def meter_inputs(inputs: OfflineInputs, tz: str, first_day: dt.date, end_day: dt
         estimated_intervals=int(result.energy.estimated.sum()),
         demand=demand_charges(result, tariff),
         notes=notes,
+        warnings=warnings,
     )
 
 

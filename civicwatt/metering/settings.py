@@ -91,8 +91,8 @@ class MeteringSettings(BaseModel):
     @field_validator("max_gap", "lookback")
     @classmethod
     def _duration(cls, text: str | None) -> str | None:
-        if text is not None:
-            parse_duration(text)
+        if text is not None and parse_duration(text) <= 0:
+            raise ValueError(f"duration {text!r}: must be longer than 0, e.g. 30m")
         return text
 
 

@@ -38,7 +38,7 @@ def test_json_metrics_and_predictions_csv(small_csv: Path, tmp_path: Path):
             "--predictions", str(out), "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
-    assert set(result) == {"cv_rmse", "nmbe", "mape", "n", "baseline"}
+    assert set(result) == {"cv_rmse", "nmbe", "mape", "n", "baseline", "warnings"}
     assert result["n"] == 72 and 0 < result["cv_rmse"] < 1
     assert set(result["baseline"]) == {"cv_rmse", "nmbe", "mape"}
     rows = list(csv.reader(out.open()))
