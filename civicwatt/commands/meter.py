@@ -250,8 +250,7 @@ def _cost_unit(tariff) -> str:
 
 def _print_table(out, first: dt.date, end: dt.date) -> None:
     console = Console()
-    currency = out.tariff.currency if out.tariff.price_basis == "money" else \
-        "× 平段电价 flat price"
+    currency = out.tariff.currency if out.tariff.price_basis == "money" else "× flat"
     table = Table(title=f"{out.tariff.name}\n{first} – {end} (end exclusive)")
     for col, just in (
         ("区域\nzone", "left"),
@@ -262,8 +261,9 @@ def _print_table(out, first: dt.date, end: dt.date) -> None:
         (f"费用\ncost {currency}", "right"),
         ("折标煤\nkgce", "right"),
         ("碳排放\nkg CO₂", "right"),
-    ):  # numbers never wrap or truncate; labels wrap on a narrow terminal
-        table.add_column(col, justify=just, no_wrap=just == "right", overflow="fold")
+    ):  # numbers and short labels never wrap; zone and purpose ids fold on a narrow terminal
+        table.add_column(col, justify=just, no_wrap=just == "right" or "energy" in col
+                         or "period" in col, overflow="fold", min_width=5)
     totals: dict[str, dict[str, float | None]] = {}
     for row in out.rows:
         table.add_row(row["zone"], row["purpose"], row["energy"], row["period"] or "",
