@@ -40,6 +40,8 @@ class Service:
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
         self.health.add_check("store", self._store_check)
+        if self.setpoints is not None:
+            self.health.add_check("setpoints", self.setpoints.check)
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_check
 

@@ -33,6 +33,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.mqtt.connection import MqttStartError, configure_client
+from collector.mqtt.connection import connack_message as _connack_message
 from collector.mqtt.decode import Decoded, Decoder
 from collector.mqtt.settings import MqttSettings
 from collector.mqtt.topics import filter_matches
@@ -41,10 +43,6 @@ from collector.spool import Spool
 log = logging.getLogger(__name__)
 _PUBACK = 0x40
 _PUBACK_HEAD = 0x4002_0000
-
-
-class MqttStartError(Exception):
-    """The collector cannot start: bad credentials, TLS failure, unreachable broker."""
 
 
 class ConsumerStats:
@@ -94,23 +92,7 @@ class Consumer:
             clean_session=None if v5 else False,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True)
         client.reconnect_delay_set(1, 30)
-        if s.user is not None:
-            client.username_pw_set(
-                s.user, s.password.get_secret_value() if s.password is not None else None)
-        if s.uses_tls:
-            tls = s.tls
-            try:
-                client.tls_set(
-                    ca_certs=str(tls.ca_file) if tls and tls.ca_file else None,
-                    certfile=str(tls.cert_file) if tls and tls.cert_file else None,
-                    keyfile=str(tls.key_file) if tls and tls.key_file else None,
-                    cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-            except (OSError, ssl.SSLError, ValueError) as exc:
-                raise MqttStartError(
-                    f"mqtt.tls: cannot load the CA / client certificate ({exc}); check that "
-                    "ca_file, cert_file and key_file are readable PEM files") from exc
-            if tls and tls.insecure_skip_verify:
-                client.tls_insecure_set(True)
+        configure_client(client, s)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -305,16 +287,3 @@ class Consumer:
             time.sleep(0.05)  # let paho write the last PUBACKs
             self.client.disconnect()
             self.client.loop_stop()
-
-
-def _connack_message(where: str, code, user: str | None) -> str:
-    value = getattr(code, "value", code)
-    if value in (0x86, 0x04, 0x87, 0x05):  # Mosquitto 2 answers "not authorized" to both
-        who = f" for user {user!r}" if user else " (no user name given)"
-        return (f"{where} refused the connection: bad user name or password{who} ({code}); "
-                "check mqtt.username, the password's environment variable (mqtt.password: "
-                "${MQTT_PASSWORD}, or CIVICWATT_MQTT_PASSWORD with --mqtt) and the broker's "
-                "password file / ACL")
-    if value in (0x85, 0x02):
-        return f"{where} refused the client id; choose another mqtt.client_id / --client-id"
-    return f"{where} refused the connection: {code}"
