@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -249,7 +250,10 @@ def test_setting_models_reject_bad_values() -> None:
 
 # ----------------------------------------------------------------- properties
 
-temps = st.floats(min_value=-20, max_value=60, allow_nan=False)
+temps = st.floats(min_value=-20, max_value=60)  # config values: the settings refuse NaN
+#: what a controller may report: anything, NaN and ±inf included (JSON lets them through)
+reports = st.one_of(st.none(), temps, st.sampled_from([float("nan"), float("inf"),
+                                                       float("-inf")]))
 
 
 @st.composite
@@ -274,7 +278,7 @@ def scenario(draw):
                   workday=draw(st.booleans()),
                   forecast_peak_kw=draw(st.one_of(st.none(), st.floats(0, 5000))),
                   dr_level=draw(st.one_of(st.none(), st.integers(-5, 9))))
-    return settings, site, {"p": draw(st.one_of(st.none(), temps))}
+    return settings, site, {"p": draw(reports)}
 
 
 @hsettings(max_examples=300, deadline=None)
@@ -304,6 +308,7 @@ def test_levels_never_add_up_across_calls(case, calls) -> None:
     gov = Governor(s, random.Random(0))
     if reported["p"] is not None:
         gov.observe_state("p", reported["p"], site.now - timedelta(minutes=1))
+        assert gov.baselines().get("p") is None or math.isfinite(gov.baselines()["p"])
     first = targets(s, site, gov.baselines())
     for i in range(calls):
         now = site.now + timedelta(minutes=5 * i)
@@ -334,7 +339,8 @@ def test_site_cap_sheds_first() -> None:
 @hsettings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["flat", "peak", "sharp", "valley"]),
                           st.one_of(st.none(), st.integers(0, 3)), st.booleans(),
-                          st.one_of(st.none(), st.floats(20, 32))), min_size=5, max_size=40),
+                          st.one_of(st.none(), st.floats(20, 32), st.just(float("nan")))),
+                min_size=5, max_size=40),
        st.integers(0, 2**16))
 def test_any_sequence_stays_bounded_and_within_rate_limits(steps, seed) -> None:
     """Random periods, DR levels, day types and reported values, tick after tick."""
@@ -352,6 +358,7 @@ def test_any_sequence_stays_bounded_and_within_rate_limits(steps, seed) -> None:
             controller = next(c for c in zone.controllers if c.point == d.target.point)
             low, high = bounds(s, zone, controller, occupied=False)
             assert low <= d.value <= high
+            assert d.previous is None or math.isfinite(d.previous)
             assert d.value == round(d.value / controller.step) * controller.step
             sent.setdefault(d.target.point, []).append(now)
             gov.record(d, f"c{i}", now, live=False)
