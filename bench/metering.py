@@ -38,7 +38,7 @@ TZ = "Asia/Shanghai"
 FIRST = dt.date(2025, 1, 1)
 TARIFF = (
     Path(__file__).resolve().parents[1]
-    / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
+    / "civicwatt/data/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
 )
 N_ZONES, N_PURPOSES = 20, 8
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -44,7 +45,7 @@ def test_mosquitto_keeps_messages_for_an_offline_collector():
 
 def test_dockerfile_copies_what_exists_runs_as_non_root_and_has_a_healthcheck():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+    for source in re.findall(r"^COPY (?!--from)(\S+) ", dockerfile, re.M):
         assert (ROOT / source).exists(), source
     assert re.search(r"^USER civicwatt$", dockerfile, re.M)
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
@@ -56,3 +57,22 @@ def test_ci_installs_the_debian_packages_the_readme_names():
     assert {"mosquitto", "mosquitto-clients", "influxdb"} <= set(packages)
     assert "deploy/debian-packages.txt" in (ROOT / ".ci" / "run").read_text()
     assert "deploy/debian-packages.txt" in (ROOT / "README.md").read_text()
+
+
+def test_the_image_installs_the_wheel_not_the_source_tree():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install -e" not in dockerfile and "COPY config" not in dockerfile
+    assert re.search(r"^RUN pip wheel .*--no-deps", dockerfile, re.M)
+    assert re.search(r"^RUN pip install .*civicwatt-\*\.whl", dockerfile, re.M)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {name.rstrip("*") for name in
+                project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./", dockerfile, re.M))
+    assert packages == copied, "every package the wheel needs, and nothing else"
+
+
+def test_ci_runs_the_installed_wheel_away_from_the_repository():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip wheel" in ci and "venv" in ci
+    assert re.search(r'civicwatt" check-config "\$repo/config/example-site.yaml"', ci)
+    assert re.search(r'civicwatt" demo --days 7', ci)

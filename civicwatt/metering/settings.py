@@ -28,7 +28,7 @@ class MeteringSettings(BaseModel):
 
     tariff: str = Field(
         description="tariff file (YAML or URDB JSON), relative to the config, "
-        "or the name of a shipped one in config/tariffs/"
+        "or the name of a shipped one in civicwatt/data/tariffs/"
     )
     interval: str = Field(default="15m", description="interval length: 5m, 15m, 30m, 1h")
     max_gap: str | None = Field(
@@ -50,9 +50,10 @@ class MeteringSettings(BaseModel):
         description="kgCO2/kWh for every interval (overrides the table and site.grid_region)",
     )
     emission_factors: str | None = Field(
-        default=None, description="factor table; default config/emission_factors.yaml"
+        default=None, description="factor table; default civicwatt/data/emission_factors.yaml"
     )
-    coal_factors: str | None = Field(default=None, description="default config/coal_factors.yaml")
+    coal_factors: str | None = Field(default=None,
+                                     description="default civicwatt/data/coal_factors.yaml")
     coal_convention: Literal["equivalent", "equal_value"] = "equivalent"
     holidays: list[dt.date] = Field(default_factory=list, description="site holidays")
     workdays: list[dt.date] = Field(default_factory=list, description="site extra workdays")

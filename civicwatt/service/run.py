@@ -160,7 +160,8 @@ class Service:
         started = time.monotonic()
         logger.info("Stopping: no new readings; flushing the spool; letting running jobs end")
         self.pipeline.stop()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:  # not yet, when start() failed on the broker
+            self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
             self.setpoints.stop()
         self.http.stop()

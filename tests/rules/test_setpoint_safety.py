@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rules.setpoint_governor import IN_FLIGHT, STATUSES, Governor
 from rules.setpoint_guard import clamp, refusal, safe_range
 from rules.setpoints import finite, targets
-from tests.rules.test_setpoints import SUMMER, WINTER, inputs, make_settings
+from tests.rules.test_setpoints import SUMMER, WINTER, examples, inputs, make_settings
 
 NAN, INF = float("nan"), float("inf")
 
@@ -224,7 +224,7 @@ def test_status_names_are_one_list() -> None:
 states = st.one_of(st.none(), st.floats(-20, 60), st.sampled_from([NAN, INF, -INF]))
 
 
-@hsettings(max_examples=150, deadline=None)
+@hsettings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["flat", "peak", "sharp"]), states, states),
                 min_size=3, max_size=25), st.booleans())
 def test_any_reported_states_including_nan_give_safe_finite_commands(steps, summer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -250,6 +251,13 @@ def test_setting_models_reject_bad_values() -> None:
 
 # ----------------------------------------------------------------- properties
 
+
+def examples(n: int) -> int:
+    """How many examples a property test draws; a mutation run (`CIVICWATT_MUTATION=1`, see
+    tests/mutation.py) takes a tenth, so each of its hundreds of test runs stays short."""
+    return max(10, n // 10) if os.environ.get("CIVICWATT_MUTATION") else n
+
+
 temps = st.floats(min_value=-20, max_value=60)  # config values: the settings refuse NaN
 #: what a controller may report: anything, NaN and ±inf included (JSON lets them through)
 reports = st.one_of(st.none(), temps, st.sampled_from([float("nan"), float("inf"),
@@ -281,7 +289,7 @@ def scenario(draw):
     return settings, site, {"p": draw(reports)}
 
 
-@hsettings(max_examples=300, deadline=None)
+@hsettings(max_examples=examples(300), deadline=None)
 @given(scenario())
 def test_no_planned_value_leaves_the_bounds(case) -> None:
     s, site, reported = case
@@ -300,7 +308,7 @@ def test_no_planned_value_leaves_the_bounds(case) -> None:
         assert low - 1e-9 <= d.value <= high + 1e-9
 
 
-@hsettings(max_examples=200, deadline=None)
+@hsettings(max_examples=examples(200), deadline=None)
 @given(scenario(), st.integers(2, 8))
 def test_levels_never_add_up_across_calls(case, calls) -> None:
     """The controller echoes every command back; targets and commands must not creep."""
@@ -336,7 +344,7 @@ def test_site_cap_sheds_first() -> None:
     assert gov.decide(ts, later) == []  # the site's hour is used up
 
 
-@hsettings(max_examples=60, deadline=None)
+@hsettings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["flat", "peak", "sharp", "valley"]),
                           st.one_of(st.none(), st.integers(0, 3)), st.booleans(),
                           st.one_of(st.none(), st.floats(20, 32), st.just(float("nan")))),
