@@ -58,8 +58,8 @@ def demo(
         f"  civicwatt report --config {result.config} --lang en\n"
         f"  civicwatt backtest --csv civicwatt/demo/data/ucam_b52_2019.csv --tz Europe/London\n"
         "\n[bold]See it in Grafana[/] (docker compose; see README, \"Deploying\"):\n"
-        "  cd deploy && INFLUXDB_TOKEN=$(openssl rand -hex 32) docker compose up -d\n"
+        "  cd deploy && docker compose up -d   (secrets and certificates first: README)\n"
         "  civicwatt demo --store 'influxdb2://127.0.0.1:8086?org=civicwatt&bucket=civicwatt'\n"
-        "  open http://localhost:3000 (admin / civicwatt): folder civicwatt\n"
+        "  open http://localhost:3000 (admin / your GRAFANA_ADMIN_PASSWORD): folder civicwatt\n"
         f"  or: civicwatt dashboards build --config {result.config} --out grafana"
         " (provisioning for your own Grafana)")
