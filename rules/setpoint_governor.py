@@ -181,7 +181,7 @@ class Governor:
                 changes.append(StatusChange(
                     point, mem.command_id, "overridden", mem.reported,
                     f"controller reports {mem.reported:g} °C, we applied "
-                    f"{mem.applied_value:g} °C: left alone until {mem.override_until:%H:%M}"))
+                    f"{mem.applied_value:g} °C: left alone until {mem.override_until:%H:%M} UTC"))
         return changes
 
     # ------------------------------------------------------------------ decisions

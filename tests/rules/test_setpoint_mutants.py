@@ -5,11 +5,12 @@ heating signs, period schedules. Written to kill the mutants mutmut found alive
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rules.setpoint_governor import Governor
+from rules.setpoint_governor import Governor, PointMemory, StatusChange, _adds_load, _sheds
 from rules.setpoint_settings import Occupancy
 from rules.setpoints import (
     is_occupied,
@@ -145,3 +146,201 @@ def test_forecast_levels_at_their_ratios(peak, level) -> None:
 def test_governor_memory_starts_empty() -> None:
     gov = Governor(make_settings(), random.Random(0))
     assert gov.memory == {} and gov.baselines() == {}
+
+
+# ----------------------------------------------------------------- governor
+
+
+def sharp_decision(s, gov, now=SUMMER):
+    (d,) = gov.decide(targets(s, inputs(now, "sharp"), {})[1], now)
+    return d
+
+
+def test_point_memory_is_active_until_its_expiry_unless_ended() -> None:
+    end = SUMMER + timedelta(minutes=10)
+    for status in ("planned", "sent", "unconfirmed", "acked", "applied", None):
+        memory = PointMemory(value=27.0, expires_at=end, status=status)
+        assert memory.active(end - timedelta(microseconds=1)) and not memory.active(end)
+    for status in ("rejected", "expired", "overridden"):
+        assert not PointMemory(value=27.0, expires_at=end, status=status).active(SUMMER)
+    assert not PointMemory(value=None, expires_at=end, status="sent").active(SUMMER)
+    assert not PointMemory(value=27.0, expires_at=None, status="sent").active(SUMMER)
+
+
+def test_load_direction_and_sheds() -> None:
+    assert _adds_load("cool", 27.0, 26.5) and not _adds_load("cool", 27.0, 27.0)
+    assert not _adds_load("cool", 27.0, 27.5)
+    assert _adds_load("heat", 19.0, 19.5) and not _adds_load("heat", 19.0, 19.0)
+    assert not _adds_load("heat", 19.0, 18.5)
+    s = make_settings()
+    gov = Governor(s, random.Random(1))
+    d = sharp_decision(s, gov)
+    assert _sheds(d) and (d.previous, d.value) == (26.5, 27.5)  # the baseline → level 2
+    assert _sheds(replace(d, previous=27.0, value=27.5))
+    assert not _sheds(replace(d, previous=27.5, value=27.5))
+    assert not _sheds(replace(d, previous=28.0, value=27.5))
+    assert not _sheds(replace(d, previous=None))
+    heat = replace(d, target=replace(d.target, mode="heat"))
+    assert _sheds(replace(heat, previous=20.0, value=19.5))
+    assert not _sheds(replace(heat, previous=19.0, value=19.5))
+
+
+def test_record_keeps_what_was_commanded() -> None:
+    s = make_settings()
+    gov = Governor(s, random.Random(1))
+    d = sharp_decision(s, gov)
+    gov.point("f2.cool").applied_value = 1.0
+    gov.record(d, "c9", SUMMER, live=True)
+    mem = gov.point("f2.cool")
+    assert (mem.value, mem.command_id, mem.sent_at, mem.expires_at, mem.live, mem.status,
+            mem.applied_value, mem.applied_at, mem.level) == (
+        27.5, "c9", SUMMER, SUMMER + timedelta(seconds=s.expiry), True, "sent", None, None, 2)
+    gov.record(d, "c10", SUMMER, live=False)
+    assert (gov.point("f2.cool").status, gov.point("f2.cool").live) == ("planned", False)
+
+
+def test_response_transitions_and_their_effects() -> None:
+    s = make_settings(hold=3600)
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    at = SUMMER + timedelta(minutes=1)
+    assert gov.observe_response("f2.cool", "c0", "acked", None, at) is None  # an older command
+    assert gov.observe_response("f2.cool", "c1", "done", None, at) is None
+    assert gov.observe_response("f2.cool", "c1", "acked", None, at) == StatusChange(
+        "f2.cool", "c1", "acked", None)
+    assert gov.observe_response("f2.cool", "c1", "acked", None, at) is None  # not twice
+    assert gov.observe_response("f2.cool", "c1", "applied", 27.0, at) == StatusChange(
+        "f2.cool", "c1", "applied", 27.0)
+    mem = gov.point("f2.cool")
+    assert (mem.status, mem.applied_value, mem.applied_at, mem.override_until) == (
+        "applied", 27.0, at, None)
+    assert gov.observe_response("f2.cool", "c1", "rejected", None, at) is None  # applied is final
+    gov.record(sharp_decision(s, Governor(s)), "c2", at, live=True)
+    gov.observe_response("f2.cool", "c2", "applied", None, at)
+    assert gov.point("f2.cool").applied_value == 27.5  # no value: the commanded one
+    gov.record(sharp_decision(s, Governor(s)), "c3", at, live=False)  # dry-run: nothing answers
+    assert gov.observe_response("f2.cool", "c3", "applied", 27.5, at) is None
+
+
+def test_sweep_expires_once_and_sees_overrides_beyond_half_a_step() -> None:
+    s = make_settings(expiry=1800, refresh_before=60, hold=3600)
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    assert gov.sweep(SUMMER + timedelta(seconds=1799)) == []
+    assert gov.sweep(SUMMER + timedelta(seconds=1800)) == [StatusChange(
+        "f2.cool", "c1", "expired", 27.5, "no applied response before expiry")]
+    assert gov.sweep(SUMMER + timedelta(seconds=1900)) == []  # reported once
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    at = SUMMER + timedelta(minutes=1)
+    gov.observe_response("f2.cool", "c1", "applied", 27.5, at)
+    gov.observe_state("f2.cool", 27.25, at)  # within half the 0.5 °C step: rounding, not a person
+    assert gov.sweep(at) == []
+    gov.observe_state("f2.cool", 26.0, at - timedelta(seconds=1))  # older than the apply
+    assert gov.sweep(at) == []
+    gov.observe_state("f2.cool", 27.2, at)  # 0.3 °C off: someone turned the dial
+    (change,) = gov.sweep(at + timedelta(minutes=1))
+    assert change == StatusChange("f2.cool", "c1", "overridden", 27.2,
+                                  "controller reports 27.2 °C, we applied 27.5 °C: left alone "
+                                  "until 07:02 UTC")
+    assert gov.point("f2.cool").override_until == at + timedelta(minutes=1, seconds=3600)
+    assert gov.sweep(at + timedelta(minutes=2)) == []
+
+
+def test_more_response_transitions() -> None:
+    s = make_settings(hold=3600)
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True, confirmed=False)
+    assert gov.observe_response("f2.cool", "c1", "applied", 27.5, SUMMER).status == "applied"
+    gov.record(sharp_decision(s, Governor(s)), "c2", SUMMER, live=True)
+    gov.observe_response("f2.cool", "c2", "acked", None, SUMMER)
+    assert gov.observe_response("f2.cool", "c2", "rejected", None, SUMMER).status == "rejected"
+    assert gov.point("f2.cool").override_until == SUMMER + timedelta(hours=1)
+
+
+def test_an_override_is_measured_in_the_controllers_own_step() -> None:
+    s = make_settings(zones=[{"zone": "z", "controllers": [
+        {"point": "c", "mode": "cool", "baseline": 26, "step": 1.0}]}])
+    gov = Governor(s, random.Random(1))
+    (d,) = gov.decide(targets(s, inputs(SUMMER, "sharp"), {})[1], SUMMER)
+    gov.record(d, "c1", SUMMER, live=True)
+    gov.observe_response("c", "c1", "applied", 27.0, SUMMER)
+    gov.observe_state("c", 26.6, SUMMER)  # 0.4 °C off a 1 °C step: the device's rounding
+    assert gov.sweep(SUMMER) == []
+    gov.observe_state("c", 26.0, SUMMER)
+    assert [c.status for c in gov.sweep(SUMMER)] == ["overridden"]
+
+
+def test_a_dry_run_plan_does_not_hide_the_controllers_own_value() -> None:
+    s = make_settings()
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "p1", SUMMER, live=False)
+    assert gov.observe_state("f2.cool", 26.0, SUMMER)
+    assert gov.baselines() == {"f2.cool": 26.0}
+
+
+def test_the_restore_jitter_comes_from_the_settings_seed() -> None:
+    def restore_minutes(seed_settings) -> list[int]:
+        gov = Governor(seed_settings)  # no rng given: seeded from settings.seed
+        out = []
+        for minute in range(0, 180, 5):
+            now = SUMMER + timedelta(minutes=minute)
+            for d in gov.decide(targets(seed_settings, inputs(
+                    now, "sharp" if minute < 10 else "flat"), {})[1], now):
+                gov.record(d, f"c{minute}", now, live=False)
+                out.append(minute)
+        return out
+
+    s = make_settings(seed=123, ramp={"jitter": 3000})
+    assert restore_minutes(s) == restore_minutes(s)
+    assert len({tuple(restore_minutes(make_settings(seed=k, ramp={"jitter": 3000})))
+                for k in range(4)}) > 1  # the seed matters
+
+
+def two_zones(**limits):
+    return make_settings(rate_limits=limits, zones=[
+        {"zone": f"z{i}", "controllers": [{"point": f"p{i}", "mode": "cool", "baseline": 26.5,
+                                            "setback": 29}]} for i in range(2)])
+
+
+def test_hourly_caps_forget_writes_older_than_exactly_an_hour() -> None:
+    for limits in ({"per_site_hour": 1, "min_dwell": 0},
+                   {"per_point_hour": 1, "min_dwell": 0}):
+        s = make_settings(rate_limits=limits)
+        gov = Governor(s, random.Random(1))
+        assert len(gov.decide(targets(s, inputs(SUMMER, "peak"), {})[1], SUMMER)) == 1
+        later = SUMMER + timedelta(minutes=59)
+        assert gov.decide(targets(s, inputs(later, "sharp"), {})[1], later) == []
+        hour = SUMMER + timedelta(hours=1)
+        assert len(gov.decide(targets(s, inputs(hour, "sharp"), {})[1], hour)) == 1, limits
+
+
+def test_dwell_gates_load_increases_but_not_sheds_and_ends_on_time() -> None:
+    s = make_settings(rate_limits={"min_dwell": 600}, ramp={"jitter": 0, "interval": 60})
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=False)  # 27.5 at level 2
+    soon = SUMMER + timedelta(minutes=5)
+    (shed,) = gov.decide(targets(s, inputs(soon, "flat", dr_level=3), {})[1], soon)
+    assert shed.value == 28.0  # a shed goes at once, dwell or not
+    gov.record(shed, "c2", soon, live=False)
+    later = soon + timedelta(seconds=599)
+    assert gov.decide(targets(s, inputs(later, "flat"), {})[1], later) == []  # a restore waits
+    on_time = soon + timedelta(seconds=600)
+    (restore,) = gov.decide(targets(s, inputs(on_time, "flat"), {})[1], on_time)
+    assert (restore.rule, restore.value) == ("restore", 27.5)
+
+
+def test_sheds_go_first_and_one_blocked_point_does_not_stop_the_rest() -> None:
+    s = two_zones(per_site_hour=1, min_dwell=0)
+    gov = Governor(s, random.Random(1))
+    for point in ("p0", "p1"):
+        gov.observe_state(point, 27.5, SUMMER)
+    night = SUMMER.replace(hour=15)  # unoccupied: p0 would go down to nothing, p1 sheds
+    gov.observe_state("p0", 30.0, night)  # p0 above its setback: going to 29 adds load
+    (first,) = gov.decide(targets(s, inputs(night, "flat"), gov.baselines())[1], night)
+    assert first.target.point == "p1" and first.value == 29.0  # the shed, though p0 sorts first
+    s = two_zones(per_point_hour=1, min_dwell=0)
+    gov = Governor(s, random.Random(1))
+    gov.point("p0").writes = [SUMMER]  # p0 used its hour
+    (only,) = gov.decide(targets(s, inputs(SUMMER, "sharp"), {})[1], SUMMER)
+    assert only.target.point == "p1"
