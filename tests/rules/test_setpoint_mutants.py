@@ -13,8 +13,10 @@ import pytest
 from rules.setpoint_governor import Governor, PointMemory, StatusChange, _adds_load, _sheds
 from rules.setpoint_settings import Occupancy
 from rules.setpoints import (
+    Level,
     is_occupied,
     period_at,
+    round_into,
     site_level,
     targets,
     upcoming_periods,
@@ -344,3 +346,125 @@ def test_sheds_go_first_and_one_blocked_point_does_not_stop_the_rest() -> None:
     gov.point("p0").writes = [SUMMER]  # p0 used its hour
     (only,) = gov.decide(targets(s, inputs(SUMMER, "sharp"), {})[1], SUMMER)
     assert only.target.point == "p1"
+
+
+def test_restore_of_an_override_holds_the_point_and_an_echo_keeps_its_value() -> None:
+    s = make_settings(hold=3600)
+    gov = Governor(s, random.Random(1))
+    end = SUMMER + timedelta(minutes=20)
+    assert gov.restore("f2.cool", "a", 27.5, "overridden", SUMMER, end, SUMMER) is False
+    assert gov.point("f2.cool").override_until == SUMMER + timedelta(hours=1)
+    assert gov.point("f2.cool").value is None
+    assert gov.restore("f2.heat", "b", 19.0, "applied", SUMMER, end, SUMMER, applied=18.5)
+    assert (gov.point("f2.heat").value, gov.point("f2.heat").applied_value) == (19.0, 18.5)
+    assert gov.point("f2.heat").applied_at == SUMMER and gov.point("f2.heat").writes == [SUMMER]
+    assert gov.restore("f2.cool", "c", 27.0, "sent", SUMMER, end, SUMMER, applied=None)
+    assert (gov.point("f2.cool").applied_value, gov.point("f2.cool").applied_at) == (None, None)
+
+
+def sequence(s, start, periods, seed=1) -> list[tuple]:
+    """(minute, value, previous, rule, reason) of every write, one evaluation per 5 minutes."""
+    gov = Governor(s, random.Random(seed))
+    out = []
+    for i, period in enumerate(periods):
+        now = start + timedelta(minutes=5 * i)
+        gov.sweep(now)
+        for d in gov.decide(targets(s, inputs(now, period), gov.baselines())[1], now):
+            gov.record(d, f"c{i}", now, live=False)
+            out.append((5 * i, d.value, d.previous, d.rule, d.reason))
+    return out
+
+
+LEVEL_2 = "level 2: period sharp → level 2"
+BACK = "restore towards 26.5 °C (occupied, no demand limit)"
+
+
+def test_a_restore_ramps_one_step_per_interval_and_refreshes_while_it_waits() -> None:
+    ramp = {"jitter": 0, "interval": 900, "step": 0.5}
+    s = make_settings(rate_limits={"min_dwell": 0}, ramp=ramp)
+    assert sequence(s, SUMMER, ["sharp"] + ["flat"] * 12) == [
+        (0, 27.5, 26.5, "demand_limit", LEVEL_2), (15, 27.0, 27.5, "restore", BACK),
+        (30, 26.5, 27.0, "restore", BACK)]
+    assert sequence(s, SUMMER, ["sharp"] * 8) == [
+        (0, 27.5, 26.5, "demand_limit", LEVEL_2), (20, 27.5, 27.5, "refresh", LEVEL_2)]
+    late = make_settings(rate_limits={"min_dwell": 0}, ramp={**ramp, "jitter": 3000})
+    hold = "hold before a randomised restore to 26.5 °C"
+    assert sequence(late, SUMMER, ["sharp"] + ["flat"] * 20, seed=0) == [  # 42 min delay
+        (0, 27.5, 26.5, "demand_limit", LEVEL_2), (20, 27.5, 27.5, "refresh", hold),
+        (40, 27.5, 27.5, "refresh", hold), (55, 27.0, 27.5, "restore", BACK),
+        (70, 26.5, 27.0, "restore", BACK)]
+    assert sequence(late, SUMMER, ["sharp"] + ["flat"] * 20, seed=3)[1][0] == 20  # 12 min
+
+
+def test_a_heating_restore_ramps_upwards() -> None:
+    s = make_settings(rate_limits={"min_dwell": 0}, offsets={"heating": [1.0, 1.5, 2.0]},
+                      ramp={"jitter": 0, "interval": 600, "step": 1.0},
+                      zones=[{"zone": "z", "controllers": [
+                          {"point": "h", "mode": "heat", "baseline": 20, "step": 0.5}]}])
+    back = "restore towards 20 °C (occupied, no demand limit)"
+    assert sequence(s, WINTER, ["sharp"] + ["flat"] * 10) == [
+        (0, 18.5, 20.0, "demand_limit", LEVEL_2), (10, 19.5, 18.5, "restore", back),
+        (20, 20.0, 19.5, "restore", back)]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ((26.25, 20, 30, 0.5), 26.5), ((26.25, 20, 30, 0.5, False), 26.0),  # ties by direction
+    ((26.2, 20, 30, 0.5), 26.0), ((26.3, 20, 30, 0.5, False), 26.5),  # no tie: nearest
+    ((10, 20, 30, 0.5), 20.0), ((40, 20, 30, 0.5), 30.0),  # clamped first
+    ((26.2, 26.2, 27, 0.5), 26.5), ((26.8, 20, 26.8, 0.5), 26.5),  # bounds off the grid
+    ((26.3, 26.2, 26.4, 0.5), None), ((26, 26, 26, 0.5), 26.0),
+    ((0.3, 0, 1, 0.1), 0.3), ((19.95, 0, 30, 0.1, False), 19.9),  # no float dust
+])
+def test_round_into(args, expected) -> None:
+    assert round_into(*args) == expected
+
+
+def test_site_level_reasons_and_dr_limits() -> None:
+    s = make_settings(levels={"periods": {"sharp": 2}, "forecast": {"limit_kw": 1000}})
+    level = site_level(s, inputs(SUMMER, "sharp", forecast_peak_kw=1050, dr_level=9))
+    assert level == Level(3, ("period sharp → level 2",
+                              "forecast peak 1050 kW vs limit 1000 kW → level 1",
+                              "demand response → level 3"))
+    for quiet in ({"dr_level": 0}, {"dr_level": -5}, {"forecast_peak_kw": float("nan")}):
+        assert site_level(s, inputs(SUMMER, "sharp", **quiet)) == Level(
+            2, ("period sharp → level 2",))
+    assert site_level(s, inputs(SUMMER, "flat")) == Level(0)
+
+
+def pair(**over):
+    settings = {"cooling_months": list(range(1, 13)), "heating_months": list(range(1, 13)),
+                "policy": {"public_institution": False,
+                           "comfort_heating": {"low": 18, "high": 26}}}
+    return make_settings(**{**settings, **over})
+
+
+def zone(*controllers):
+    return [{"zone": "z", "controllers": list(controllers)}]
+
+
+COOL = {"point": "c", "mode": "cool", "baseline": 24}
+HEAT = {"point": "h", "mode": "heat", "baseline": 25, "step": 0.1}
+
+
+def values(ts) -> list[tuple]:
+    return [(t.point, t.value, t.baseline, t.low, t.high) for t in ts]
+
+
+def test_deadband_between_two_targets() -> None:
+    _, ts = targets(pair(zones=zone(COOL, HEAT)), inputs(SUMMER, "flat", dr_level=1), {})
+    assert values(ts) == [("c", 25.0, 25.0, 25.0, 28.0), ("h", 24.0, 24.0, 18.0, 24.0)]
+
+
+def test_deadband_against_the_other_controllers_report() -> None:
+    cool_only = pair(heating_months=[], zones=zone(COOL, HEAT))
+    site = inputs(SUMMER, "flat", dr_level=1)
+    assert values(targets(cool_only, site, {"h": 25.0})[1]) == [("c", 25.5, 25.5, 25.5, 28.0)]
+    assert values(targets(cool_only, site, {"h": float("nan")})[1]) == [
+        ("c", 24.5, 24.0, 24.0, 28.0)]  # a NaN report is no report
+    assert targets(cool_only, site, {"h": 28.0})[1] == []  # no value keeps the deadband
+    coarse = pair(heating_months=[], zones=zone({**COOL, "step": 1.0}, HEAT),
+                  policy={"public_institution": False,
+                          "comfort_cooling": {"low": 24, "high": 27.5}})
+    assert targets(coarse, site, {"h": 26.6})[1] == []  # 27.1..27.5 holds no 1 °C step
+    heat_only = pair(cooling_months=[], zones=zone(COOL, HEAT))
+    assert values(targets(heat_only, site, {"c": 21.0})[1]) == [("h", 20.5, 20.5, 18.0, 20.5)]
