@@ -468,3 +468,109 @@ def test_deadband_against_the_other_controllers_report() -> None:
     assert targets(coarse, site, {"h": 26.6})[1] == []  # 27.1..27.5 holds no 1 °C step
     heat_only = pair(cooling_months=[], zones=zone(COOL, HEAT))
     assert values(targets(heat_only, site, {"c": 21.0})[1]) == [("h", 20.5, 20.5, 18.0, 20.5)]
+
+
+def test_each_mode_uses_its_own_offsets_and_tie_direction() -> None:
+    s = make_settings(offsets={"cooling": [0.5, 1.0, 2.0], "heating": [1.0, 1.5, 2.5]},
+                      cooling_months=list(range(1, 13)), heating_months=list(range(1, 13)),
+                      policy={"public_institution": False, "deadband": 0},
+                      zones=[{"zone": "z", "controllers": [
+                          {"point": "c", "mode": "cool", "baseline": 26.25},
+                          {"point": "h", "mode": "heat", "baseline": 19.25}]}])
+    _, ts = targets(s, inputs(SUMMER, "peak"), {})  # level 1
+    by = {t.point: t for t in ts}
+    assert (by["c"].zone, by["c"].value, by["c"].baseline) == ("z", 27.0, 26.5)  # ties up
+    assert (by["h"].zone, by["h"].value, by["h"].baseline) == ("z", 18.0, 19.0)  # ties down
+
+
+def test_precool_target_says_so() -> None:
+    s = make_settings(levels={"periods": {"sharp": 2}})
+    at = SUMMER - timedelta(minutes=30)
+    _, (t,) = targets(s, inputs(at, "flat", upcoming=((SUMMER, "sharp"),)), {})
+    assert (t.rule, t.active, t.reason, t.value) == (
+        "precool", True, "pre-cooling before a demand-limit period", 26.0)
+
+
+def test_a_short_late_window_is_still_upcoming() -> None:
+    s = make_settings(period_schedule=[{"start": "22:00", "end": "22:10", "period": "peak"}])
+    now = datetime(2026, 7, 15, 13, 0, tzinfo=UTC)  # 21:00 local
+    assert [name for _, name in upcoming_periods(s, now, TZ, timedelta(hours=2))] == ["peak"]
+
+
+def test_sweep_states_and_points_without_commands() -> None:
+    s = make_settings(expiry=600, refresh_before=60, hold=3600)
+    gov = Governor(s, random.Random(1))
+    gov.observe_state("f2.heat", 19.0, SUMMER)  # a point with memory but no command, first
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    assert [c.status for c in gov.sweep(SUMMER + timedelta(seconds=600))] == ["expired"]
+    assert gov.point("f2.cool").status == "expired"
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    assert gov.observe_response("f2.cool", "c1", "rejected", None, SUMMER).status == "rejected"
+    gov = Governor(s, random.Random(1))
+    gov.record(sharp_decision(s, gov), "c1", SUMMER, live=True)
+    gov.observe_response("f2.cool", "c1", "applied", 27.5, SUMMER)
+    gov.observe_state("f2.cool", 25.0, SUMMER)
+    gov.sweep(SUMMER)
+    assert gov.point("f2.cool").status == "overridden"
+    gov.observe_state("f2.cool", 25.5, SUMMER + timedelta(minutes=1))
+    assert gov.baselines()["f2.cool"] == 25.5  # overridden: the person's value is its own
+
+
+def test_the_override_hold_ends_exactly_on_time_and_twice_is_fine() -> None:
+    s = make_settings(hold=3600, rate_limits={"min_dwell": 0})
+    gov = Governor(s, random.Random(1))
+    gov.point("f2.cool").override_until = SUMMER
+    assert gov.decide(targets(s, inputs(SUMMER - timedelta(seconds=1), "sharp"), {})[1],
+                      SUMMER - timedelta(seconds=1)) == []
+    assert len(gov.decide(targets(s, inputs(SUMMER, "sharp"), {})[1], SUMMER)) == 1
+    later = SUMMER + timedelta(minutes=30)
+    gov.decide(targets(s, inputs(later, "sharp"), {})[1], later)  # no leftovers trip it
+
+
+def test_rules_after_a_level_drop_and_before_a_precool() -> None:
+    s = make_settings(rate_limits={"min_dwell": 0}, ramp={"jitter": 0, "interval": 60},
+                      levels={"periods": {"sharp": 2, "peak": 1}})
+    rules = [(minute, rule) for minute, _, _, rule, _ in sequence(s, SUMMER, ["sharp", "peak"])]
+    assert rules == [(0, "demand_limit"), (5, "restore")]  # 27.5 → 27.0 adds load
+    gov = Governor(s, random.Random(1))
+    at = SUMMER - timedelta(minutes=40)  # 13:20 local, flat: nothing to command
+    assert gov.decide(targets(s, inputs(at, "flat"), {})[1], at) == []
+    soon = SUMMER - timedelta(minutes=30)
+    (d,) = gov.decide(targets(s, inputs(soon, "flat", upcoming=((SUMMER, "sharp"),)), {})[1],
+                      soon)
+    assert (d.rule, d.value) == ("precool", 26.0)
+    assert sequence(s, SUMMER, ["sharp"] + ["flat"] * 3)[1][0] == 5  # jitter 0: restore at once
+
+
+def test_nothing_is_written_when_the_controller_already_holds_the_target() -> None:
+    s = make_settings()
+    gov = Governor(s, random.Random(1))
+    gov.observe_state("f2.cool", 27.5, SUMMER)
+    assert gov.decide(targets(s, inputs(SUMMER, "sharp"), {})[1], SUMMER) == []
+
+
+def test_dwell_skips_one_point_and_not_the_next() -> None:
+    s = two_zones(min_dwell=600)
+    gov = Governor(s, random.Random(1))
+    at = SUMMER - timedelta(minutes=30)  # pre-cooling adds load: dwell applies
+    gov.point("p0").sent_at = at - timedelta(minutes=1)
+    ds = gov.decide(targets(s, inputs(at, "flat", upcoming=((SUMMER, "sharp"),)), {})[1], at)
+    assert [(d.target.point, d.rule) for d in ds] == [("p1", "precool")]
+
+
+def test_deadband_edges_keep_the_other_controller() -> None:
+    site = inputs(SUMMER, "flat", dr_level=1)
+    cool_only = pair(heating_months=[], zones=zone(COOL, HEAT))
+    assert values(targets(cool_only, site, {"h": 27.5})[1]) == [
+        ("c", 28.0, 28.0, 28.0, 28.0)]  # exactly one value left: still commanded
+    squeezed = pair(zones=zone(COOL, {**HEAT, "baseline": 24.5}),
+                    policy={"public_institution": False, "comfort_heating": {"low": 18,
+                                                                             "high": 26},
+                            "comfort_cooling": {"low": 22, "high": 24}})
+    assert [t.point for t in targets(squeezed, site, {})[1]] == ["h"]  # cool skipped, not heat
+    coarse = pair(zones=zone({**COOL, "step": 1.0}, {**HEAT, "baseline": 27.1}),
+                  policy={"public_institution": False,
+                          "comfort_heating": {"low": 18, "high": 27},
+                          "comfort_cooling": {"low": 24, "high": 27.5}})
+    assert [t.point for t in targets(coarse, site, {})[1]] == ["h"]
