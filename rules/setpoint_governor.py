@@ -286,7 +286,9 @@ class Governor:
         step = ramp.step if goal > current else -ramp.step
         nxt = current + step
         nxt = min(nxt, goal) if step > 0 else max(nxt, goal)
-        return round_into(nxt, target.low, target.high, target.step, target.mode == "cool")
+        # a tie between two device steps goes towards the goal: with a ramp step finer than
+        # the device step, rounding back to `current` would stall the ramp for good
+        return round_into(nxt, target.low, target.high, target.step, step > 0)
 
 
 def _adds_load(mode: str, current: float, new: float) -> bool:

@@ -574,3 +574,16 @@ def test_deadband_edges_keep_the_other_controller() -> None:
                           "comfort_heating": {"low": 18, "high": 27},
                           "comfort_cooling": {"low": 24, "high": 27.5}})
     assert [t.point for t in targets(coarse, site, {})[1]] == ["h"]
+
+
+def test_a_ramp_finer_than_the_device_step_still_arrives() -> None:
+    s = make_settings(rate_limits={"min_dwell": 0}, ramp={"jitter": 0, "interval": 600,
+                                                          "step": 0.25})
+    steps = [(m, v) for m, v, *_ in sequence(s, SUMMER, ["sharp"] + ["flat"] * 10)]
+    assert steps == [(0, 27.5), (10, 27.0), (20, 26.5)]  # ties go towards the goal
+    h = make_settings(rate_limits={"min_dwell": 0}, offsets={"heating": [1.0, 1.5, 2.0]},
+                      ramp={"jitter": 0, "interval": 600, "step": 0.25},
+                      zones=[{"zone": "z", "controllers": [
+                          {"point": "h", "mode": "heat", "baseline": 20, "step": 0.5}]}])
+    assert [(m, v) for m, v, *_ in sequence(h, WINTER, ["sharp"] + ["flat"] * 10)] == [
+        (0, 18.5), (10, 19.0), (20, 19.5), (30, 20.0)]
