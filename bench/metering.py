@@ -46,11 +46,11 @@ TZ = "Asia/Shanghai"
 FIRST = dt.date(2025, 1, 1)
 TARIFF = (
     Path(__file__).resolve().parents[1]
-    / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
+    / "civicwatt/data/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
 )
 N_ZONES, N_PURPOSES = 20, 8
 N_BUILDINGS = 10
-FACTORS = Path(__file__).resolve().parents[1] / "config/class_factors.yaml"
+FACTORS = Path(__file__).resolve().parents[1] / "civicwatt/data/class_factors.yaml"
 PRICES = {"water": {"price": 7.15, "unit": "m3"},
           "gas": {"price": 3.03, "tiers": [{"from": 5000, "price": 3.3}]},
           "heat": {"price": 40, "unit": "GJ", "per_m2_season": 45},

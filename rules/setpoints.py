@@ -125,17 +125,29 @@ def targets(settings: SetpointSettings, inputs: SiteInputs,
             reported: Mapping[str, float | None]) -> tuple[Level, list[Target]]:
     """The target of every controller civicwatt owns and may command this month."""
     level = site_level(settings, inputs)
-    local = inputs.now.astimezone(ZoneInfo(inputs.timezone))
     out: list[Target] = []
     for zone in settings.zones:
-        if zone.exempt is not None:
-            continue
-        zone_targets = [t for c in zone.controllers
-                        if c.owner == settings.writer and in_season(settings, c, local.month)
-                        if (t := _target(settings, inputs, zone, c, level, local,
-                                         reported.get(c.point))) is not None]
-        out += _deadband(settings, zone, zone_targets, reported)
+        out += zone_targets(settings, inputs, level, zone, reported)
     return level, out
+
+
+def zone_targets(settings: SetpointSettings, inputs: SiteInputs, level: Level,
+                 zone: ZoneSetpoints, reported: Mapping[str, float | None]) -> list[Target]:
+    """The targets of one zone (none if it is exempt). A reported value that is not a finite
+    number counts as not reported: it can never become a baseline."""
+    if zone.exempt is not None:
+        return []
+    local = inputs.now.astimezone(ZoneInfo(inputs.timezone))
+    zone_targets = [t for c in zone.controllers
+                    if c.owner == settings.writer and in_season(settings, c, local.month)
+                    if (t := _target(settings, inputs, zone, c, level, local,
+                                     finite(reported.get(c.point)))) is not None]
+    return _deadband(settings, zone, zone_targets, reported)
+
+
+def finite(value: float | None) -> float | None:
+    """`value` if it is a finite number, else None (NaN and ±inf are never a temperature)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _target(settings: SetpointSettings, inputs: SiteInputs, zone: ZoneSetpoints,
@@ -197,7 +209,7 @@ def _deadband(settings: SetpointSettings, zone: ZoneSetpoints, zone_targets: Seq
         other_mode = "heat" if target.mode == "cool" else "cool"
         other = by_mode.get(other_mode)
         other_value = other.value if other is not None else (
-            reported.get(others[other_mode].point) if other_mode in others else None)
+            finite(reported.get(others[other_mode].point)) if other_mode in others else None)
         if other_value is None:
             out.append(target)
             continue

@@ -40,6 +40,11 @@ TESTS = {
     "collector/mqtt/consumer.py": ["tests/collector/mqtt/test_consumer.py"],
     "rules/intervals.py": ["tests/rules/test_intervals.py", "tests/rules/test_metering_golden.py",
                            "tests/rules/test_energy_classes.py"],
+    "rules/setpoints.py": ["tests/rules/test_setpoints.py", "tests/rules/test_setpoint_safety.py",
+                           "tests/rules/test_setpoint_mutants.py"],
+    "rules/setpoint_governor.py": ["tests/rules/test_setpoints.py",
+                                   "tests/rules/test_setpoint_safety.py",
+                                   "tests/rules/test_setpoint_mutants.py"],
 }
 
 
@@ -57,7 +62,8 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="mutation-"))
     try:
         prepare(work, args.file, tests)
-        env = {**os.environ, "PYTHONPATH": str(work / "mutants"), "CI": "true"}
+        env = {**os.environ, "PYTHONPATH": str(work / "mutants"), "CI": "true",
+               "CIVICWATT_MUTATION": "1"}  # fewer property-test examples per mutant
         subprocess.run(["mutmut", "run", "--max-children", str(args.max_children)], cwd=work,
                        env=env, check=False)
         subprocess.run(["mutmut", "export-cicd-stats"], cwd=work, env=env, check=True,

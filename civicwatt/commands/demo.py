@@ -74,8 +74,9 @@ def demo(
         show.print(f"  {command}", markup=False)
     show.print("\n[bold]See it in Grafana[/] (docker compose; see README, \"Deploying\"):",
                markup=True)
-    show.print("  cd deploy && INFLUXDB_TOKEN=$(openssl rand -hex 32) docker compose up -d\n"
+    show.print("  cd deploy && docker compose up -d   (secrets and certificates first: README)\n"
                "  civicwatt demo --store 'influxdb2://127.0.0.1:8086?org=civicwatt&bucket="
-               "civicwatt'\n  open http://localhost:3000 (admin / civicwatt): folder civicwatt\n"
+               "civicwatt'\n  open http://localhost:3000 (admin / your GRAFANA_ADMIN_PASSWORD): "
+               "folder civicwatt\n"
                "  (the dashboards build above writes the same provisioning for your own "
                "Grafana)", markup=False)

@@ -69,7 +69,8 @@ def meter(
     ] = None,
     tariff: Annotated[
         Path | None, typer.Option("--tariff", metavar="FILE", rich_help_panel=OFFLINE,
-                                  help="Native tariff YAML or OpenEI URDB JSON.")
+                                  help="Native tariff YAML or OpenEI URDB JSON, or a shipped "
+                                       "tariff's name (e.g. guangdong-general-ic).")
     ] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", metavar="ZONE", rich_help_panel=OFFLINE,
@@ -123,7 +124,7 @@ def meter(
         civicwatt meter --config site.yaml --from 2026-06-01 --to 2026-07-01
 
         civicwatt meter --readings readings.csv --points points.csv \\
-            --tariff config/tariffs/guangdong-general-ic.yaml --tz Asia/Shanghai \\
+            --tariff guangdong-general-ic --tz Asia/Shanghai \\
             --prices prices.yaml --from 2026-06-01 --to 2026-06-02 --json
     """
     first, end = _date(from_, "--from"), _date(to, "--to")

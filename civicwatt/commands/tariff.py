@@ -78,7 +78,7 @@ def check(
 
     Examples:
 
-        civicwatt tariff check config/tariffs/guangdong-general-ic.yaml
+        civicwatt tariff check civicwatt/data/tariffs/guangdong-general-ic.yaml
 
         civicwatt tariff check urdb-rate.json
     """

@@ -22,8 +22,8 @@ from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
 from civicwatt.config.yamlfile import MAX_BYTES, YamlDocument, expand_env, read_text
 from civicwatt.metering.settings import check_metering
-from civicwatt.paths import SHIPPED_CONFIG
 from civicwatt.platform.checks import check_platform
+from collector.modbus.profiles import SHIPPED_DEVICES, ProfileError, shipped_profiles
 from collector.modbus.settings import DeviceProfile
 
 _CSV_FIXED = ("id", "building", "zone", "purpose", "quantity", "unit", "name", "min", "max",
@@ -208,16 +208,12 @@ def _locate(value: Any, loc: tuple) -> tuple[tuple, Any]:
 
 
 def _profiles(found: list) -> dict[str, DeviceProfile]:
-    """The shipped device profiles (config/devices/*.yaml), by name."""
-    profiles: dict[str, DeviceProfile] = {}
-    for file in sorted((SHIPPED_CONFIG / "devices").glob("*.yaml")):
-        try:
-            profile = DeviceProfile.model_validate(YamlDocument(file).data)
-        except (ValidationError, ConfigError) as exc:
-            found.append((("modbus", "profiles"), str(file), f"shipped profile is invalid: {exc}"))
-            continue
-        profiles[profile.name] = profile
-    return profiles
+    """The shipped device profiles, by name (a broken one is a finding, not a crash)."""
+    try:
+        return dict(shipped_profiles())
+    except ProfileError as exc:
+        found.append((("modbus", "profiles"), str(SHIPPED_DEVICES), str(exc)))
+        return {}
 
 
 def _read_points_csv(name: object, base: Path) -> tuple[str | None, list, list[int], list]:

@@ -74,8 +74,8 @@ def parse_tariff(text: str, where: str) -> Tariff:
         raise InputError(f"tariff {where}: expected a mapping (native YAML) or a URDB JSON object")
     if not looks_like_urdb(data) and "versions" not in data and "name" not in data:
         raise InputError(f"tariff {where}: not a tariff — a native tariff YAML has `name:` and "
-                         "`versions:` (see config/tariffs/), an OpenEI URDB tariff is JSON with "
-                         "`energyratestructure`")
+                         "`versions:` (see civicwatt/data/tariffs/), an OpenEI URDB tariff is "
+                         "JSON with `energyratestructure`")
     try:
         return from_urdb(data) if looks_like_urdb(data) else Tariff.from_dict(data)
     except UrdbError as exc:

@@ -28,6 +28,7 @@ from civicwatt.metering.files import (
     read_readings,
 )
 from civicwatt.metering.readings_checks import coverage, dedupe
+from civicwatt.metering.settings import CONFIG_DIR, resolve_file
 from rules.carbon import grid_factor
 from rules.duplicates import Keep
 from rules.energy import BY_NAME, CLASSES
@@ -68,7 +69,10 @@ def read_inputs(readings: str | Path, points: str | Path, tariff_path: str | Pat
     conversions = load_class_factors(factors)
     resolved = conversions.resolve(load_coal_factors().electricity("equivalent"))
     table = read_points(points, {k: v.density for k, v in resolved.items()})
-    tariff = load_tariff(tariff_path)
+    try:  # a file, or the name of a shipped tariff
+        tariff = load_tariff(resolve_file(str(tariff_path), Path.cwd(), CONFIG_DIR / "tariffs"))
+    except FileNotFoundError as exc:
+        raise InputError(f"--tariff {tariff_path}: {exc}") from None
     price_map = load_prices(prices) if prices is not None else {}
     for name, price in price_map.items():
         if price.per_m2_season is not None and price.area_m2 is None:

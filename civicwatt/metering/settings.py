@@ -28,7 +28,7 @@ class MeteringSettings(BaseModel):
 
     tariff: str = Field(
         description="tariff file (YAML or URDB JSON), relative to the config, "
-        "or the name of a shipped one in config/tariffs/"
+        "or the name of a shipped one in civicwatt/data/tariffs/"
     )
     interval: str = Field(default="15m", description="interval length: 5m, 15m, 30m, 1h")
     max_gap: str | None = Field(
@@ -50,9 +50,10 @@ class MeteringSettings(BaseModel):
         description="kgCO2/kWh for every interval (overrides the table and site.grid_region)",
     )
     emission_factors: str | None = Field(
-        default=None, description="factor table; default config/emission_factors.yaml"
+        default=None, description="factor table; default civicwatt/data/emission_factors.yaml"
     )
-    coal_factors: str | None = Field(default=None, description="default config/coal_factors.yaml")
+    coal_factors: str | None = Field(default=None,
+                                     description="default civicwatt/data/coal_factors.yaml")
     coal_convention: Literal["equivalent", "equal_value"] = "equivalent"
     base_prices: dict[str, float] | str | None = Field(
         default=None, description="ratio tariffs: the month's flat (agency-purchase) price per "
@@ -64,7 +65,8 @@ class MeteringSettings(BaseModel):
         description="class → price for water, gas, heat, cooling, fuels (electricity: tariff)",
     )
     factors: str | None = Field(
-        default=None, description="kgce/CO2 factors per class over config/class_factors.yaml"
+        default=None,
+        description="kgce/CO2 factors per class over civicwatt/data/class_factors.yaml",
     )
     virtual_meters: list[VirtualMeter] = Field(default_factory=list)
     balance_tolerance_pct: float = Field(default=5.0, ge=0)

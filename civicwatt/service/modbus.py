@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from civicwatt.config import SHIPPED_CONFIG, SiteConfig
+from civicwatt.config import SiteConfig
 from civicwatt.service.health import Metric
 from collector.modbus.poller import ModbusPoller, resolve_targets
-from collector.modbus.profiles import load_profiles
+from collector.modbus.profiles import shipped_profiles
 from collector.series import point_series
 from store import Row
 
@@ -15,7 +15,7 @@ from store import Row
 def build_poller(site: SiteConfig, sink: Callable[[Sequence[Row]], None],
                  shard: tuple[int, int] = (0, 1)) -> ModbusPoller:
     """A poller for the site's Modbus points (this replica's shard), readings to `sink`."""
-    profiles = load_profiles(SHIPPED_CONFIG / "devices")
+    profiles = shipped_profiles()
     bindings = [(point_series(p.quantity, site=site.site.id, point=p.id, **p.tags), p.modbus)
                 for p in site.points if p.modbus is not None]
     targets = resolve_targets(site.modbus, profiles, bindings)

@@ -44,6 +44,8 @@ class Service:
         self.health.add_check("store", self._store_check)
         if self.pipeline.collector is not None:  # broker state, last error, next retry
             self.health.add_check("mqtt", self.pipeline.collector.consumer.check)
+        if self.setpoints is not None:
+            self.health.add_check("setpoints", self.setpoints.check)
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_check
 
@@ -189,7 +191,8 @@ class Service:
         if self.platform is not None:
             self.platform.request_stop()
         self.pipeline.stop()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:  # not yet, when start() failed on the broker
+            self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
             self.setpoints.stop()
         if self.platform is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -135,13 +136,18 @@ def parse_dr(payload: bytes, now: datetime, max_age_s: int) -> tuple[int, dateti
 
 
 def parse_state(payload: bytes) -> float | None:
-    """A controller state: a bare number (Home Assistant style) or JSON {"value": n}."""
+    """A controller state: a bare number (Home Assistant style) or JSON {"value": n}; None for
+    anything else, including NaN and ±Infinity (which Python's JSON parser lets through)."""
     try:
         data = json.loads(payload.decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError):  # not JSON, or an integer too long to parse
         return None
     if isinstance(data, dict):
         data = data.get("value")
     if isinstance(data, bool) or not isinstance(data, int | float):
         return None
-    return float(data)
+    try:
+        value = float(data)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None

@@ -24,16 +24,13 @@ import time
 from collections.abc import Callable
 
 from collector.mqtt import wire
+from collector.mqtt.connection import MqttStartError, connack_message
 from collector.mqtt.settings import MqttSettings
 
 log = logging.getLogger("collector.mqtt.consumer")
 MAX_BACKOFF = 60.0
 REMIND_EVERY = 600.0
 _READ = 1 << 18
-
-
-class MqttStartError(Exception):
-    """The collector cannot start: bad credentials, TLS failure, unknown host, refused filter."""
 
 
 class _Refused(Exception):
@@ -190,7 +187,7 @@ class Session:
                 raise wire.ProtocolError(f"expected CONNACK, got packet type {first >> 4}")
             connack = wire.parse_connack(body, v5=self.v5)
             if connack.code:
-                raise _Refused(connack_message(self.where, connack.code, s.user, self.v5))
+                raise _Refused(connack_message(self.where, connack.code, s.user))
         except BaseException:
             sock.close()
             raise
@@ -354,15 +351,3 @@ def _tls_context(settings: MqttSettings) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def connack_message(where: str, code: int, user: str | None, v5: bool) -> str:
-    if code in ((0x86, 0x87) if v5 else (0x04, 0x05)):  # Mosquitto answers "not authorized"
-        who = f" for user {user!r}" if user else " (no user name given)"
-        return (f"{where} refused the connection: bad user name or password{who} (code "
-                f"{code:#04x}); check mqtt.username, the password's environment variable "
-                "(mqtt.password: ${MQTT_PASSWORD}, or CIVICWATT_MQTT_PASSWORD with --mqtt) "
-                "and the broker's password file / ACL")
-    if code == (0x85 if v5 else 0x02):
-        return f"{where} refused the client id; choose another mqtt.client_id / --client-id"
-    return f"{where} refused the connection (code {code:#04x})"

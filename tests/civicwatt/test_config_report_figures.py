@@ -93,7 +93,7 @@ def test_bad_base_prices_are_errors(tmp_path, value, message) -> None:
 
 def test_base_prices_on_a_money_tariff_are_an_error(tmp_path) -> None:
     (tmp_path / "money.yaml").write_text(
-        (ROOT / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml").read_text()
+        (ROOT / "civicwatt/data/tariffs/beijing-general-ic-single-part-under-1kv.yaml").read_text()
         .replace("price_basis: ratio\n", ""))
     path = broken_copy(tmp_path, ("tariff: beijing-general-ic-single-part-under-1kv",
                                   "tariff: money.yaml"),
@@ -113,7 +113,7 @@ def test_check_config_prints_warnings_and_still_exits_0() -> None:
 def test_offline_metering_never_labels_ratios_as_money(tmp_path) -> None:
     """`civicwatt meter --tariff` has no base prices: a ratio tariff's costs are × flat price."""
     data = ROOT / "tests/data/metering"
-    ratio = ROOT / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
+    ratio = ROOT / "civicwatt/data/tariffs/beijing-general-ic-single-part-under-1kv.yaml"
     money = tmp_path / "money.yaml"
     money.write_text(ratio.read_text().replace("price_basis: ratio\n", ""))
     units = {}

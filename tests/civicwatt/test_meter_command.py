@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-BEIJING = ROOT / "config" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
+BEIJING = ROOT / "civicwatt" / "data" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
 
 URDB = {
     "label": "0123456789abcdef01234567",

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def shipped(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / name).read_text())
+    return yaml.safe_load((ROOT / "civicwatt" / "data" / name).read_text())
 
 
 def test_shipped_emission_factors():

@@ -21,7 +21,8 @@ D = dt.date
 
 
 def load_tariff(name: str) -> Tariff:
-    return Tariff.from_dict(yaml.safe_load((ROOT / "config" / "tariffs" / name).read_text()))
+    path = ROOT / "civicwatt" / "data" / "tariffs" / name
+    return Tariff.from_dict(yaml.safe_load(path.read_text()))
 
 
 BEIJING = "beijing-general-ic-single-part-under-1kv.yaml"

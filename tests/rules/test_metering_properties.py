@@ -95,8 +95,9 @@ def test_split_date_range_keeps_tou_totals(data, split_day):
     from rules.tariffs import Tariff
 
     root = Path(__file__).resolve().parents[2]
+    tariffs = root / "civicwatt/data/tariffs"
     tariff = Tariff.from_dict(yaml.safe_load(
-        (root / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml").read_text()))
+        (tariffs / "beijing-general-ic-single-part-under-1kv.yaml").read_text()))
     n, pi, t, v = data
     t = t * 2 + 1_782_835_200 * 1_000_000_000  # stretch over 4 days from 2026-07-01 00:00 +08
     ids = tuple(str(i) for i in range(n))
