@@ -30,7 +30,7 @@ from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 METERING = ROOT / "tests" / "data" / "metering"
-BEIJING = ROOT / "config" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
+BEIJING = ROOT / "civicwatt" / "data" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
 
 SITE = """version: 1
 site: {id: t, name: Test site, timezone: Asia/Shanghai}

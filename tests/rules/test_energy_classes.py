@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FLAT = Tariff.from_dict(simple_tariff([w("flat", "00:00", "24:00")], {"flat": 1.0}))
 D = dt.date
 SHIPPED = ClassFactors.model_validate(
-    yaml.safe_load((ROOT / "config" / "class_factors.yaml").read_text()))
+    yaml.safe_load((ROOT / "civicwatt" / "data" / "class_factors.yaml").read_text()))
 
 
 def run(points: list[tuple[str, np.ndarray, np.ndarray]], first: dt.date, end: dt.date,

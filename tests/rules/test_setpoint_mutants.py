@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -15,15 +15,13 @@ from rules.setpoint_settings import Occupancy
 from rules.setpoints import (
     Level,
     is_occupied,
-    period_at,
     round_into,
     site_level,
     targets,
-    upcoming_periods,
 )
-from tests.rules.test_setpoints import SUMMER, TZ, WINTER, inputs, make_settings
+from tests.rules.test_setpoints import SUMMER, WINTER, inputs, make_settings
 
-LOCAL = datetime(2026, 7, 15, 8, 30)  # naive local clock readings for is_occupied/period_at
+LOCAL = datetime(2026, 7, 15, 8, 30)  # a naive local clock reading for is_occupied
 
 
 def test_occupancy_minutes_and_months() -> None:
@@ -32,40 +30,6 @@ def test_occupancy_minutes_and_months() -> None:
     assert not is_occupied(occupancy, LOCAL.replace(minute=10), True)
     assert not is_occupied(occupancy, LOCAL.replace(month=8), True)  # not in its months
     assert not is_occupied(occupancy, LOCAL, False)  # no non-workday windows
-
-
-def test_period_at_first_matching_window_by_month_and_minute() -> None:
-    s = make_settings(period_schedule=[
-        {"start": "14:30", "end": "16:00", "period": "sharp", "months": [7, 8]},
-        {"start": "10:00", "end": "15:00", "period": "peak"}], default_period="flat")
-    assert period_at(s, LOCAL.replace(hour=14, minute=40)) == "sharp"
-    assert period_at(s, LOCAL.replace(hour=14, minute=20)) == "peak"  # 14:20 < 14:30
-    assert period_at(s, LOCAL.replace(month=9, hour=14, minute=40)) == "peak"
-    assert period_at(s, LOCAL.replace(hour=16, minute=0)) == "flat"
-
-
-def test_upcoming_periods_in_local_time_with_their_edges() -> None:
-    s = make_settings(period_schedule=[
-        {"start": "14:30", "end": "16:00", "period": "sharp", "months": [7]},
-        {"start": "10:00", "end": "14:30", "period": "peak"}])
-    now = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)  # 10:00 local: peak starts exactly now
-    ahead = upcoming_periods(s, now, TZ, timedelta(hours=24))
-    local = [(t.astimezone(UTC) + timedelta(hours=8), name) for t, name in ahead]
-    assert [(f"{t:%d %H:%M}", name) for t, name in local] == [
-        ("15 14:30", "sharp"), ("16 10:00", "peak")]  # now itself is excluded, not 16th 14:30
-    edge = upcoming_periods(s, now, TZ, timedelta(hours=4, minutes=30))
-    assert [name for _, name in edge] == ["sharp"]  # a start exactly at the horizon counts
-    july_31 = datetime(2026, 7, 31, 2, 0, tzinfo=UTC)
-    assert [name for _, name in upcoming_periods(s, july_31, TZ, timedelta(days=1))] == [
-        "sharp", "peak"]  # 1 August: the July-only sharp window does not apply
-    late = datetime(2026, 7, 15, 17, 0, tzinfo=UTC)  # 01:00 local on the 16th
-    assert [f"{t.astimezone(UTC):%d %H}" for t, _ in upcoming_periods(s, late, TZ,
-                                                                  timedelta(hours=12))] == [
-        "16 02"]  # 10:00 local = 02:00 UTC on the 16th
-    phoenix = datetime(2026, 7, 16, 3, 0, tzinfo=UTC)  # 20:00 on the 15th in Phoenix (UTC−7)
-    s2 = make_settings(period_schedule=[{"start": "22:00", "end": "23:00", "period": "peak"}])
-    found = upcoming_periods(s2, phoenix, "America/Phoenix", timedelta(hours=3))
-    assert [f"{t.astimezone(UTC):%d %H}" for t, _ in found] == ["16 05"]  # the local date
 
 
 def test_a_single_allowed_value_is_still_a_target() -> None:
@@ -489,12 +453,6 @@ def test_precool_target_says_so() -> None:
     _, (t,) = targets(s, inputs(at, "flat", upcoming=((SUMMER, "sharp"),)), {})
     assert (t.rule, t.active, t.reason, t.value) == (
         "precool", True, "pre-cooling before a demand-limit period", 26.0)
-
-
-def test_a_short_late_window_is_still_upcoming() -> None:
-    s = make_settings(period_schedule=[{"start": "22:00", "end": "22:10", "period": "peak"}])
-    now = datetime(2026, 7, 15, 13, 0, tzinfo=UTC)  # 21:00 local
-    assert [name for _, name in upcoming_periods(s, now, TZ, timedelta(hours=2))] == ["peak"]
 
 
 def test_sweep_states_and_points_without_commands() -> None:
