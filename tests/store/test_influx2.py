@@ -1,7 +1,8 @@
 """The InfluxDB 2.x/3.x backend against a fake HTTP server.
 
-No InfluxDB 2.x server can be installed on this machine (Debian ships 1.6.7
-only), so this fake stands in for it. It records every request and checks
+No InfluxDB 2.x or 3.x server can be installed on this machine (Debian ships 1.6.7
+only, and the tests may not download one), so this fake stands in for it; its error
+answers copy the bodies real 2.x/3.x servers send. It records every request and checks
 what a real 2.x server would check: the path, the token header, the org,
 bucket and precision parameters and the line-protocol body.
 """
@@ -24,6 +25,8 @@ class FakeInfluxDB2(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict] = []
         self.fail_with: int | None = None
+        self.fail_body: dict = {"code": "x", "message": "failure"}
+        self.fail_headers: dict[str, str] = {}
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -48,9 +51,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(request)
         return request
 
-    def _reply(self, status: int, document: dict | None = None) -> None:
+    def _reply(self, status: int, document: dict | None = None,
+               headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(document).encode() if document is not None else b""
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -59,7 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = self._record()
         if self.server.fail_with:
-            return self._reply(self.server.fail_with, {"code": "x", "message": "failure"})
+            return self._reply(self.server.fail_with, self.server.fail_body,
+                               self.server.fail_headers)
         if request["auth"] != "Token t0ken" or request["path"] not in ("/api/v2/write",
                                                                        "/api/v2/delete"):
             return self._reply(401, {"code": "unauthorized", "message": "unauthorized access"})
@@ -105,11 +112,51 @@ def test_reads_go_through_the_v1_compatible_influxql_endpoint(fake):
     assert query["params"]["q"].startswith('SELECT "value" FROM "energy" WHERE time >= 0')
 
 
-@pytest.mark.parametrize(("status", "error"), [(503, StoreUnavailable), (400, StoreRejected)])
-def test_server_errors_map_to_retryable_or_not(fake, status, error):
-    fake.fail_with = status
-    with pytest.raises(error, match=f"HTTP {status}"):
+# What InfluxDB 2.x and 3.x answer (bodies as the servers word them). Only a refused line
+# is a rejection; everything an operator fixes without touching the data is an outage.
+ANSWERS = [
+    (401, {"code": "unauthorized", "message": "unauthorized access"}, "auth"),
+    (403, {"code": "forbidden", "message": "insufficient permissions for write"}, "auth"),
+    (404, {"code": "not found", "message": 'bucket "energy" not found'}, "database_missing"),
+    (429, {"code": "too many requests", "message": "org exceeded write quota"}, "rate_limited"),
+    (503, {"code": "unavailable", "message": "service unavailable"}, "server_error"),
+    (500, {"code": "internal error", "message": "engine: cache-max-memory-size exceeded"},
+     "server_error"),
+    (400, {"code": "invalid", "message": "missing org/bucket value"}, "refused"),
+    (400, {"code": "invalid", "message": "unable to parse 'energy value=x 1': invalid number"},
+     None),
+    (422, {"code": "unprocessable entity", "message": "failure writing points to database: "
+           "partial write: field type conflict"}, None),
+    (400, {"error": "parsing failed for write_lp endpoint", "data": [
+        {"original_line": "energy value=", "line_number": 1,
+         "error_message": "No fields were provided"}]}, None),  # InfluxDB 3.x
+    (413, {"code": "request too large", "message": "request too large"}, None),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "cause"), ANSWERS)
+def test_store_answers_are_outages_unless_a_line_was_refused(fake, status, body, cause):
+    fake.fail_with, fake.fail_body = status, body
+    with pytest.raises((StoreUnavailable, StoreRejected), match=f"HTTP {status}") as caught:
         open_store(url(fake)).write([Row(Series.of("energy", point="m"), 1, {"value": 1.0})])
+    if cause is None:
+        assert type(caught.value) is StoreRejected
+    else:
+        assert type(caught.value) is StoreUnavailable and caught.value.cause == cause
+
+
+def test_retry_after_is_passed_on_to_the_writer(fake):
+    fake.fail_with, fake.fail_headers = 429, {"Retry-After": "7"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).write([Row(Series.of("energy", point="m"), 1, {"value": 1.0})])
+    assert (caught.value.cause, caught.value.retry_after) == ("rate_limited", 7.0)
+
+
+def test_a_refused_delete_is_an_outage_too(fake):
+    fake.fail_with, fake.fail_body = 401, {"code": "unauthorized", "message": "unauthorized"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).delete("energy_interval", 0, 10, where={"site": "hq"})
+    assert caught.value.cause == "auth"
 
 
 def test_unreachable_server_is_unavailable(monkeypatch):
