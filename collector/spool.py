@@ -101,10 +101,10 @@ class Spool(DeadLetterQueries, SpoolState):
                  dead_capacity: int = DEFAULT_DEAD_CAPACITY, synchronous: str = "FULL",
                  create: bool = True) -> None:
         """Open (or with `create`, make) the spool at `path`; `create=False` is for tools
-        that must not turn some other file into a spool (`civicwatt deadletter`)."""
+        that must not turn some other file into a spool (`civicwatt deadletter`): they take
+        the dead-letter cap the collectors last recorded in the file."""
         self.path = Path(path)
         self.capacity = capacity
-        self.dead_capacity = dead_capacity
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +118,7 @@ class Spool(DeadLetterQueries, SpoolState):
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
             _migrate(self._db)
+            self.dead_capacity = _shared_cap(self._db, dead_capacity if create else None)
         except (sqlite3.Error, OSError) as exc:
             raise SpoolError(f"spool {self.path}: cannot open: {exc}; check the path is a "
                              "writable file (or delete a corrupt spool only after "
@@ -310,6 +311,16 @@ def _check_is_spool(db: sqlite3.Connection, path: Path) -> None:
         raise SpoolError(f"spool {path}: an SQLite file but not a civicwatt spool (no batches "
                          "or dead_letters table); give the spool file (service.spool in the "
                          "site config, default spool.db next to it), not the store")
+
+
+def _shared_cap(db: sqlite3.Connection, cap: int | None) -> int:
+    """Record the collectors' dead-letter cap in the file, or read it (tools, cap None)."""
+    if cap is not None:
+        db.execute("INSERT INTO meta (key, value) VALUES ('dead_letter_capacity', ?) ON "
+                   "CONFLICT (key) DO UPDATE SET value = excluded.value", (str(cap),))
+        return cap
+    row = db.execute("SELECT value FROM meta WHERE key = 'dead_letter_capacity'").fetchone()
+    return int(row[0]) if row else DEFAULT_DEAD_CAPACITY
 
 
 def _migrate(db: sqlite3.Connection) -> None:
