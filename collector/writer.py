@@ -174,7 +174,7 @@ class Writer:
         self.stats.outage = Outage(cause, error, outage.since if outage else time.time())
         self._reminded = time.monotonic()
         log.warning("store %s unavailable (%s): %s; keeping %d readings in the spool and "
-                    "retrying with backoff up to %.0f s: %s", self.store.description, cause,
+                    "retrying with backoff up to %g s: %s", self.store.description, cause,
                     error, self.spool.depth, self.max_backoff, CAUSES.get(cause, ""))
 
     def _up(self) -> None:

@@ -87,7 +87,9 @@ class InfluxDB1Store(InfluxQLReader):
                 raise
 
     def ping(self) -> None:
-        self._http.request("GET", "/ping")
+        """An empty write: unlike GET /ping it checks the credentials and the database too
+        (creating it as a first write would), so /healthz catches a rotated password."""
+        self.write_lines(b"")
 
     def close(self) -> None:
         self._http.close()
