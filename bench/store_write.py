@@ -57,6 +57,7 @@ def main() -> None:
     rows = make_rows(args.points)
     with tempfile.TemporaryDirectory() as folder:
         spool_hot_path(rows, args, Path(folder))
+        sqlite_sync_cost(rows, args, Path(folder))
     if args.spool_only:
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -113,7 +114,7 @@ def spool_hot_path(rows: list[Row], args, folder: Path) -> None:
     lines = [format_row(r) for r in rows]
     chunks = [lines[i:i + args.batch] for i in range(0, len(lines), args.batch)]
     spool_times: dict[str, list[float]] = {"append_lines": [], "peek": [], "delete": [],
-                                           "writer drain": []}
+                                           "writer drain": [], "drain, metering on": []}
     bare_times: dict[str, list[float]] = {"append_lines": [], "peek": [], "delete": []}
     for attempt in range(args.repeat):
         spool = Spool(folder / f"hot{attempt}.db")
@@ -130,6 +131,10 @@ def spool_hot_path(rows: list[Row], args, folder: Path) -> None:
             spool.append_lines(c)
         writer = Writer(spool, _NullStore(), batch_lines=args.batch)
         spool_times["writer drain"].append(timed(lambda w=writer: drain(w)))
+        for c in chunks:  # again, with a metering watermark: every line's time is checked
+            spool.append_lines(c)
+        spool.raise_watermark(T0)  # older than every reading: none is late
+        spool_times["drain, metering on"].append(timed(lambda w=writer: drain(w)))
         spool.close()
         for name, seconds in bare(folder / f"bare{attempt}.db", chunks).items():
             bare_times[name].append(seconds)
@@ -138,10 +143,35 @@ def spool_hot_path(rows: list[Row], args, folder: Path) -> None:
     for name, seconds in spool_times.items():
         mine = statistics.median(seconds) / len(lines) * 1e6
         if name not in bare_times:  # peek + delete + the writer's own work, store a no-op
-            print(f"  {name:14s} {mine:7.3f} µs   (store that accepts without work)")
+            print(f"  {name:18s} {mine:7.3f} µs   (store that accepts without work)")
             continue
         floor = statistics.median(bare_times[name]) / len(lines) * 1e6
-        print(f"  {name:14s} {mine:7.3f} µs   bare SQLite {floor:7.3f} µs   x{mine / floor:5.2f}")
+        print(f"  {name:18s} {mine:7.3f} µs   bare SQLite {floor:7.3f} µs   x{mine / floor:5.2f}")
+
+
+def sqlite_sync_cost(rows: list[Row], args, folder: Path) -> None:
+    """The embedded store's `synchronous=FULL` against NORMAL, written as the spool writer
+    writes it (one `store.write` per batch, each its own commit)."""
+    from store.sqlite import SQLiteStore
+
+    sizes = (args.batch, 500)
+    times: dict[tuple[str, int], list[float]] = {}
+    for attempt in range(args.repeat):
+        for mode in ("FULL", "NORMAL"):
+            for size in sizes:
+                store = SQLiteStore(folder / f"sync-{mode}-{size}-{attempt}.db")
+                store._db.execute(f"PRAGMA synchronous={mode}")  # NORMAL: the old setting
+                part = rows[:max(size * 40, args.batch)]
+                seconds = timed(lambda s=store, p=part, n=size: [
+                    s.write(p[i:i + n]) for i in range(0, len(p), n)])
+                times.setdefault((mode, size), []).append(seconds / len(part))
+                store.close()
+    print(f"\nSQLite store.write per batch (one commit each), median of {args.repeat}")
+    for size in sizes:
+        full = statistics.median(times["FULL", size]) * 1e6
+        normal = statistics.median(times["NORMAL", size]) * 1e6
+        print(f"  batches of {size:6,}: FULL {full:7.2f} µs/reading  NORMAL {normal:7.2f} "
+              f"µs/reading  FULL costs x{full / normal:4.2f}")
 
 
 class _NullStore:
