@@ -35,8 +35,9 @@ TESTS = {
                             "tests/collector/test_spool_state.py",
                             "tests/collector/test_writer_outage.py",
                             "tests/integration/test_store_outage.py"],
-    "store/http.py": ["tests/store", "tests/integration/test_store_outage.py",
-                      "tests/collector/test_writer_outage.py"],
+    "store/http.py": ["tests/store/test_http.py", "tests/store/test_influx2.py",
+                      "tests/store/test_contract.py", "tests/integration/test_store_outage.py",
+                      "tests/collector/test_spool_writer.py"],
 }
 
 

@@ -42,7 +42,8 @@ def test_a_wrong_password_keeps_every_reading_until_the_right_one_lands_them_all
         wait_until(lambda: writer.stats.outage and writer.stats.outage.attempts >= 8, 30,
                    "the writer to retry")
         outage = writer.stats.outage
-        assert outage.cause == "auth" and "HTTP 401" in outage.error
+        assert outage.cause == "auth" and "HTTP 401: authorization failed" in outage.error
+        assert outage.error.startswith(f"influxdb1://civicwatt:***@127.0.0.1:{server.port}/auth")
         assert "new-secret" not in outage.error
         assert Spool(tmp_path / "s.db").depth == 3000
         assert spool.dead_letters() == [] and writer.stats.dead == 0

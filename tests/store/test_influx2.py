@@ -74,6 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         request = self._record()
+        if self.server.fail_with:
+            return self._reply(self.server.fail_with, self.server.fail_body,
+                               self.server.fail_headers)
         if request["path"] == "/query" and request["auth"] == "Token t0ken":
             series = {"name": "energy", "tags": {"point": "m1"}, "columns": ["time", "value"],
                       "values": [[1_000, 1.5], [2_000, 2.5]]}
@@ -150,6 +153,15 @@ def test_retry_after_is_passed_on_to_the_writer(fake):
     with pytest.raises(StoreUnavailable) as caught:
         open_store(url(fake)).write([Row(Series.of("energy", point="m"), 1, {"value": 1.0})])
     assert (caught.value.cause, caught.value.retry_after) == ("rate_limited", 7.0)
+
+
+def test_reads_are_classified_the_same_way_with_retry_after(fake):
+    fake.fail_with, fake.fail_headers = 503, {"Retry-After": "4"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).read_raw("energy", 0, 10)
+    assert (caught.value.cause, caught.value.retry_after) == ("server_error", 4.0)
+    assert str(caught.value).startswith("influxdb2://127.0.0.1:") and "failure" in str(
+        caught.value)
 
 
 def test_a_refused_delete_is_an_outage_too(fake):
