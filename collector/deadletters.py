@@ -40,6 +40,8 @@ class DeadLetterQueries:
 
     def _rollback(self) -> None: ...
 
+    def _insert_batch(self, lines: Sequence[str], now_ns: int) -> None: ...
+
     @locked
     def dead_letters(self, reason: str | None = None, limit: int | None = 100,
                      after_id: int = 0, before_ns: int | None = None) -> list[DeadRow]:
@@ -103,9 +105,7 @@ class DeadLetterQueries:
         now = time.time_ns()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            if lines:
-                self._db.execute("INSERT INTO batches (n, lines, created_ns) VALUES (?, ?, ?)",
-                                 (len(lines), "\n".join(lines).encode(), now))
+            self._insert_batch(lines, now)
             self._db.executemany("DELETE FROM dead_letters WHERE id = ?", [(i,) for i in done])
             self._db.executemany(
                 "UPDATE dead_letters SET reason = ?, detail = ?, attempts = attempts + 1, "

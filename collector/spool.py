@@ -201,9 +201,7 @@ class Spool(DeadLetterQueries, SpoolState):
         now = time.time_ns()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            if lines:
-                self._db.execute("INSERT INTO batches (n, lines, created_ns) VALUES (?, ?, ?)",
-                                 (len(lines), "\n".join(lines).encode(), now))
+            self._insert_batch(lines, now)
             held = self._insert_dead([(r, source, t, bytes(p), reason, detail, now)
                                       for r, t, p, reason, detail in dead])
             self._db.execute("COMMIT")
@@ -214,6 +212,12 @@ class Spool(DeadLetterQueries, SpoolState):
         self._count_dead(len(dead), held)
         self._check_level()
         return True
+
+    def _insert_batch(self, lines: Sequence[str], now_ns: int) -> None:
+        """Inside a transaction: the lines as one batch row (none if there are none)."""
+        if lines:
+            self._db.execute("INSERT INTO batches (n, lines, created_ns) VALUES (?, ?, ?)",
+                             (len(lines), "\n".join(lines).encode(), now_ns))
 
     def _insert_dead(self, rows: list[tuple]) -> int:
         """Insert dead letters inside the caller's transaction: within the cap as dead

@@ -1,7 +1,7 @@
 """The writer through an outage: one log line per state change, backoff, Retry-After.
 
 The store is the InfluxDB 2.x/3.x backend on the fake 2.x server of
-tests/store/test_influx2.py (no real 2.x can run here; see there): it is the only peer that
+tests/store/fake_influx2.py (no real 2.x can run here; see there): it is the only peer that
 can answer 429 with Retry-After or switch from 503 to 401 on cue. The real InfluxDB 1.x
 with a wrong password is tests/integration/test_store_outage.py.
 """
@@ -19,17 +19,11 @@ from collector.spool import Spool
 from collector.writer import Writer
 from store import open_store
 from tests.services import free_port, wait_until
-from tests.store.test_influx2 import FakeInfluxDB2, url
+from tests.store.fake_influx2 import FakeInfluxDB2, serving, url
+
+fake = pytest.fixture(serving, name="fake")
 
 T0 = 1_795_000_000 * 10**9
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setenv("INFLUXDB_TOKEN", "t0ken")
-    server = FakeInfluxDB2()
-    yield server
-    server.shutdown()
 
 
 def spooled(tmp_path, n: int = 10) -> Spool:
