@@ -287,13 +287,9 @@ class Soak:
         for proc in publishers:
             proc.join(30)
         self._sample(service.pid, minute)
+        mqtt_stored = self._wait_stored(acked)
+        caught_up = time.monotonic() - started
         drained = self._wait_depth_zero(900)
-        mqtt_stored = count(self.influx, "SELECT count(value) FROM energy WHERE point =~ /^p/")
-        deadline = time.monotonic() + 600
-        while mqtt_stored < acked and time.monotonic() < deadline:
-            time.sleep(5)
-            mqtt_stored = count(self.influx, "SELECT count(value) FROM energy WHERE point =~ "
-                                "/^p/")
         dead = get_json(f"{self.base}/healthz")["components"]["collection"]["dead_letters"]
         service.send_signal(signal.SIGTERM)
         code = service.wait(180)
@@ -302,6 +298,8 @@ class Soak:
                       "'modbus' GROUP BY device")
         modbus_stored = count(self.influx, "SELECT count(value) FROM energy, power WHERE "
                               "point =~ /^mb/")
+        print(f"  the collector caught up with the broker {caught_up / 60:.1f} min after the "
+              f"start: {mqtt_stored / caught_up:,.0f} MQTT readings/s end to end", flush=True)
         return self._print(sent, acked, mqtt_stored, taken, modbus_stored, dead, drained, code)
 
     def _outages(self, plan: list[tuple[float, str, float]], started: float,
@@ -319,6 +317,19 @@ class Soak:
             drained = self._wait_depth_zero(1200)
             self.recoveries.append((f"{what} at {at / 60:.1f} min, down {down:.0f} s",
                                     time.monotonic() - back if drained else float("nan")))
+
+    def _wait_stored(self, acked: int) -> int:
+        """Wait while the service works off the broker's backlog: until every acknowledged
+        reading is stored, or the count has not moved for 5 minutes."""
+        query = "SELECT count(value) FROM energy WHERE point =~ /^p/"
+        stored, moved = count(self.influx, query), time.monotonic()
+        while stored < acked and time.monotonic() - moved < 300:
+            time.sleep(30)  # counting millions of points costs InfluxDB: not too often
+            now = count(self.influx, query)
+            if now > stored:
+                stored, moved = now, time.monotonic()
+            print(f"  .. {stored:,} of {acked:,} stored", flush=True)
+        return stored
 
     def _wait_depth_zero(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
