@@ -159,6 +159,12 @@ class Spool(DeadLetterQueries, SpoolState):
         return self._depth
 
     @property
+    def counted_depth(self) -> int:
+        """Readings waiting as last counted, without touching the file (for logs written
+        while the file itself may be failing)."""
+        return self._depth
+
+    @property
     def dead(self) -> int:
         """Dead letters within the cap (as of the last count)."""
         return self._dead

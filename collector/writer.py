@@ -161,28 +161,29 @@ class Writer:
     # -- outage bookkeeping: one log line per state change --------------------------------
     def _down(self, cause: str, error: str) -> None:
         outage = self.stats.outage
+        what = (f"store {self.store.description} unavailable" if cause in CAUSES
+                else "the spool writer is failing")
         if outage is not None and outage.cause == cause:
             outage.attempts += 1
             outage.error = error
             if time.monotonic() - self._reminded >= REMIND_EVERY_S:
                 self._reminded = time.monotonic()
-                log.warning("store %s still unavailable for %.0f min (%s), %d attempts; %d "
-                            "readings wait in the spool", self.store.description,
-                            (time.time() - outage.since) / 60, cause, outage.attempts,
-                            self.spool.depth)
+                log.warning("%s for %.0f min now (%s), %d attempts; %d readings wait in the "
+                            "spool", what, (time.time() - outage.since) / 60, cause,
+                            outage.attempts, self.spool.counted_depth)
             return
         self.stats.outage = Outage(cause, error, outage.since if outage else time.time())
         self._reminded = time.monotonic()
-        log.warning("store %s unavailable (%s): %s; keeping %d readings in the spool and "
-                    "retrying with backoff up to %g s: %s", self.store.description, cause,
-                    error, self.spool.depth, self.max_backoff, CAUSES.get(cause, ""))
+        log.warning("%s (%s): %s; keeping %d readings in the spool and retrying with backoff "
+                    "up to %g s: %s", what, cause, error, self.spool.counted_depth,
+                    self.max_backoff, CAUSES.get(cause, "see the error"))
 
     def _up(self) -> None:
         outage = self.stats.outage
         if outage is not None:
             log.info("store %s is back after %.0f s (%s, %d attempts); draining %d readings",
                      self.store.description, time.time() - outage.since, outage.cause,
-                     outage.attempts, self.spool.depth)
+                     outage.attempts, self.spool.counted_depth)
             self.stats.outage = None
 
     # -- the loop ----------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_one_line_per_state_change_a_reminder_and_one_when_back(tmp_path, fake, 
     messages = [r.getMessage() for r in caplog.records]
     assert len([m for m in messages if "unavailable (server_error)" in m]) == 1
     assert len([m for m in messages if "unavailable (auth)" in m]) == 1
-    (reminder,) = [m for m in messages if "still unavailable" in m]
+    (reminder,) = [m for m in messages if "min now" in m]
     assert "(auth)" in reminder and "10 readings wait in the spool" in reminder
     assert len([m for m in messages if "is back after" in m]) == 1
     assert writes(fake) >= 9  # many attempts, still only the four lines above
