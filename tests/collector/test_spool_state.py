@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 import pytest
@@ -105,12 +106,19 @@ def test_only_a_spool_is_opened_without_create(tmp_path):
     store = tmp_path / "civicwatt.db"
     open_store(f"sqlite://{store}").close()
     before = store.read_bytes()
-    with pytest.raises(SpoolError, match="not a civicwatt spool"):
+    with pytest.raises(SpoolError) as caught:
         Spool(store, create=False)
+    assert str(caught.value) == (
+        f"spool {store}: an SQLite file but not a civicwatt spool (no batches or dead_letters "
+        "table); give the spool file (service.spool in the site config, default spool.db next "
+        "to it), not the store")
     assert store.read_bytes() == before  # no spool tables slipped into the store
     (tmp_path / "notes.txt").write_text("hello, not a database at all" * 100)
-    with pytest.raises(SpoolError, match="not an SQLite file"):
+    with pytest.raises(SpoolError) as caught:
         Spool(tmp_path / "notes.txt", create=False)
+    assert str(caught.value).startswith(f"spool {tmp_path / 'notes.txt'}: not an SQLite file (")
+    assert str(caught.value).endswith("); give the spool file (service.spool in the site "
+                                      "config, default spool.db next to it)")
     with pytest.raises(SpoolError, match="no such spool file"):
         Spool(tmp_path / "missing.db", create=False)
     assert not (tmp_path / "missing.db").exists()
@@ -172,3 +180,59 @@ def test_the_writer_marks_late_readings_dirty_in_the_commit_that_deletes_them(tm
     assert (late.start_ns, late.end_ns, late.reason) == (T0 + 50 * 10**9,
                                                          T0 + 53 * 10**9 + 1, "late")
     assert spool.depth == 0
+
+
+def test_the_80_percent_warning_counts_held_messages_and_is_said_once(tmp_path, caplog):
+    spool = Spool(tmp_path / "s.db", capacity=10, dead_capacity=1)
+    with caplog.at_level(logging.WARNING, logger="collector.spool"):
+        assert spool.append_lines(lines(5), bad(4))  # 5 readings + 3 held = 80 %: warn
+        assert spool.append_lines(lines(1, 5))  # 90 %: no second warning
+    warnings = [r.getMessage() for r in caplog.records if "% full" in r.getMessage()]
+    assert warnings == [f"spool {tmp_path / 's.db'} is 80% full (5 of 10 readings): the store is "
+                        "not keeping up or is down; at 100% collectors stop acknowledging and "
+                        "the broker holds the backlog"]
+
+
+def test_the_dead_letter_table_filling_up_is_logged_once_with_what_to_do(tmp_path, caplog):
+    spool = Spool(tmp_path / "s.db", dead_capacity=1)
+    with caplog.at_level(logging.ERROR, logger="collector.spool"):
+        spool.append_lines([], bad(2))
+        spool.append_lines([], bad(2))
+    (error,) = [r.getMessage() for r in caplog.records]
+    path = tmp_path / "s.db"
+    assert error == (f"dead-letter table of spool {path} is full (1 rows): further bad messages "
+                     "are held in the spool (good readings keep flowing); export and purge: "
+                     f"civicwatt deadletter export --spool {path} --out FILE, then deadletter "
+                     "purge --before DATE --yes")
+
+
+def test_held_messages_count_against_the_room_even_for_an_empty_spool(tmp_path):
+    spool = Spool(tmp_path / "s.db", capacity=10, dead_capacity=1)
+    assert spool.append_lines(lines(5), bad(6))  # 5 readings, 5 held: full
+    assert not spool.append_lines(lines(1, 5))
+    spool.delete(spool.peek(100))  # the store took the readings; the held ones stay
+    assert (spool.depth, spool.held) == (0, 5)
+    assert not spool.append_lines(lines(6, 10))  # 5 held + 6 > 10, even though none wait
+    assert spool.append_lines(lines(5, 10))
+
+
+def test_a_failed_append_rolls_back_and_the_spool_keeps_working(tmp_path):
+    from collector.spool import SpoolError
+
+    spool = Spool(tmp_path / "s.db")
+    with pytest.raises(SpoolError, match="append failed"):
+        spool.append_lines(lines(3), [(T0, "t", b"x", None, "reason missing")])  # NOT NULL
+    assert spool.append_lines(lines(2, 10))
+    assert Spool(tmp_path / "s.db").depth == 2 and spool.dead_letters() == []
+
+
+def test_the_modbus_sink_keeps_the_configured_cap_and_says_when_there_is_room(tmp_path):
+    from collector.spool import SpoolSink
+
+    sink = SpoolSink(tmp_path / "s.db", capacity=3, dead_capacity=7)
+    assert Spool(tmp_path / "s.db", create=False).dead_capacity == 7
+    assert sink.has_room(4)  # an empty spool takes any one batch
+    sink.spool.append_lines(lines(1))
+    assert sink.has_room(2) and not sink.has_room(3)
+    sink.spool.append_lines(lines(2, 1))
+    assert not sink.has_room()
