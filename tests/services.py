@@ -138,6 +138,9 @@ class Mosquitto(_Process):
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # started as root, Mosquitto drops to user `mosquitto`, which cannot write into a
+            # root-owned temporary folder: its queues would silently not survive a restart
+            "user root\n"
             "persistence true\n"
             f"persistence_location {self.folder}/\n"
             "max_queued_messages 0\n"
