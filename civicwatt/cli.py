@@ -17,6 +17,7 @@ from civicwatt.commands import (
     check_config,
     collect,
     dashboards,
+    deadletter,
     demo,
     forecast,
     helpfmt,
@@ -57,7 +58,7 @@ app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("check-config")(check_config.check_config)
 app.command("collect")(collect.collect)
-app.add_typer(collect.deadletter_app, name="deadletter")
+app.add_typer(deadletter.deadletter_app, name="deadletter")
 app.add_typer(modbus.app, name="modbus")
 app.command("meter")(meter.meter)
 app.add_typer(tariff.app, name="tariff")

@@ -37,8 +37,6 @@ ON CONFLICT (series_id, time_ns) DO UPDATE SET
 """
 
 
-
-
 class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -47,10 +45,12 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # FULL like the spool: the writer deletes spooled readings once write() returns, so
+            # a power cut must not undo a commit (the cost is in bench/README.md)
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"{self.description}: cannot open: {exc}") from exc
+            raise StoreUnavailable(f"{self.description}: cannot open: {exc}", "local") from exc
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}
 
@@ -196,5 +196,5 @@ class _SQLiteErrors:
 
     def __exit__(self, kind, exc, tb) -> bool:
         if exc is not None and isinstance(exc, sqlite3.Error):
-            raise StoreUnavailable(f"{self.message}: {exc}") from exc
+            raise StoreUnavailable(f"{self.message}: {exc}", "local") from exc
         return False

@@ -1,4 +1,4 @@
-"""`civicwatt collect` (MQTT → spool → store) and `civicwatt deadletter list|replay`.
+"""`civicwatt collect` (MQTT → spool → store); `civicwatt deadletter` is in deadletter.py.
 
 Two ways to say what to collect: `--config FILE` (the site YAML: its `mqtt:`
 section, point bindings and `store.url`), or flags alone for quick starts:
@@ -26,13 +26,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 log = logging.getLogger("civicwatt.collect")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-deadletter_app = typer.Typer(help="Inspect and re-ingest messages the collector could not "
-                                  "store (查看/重放死信).", no_args_is_help=True)
 
 MqttOpt = Annotated[str | None, typer.Option("--mqtt", help="broker URL, mqtt://host:1883 or "
                                              "mqtts://host:8883")]
@@ -41,7 +37,6 @@ TopicOpt = Annotated[list[str] | None, typer.Option("--topic", help="topic filte
 TemplateOpt = Annotated[list[str] | None, typer.Option(
     "--template", help="topic template, e.g. site/{building}/meter/{point}/{quantity}")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="the site YAML")]
-SpoolOpt = Annotated[Path, typer.Option("--spool", help="the durable spool (SQLite)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -147,6 +142,9 @@ def collect(
     shard: Annotated[str, typer.Option(
         "--shard", help="with --config: poll only this replica's share of the Modbus devices, "
                         "i/N with i from 0")] = "0/1",
+    dead_letter_capacity: Annotated[int | None, typer.Option(
+        "--dead-letter-capacity", min=1, help="dead-letter rows kept before bad messages are "
+        "held (default: service.dead_letter_capacity, else 1,000,000)")] = None,
 ) -> None:
     """Collect MQTT and Modbus readings into the store, exactly once (采集读数).
 
@@ -161,7 +159,7 @@ def collect(
     from collector.modbus.plan import parse_shard
     from collector.mqtt.consumer import MqttStartError
     from collector.runner import Collector
-    from collector.spool import SpoolError
+    from collector.spool import DEFAULT_DEAD_CAPACITY, SpoolError
     from store import StoreError, open_store
 
     if store and (problem := store_url_problem(store)):
@@ -180,10 +178,13 @@ def collect(
             spool = spool or site.base_dir / site.service.spool  # the same spool as `run`
             runner = Pipeline(site, target, spool, site.service.spool_capacity,
                               instance=instance, shard=parse_shard(shard),
-                              mqtt=(settings, decoder) if settings else None)
+                              mqtt=(settings, decoder) if settings else None,
+                              dead_capacity=dead_letter_capacity
+                              or site.service.dead_letter_capacity)
         else:
             spool = spool or Path("spool.db")
-            runner = Collector(settings, decoder, spool, target, instance=instance)
+            runner = Collector(settings, decoder, spool, target, instance=instance,
+                               dead_capacity=dead_letter_capacity or DEFAULT_DEAD_CAPACITY)
     except (SpoolError, MqttStartError, ValueError) as exc:
         raise _fail(str(exc)) from None
     stop = threading.Event()
@@ -210,100 +211,3 @@ def collect(
     log.info("stopping: spooling and acknowledging what was received, flushing the spool")
     runner.stop()
     log.info("stopped; spool depth %d", runner.writer.spool.depth)
-
-
-@deadletter_app.command("list")
-def deadletter_list(
-    spool: SpoolOpt = Path("spool.db"),
-    reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="rows to show")] = 50,
-) -> None:
-    """Dead letters: time, reason, topic, payload, detail (死信列表).
-
-    Examples:
-
-        civicwatt deadletter list --spool spool.db
-
-        civicwatt deadletter list --spool spool.db --reason bad_payload --limit 10
-    """
-    from datetime import UTC, datetime
-
-    from collector.spool import Spool
-
-    if not spool.exists():
-        raise _fail(f"--spool {spool}: no such spool file")
-    box = Spool(spool)
-    counts = box.dead_counts()
-    console = Console()
-    console.print(f"{spool}: {sum(counts.values())} dead letter(s) — " + (
-        ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"), soft_wrap=True)
-    table = Table()
-    for column in ("id", "received (UTC)", "reason", "topic", "payload", "detail"):
-        table.add_column(column, overflow="fold")
-    for row in box.dead_letters(reason, limit):
-        when = datetime.fromtimestamp(row.received_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        payload = row.payload[:80].decode("utf-8", "replace") + ("…" if len(row.payload) > 80
-                                                                  else "")
-        table.add_row(str(row.id), when, row.reason, row.topic or "", payload, row.detail)
-    console.print(table)
-
-
-@deadletter_app.command("replay")
-def deadletter_replay(
-    spool: SpoolOpt = Path("spool.db"),
-    config: ConfigOpt = None,
-    mqtt: MqttOpt = None,
-    topic: TopicOpt = None,
-    template: TemplateOpt = None,
-    reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
-) -> None:
-    """Re-decode dead letters with the current config; what now passes goes to the spool (重放).
-
-    A running `civicwatt collect` on the same spool writes them to the store.
-
-    Example:
-
-        civicwatt deadletter replay --spool spool.db --config config/example-site.yaml
-    """
-    import time
-
-    from collector.spool import Spool
-
-    if not spool.exists():
-        raise _fail(f"--spool {spool}: no such spool file")
-    box = Spool(spool)
-    decoder = None
-    if config or mqtt:
-        _, decoder, _, _ = _settings(config, mqtt or None, topic or [], template or [], None,
-                                     None)
-        if decoder is None:
-            raise _fail(f"{config} has no `mqtt:` section: dead letters are MQTT messages, "
-                        "so replay needs the MQTT settings that decode them")
-    recovered = still = 0
-    after = 0
-    while rows := box.dead_letters(reason, 1000, after_id=after):
-        after = rows[-1].id
-        lines: list[str] = []
-        done: list[int] = []
-        bad: list[tuple[int, str, str]] = []
-        for row in rows:
-            if row.source == "store":  # the store refused the line itself: retry it as is
-                lines.append(row.payload.decode("utf-8", "replace"))
-                done.append(row.id)
-                continue
-            if decoder is None:
-                bad.append((row.id, row.reason, row.detail))
-                continue
-            out = decoder.decode([(row.topic, row.payload, row.received_ns)], time.time_ns())
-            if out.dead:
-                bad.append((row.id, out.dead[0].reason, out.dead[0].detail))
-            else:
-                lines += out.lines
-                done.append(row.id)
-        box.resolve_dead(lines, done, bad)
-        recovered += len(done)
-        still += len(bad)
-    if decoder is None and still:
-        err.print("note: give --config (or --mqtt with --topic/--template) to re-decode MQTT "
-                  "messages; only store-refused lines were retried")
-    Console().print(f"replayed: {recovered} recovered into the spool, {still} still rejected")

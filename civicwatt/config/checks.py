@@ -175,9 +175,9 @@ def check_local(service: ServiceSettings | None, mqtt: object, report: object,
     found: list[Found] = []
     if service is not None:
         host, _, port = service.http.rpartition(":")
-        if not 1 <= int(port) <= 65535:
-            found.append((("service", "http"), service.http, "host:port with a port 1-65535, "
-                          "e.g. 127.0.0.1:8080"))
+        if not 0 <= int(port) <= 65535:  # 0: any free port (tests, side-by-side instances)
+            found.append((("service", "http"), service.http, "host:port with a port 1-65535 "
+                          "(or 0 for any free one), e.g. 127.0.0.1:8080"))
         elif problem := host_problem(host):
             found.append((("service", "http"), service.http, f"host: {problem}"))
         spool = base_dir / service.spool

@@ -178,6 +178,9 @@ class ServiceSettings(_Model):
                       description="host:port of /healthz and /metrics (loopback by default)")
     spool: str = Field(default="spool.db", description="durable spool, relative to the config")
     spool_capacity: int = Field(default=5_000_000, ge=1000, description="readings")
+    dead_letter_capacity: int = Field(default=1_000_000, ge=1, description="dead-letter rows; "
+                                      "past it bad messages are held and /healthz says "
+                                      "'dead-letter full'")
     metering_every_s: float = Field(default=900, gt=0, description="metering job period")
     forecast_every_s: float = Field(default=3600, gt=0, description="forecast job period")
     setpoints_every_s: float = Field(default=300, gt=0, description="setpoint rules period")

@@ -71,6 +71,10 @@ class MeteringSettings(BaseModel):
     virtual_meters: list[VirtualMeter] = Field(default_factory=list)
     balance_tolerance_pct: float = Field(default=5.0, ge=0)
     chunk_days: int = Field(default=7, ge=1, le=62, description="days metered per store read")
+    late_days: int = Field(
+        default=35, ge=0, le=366,
+        description="the service re-meters days that late data touched up to this far back",
+    )
 
     @field_validator("interval")
     @classmethod

@@ -56,7 +56,9 @@ class Health:
         self._providers: list[Callable[[], Iterable[Metric]]] = []
 
     def add_check(self, component: str, check: Check) -> None:
-        """`check()` returns (healthy, details); it must be quick and never raise."""
+        """`check()` returns (healthy, details); it must be quick and never raise. Details
+        may list `problems` (one line each, naming the cause and the fix); the snapshot
+        gathers them at the top, so a 503 says why in its first lines."""
         self._checks[component] = check
 
     def add_metrics(self, provider: Callable[[], Iterable[Metric]]) -> None:
@@ -91,8 +93,10 @@ class Health:
         with self._lock:
             jobs = {name: asdict(status) for name, status in self.jobs.items()}
         healthy = all(c["ok"] for c in components.values())
-        return healthy, {"status": "ok" if healthy else "degraded", "components": components,
-                         "jobs": jobs}
+        problems = [f"{name}: {p}" for name, c in components.items() if not c["ok"]
+                    for p in c.get("problems") or [c.get("error", "unhealthy")]]
+        return healthy, {"status": "ok" if healthy else "degraded", "problems": problems,
+                         "components": components, "jobs": jobs}
 
     def metrics(self) -> list[Metric]:
         samples = [Metric("civicwatt_up", 1.0, help="the service is running")]

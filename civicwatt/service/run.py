@@ -22,7 +22,7 @@ from civicwatt.config import SiteConfig
 from civicwatt.service.health import Health, HealthServer, Metric
 from civicwatt.service.pipeline import Pipeline
 from civicwatt.service.scheduling import guarded, make_scheduler
-from store import StoreError, open_store
+from store import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,13 @@ class Service:
         settings = site.service
         self.store = open_store(site.store.url, site.base_dir)
         self.pipeline = Pipeline(site, self.store, site.base_dir / settings.spool,
-                                 settings.spool_capacity)
+                                 settings.spool_capacity,
+                                 dead_capacity=settings.dead_letter_capacity)
         self.setpoints = self._setpoint_job()
         self.platform = self._platform_link()
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
-        self.health.add_check("store", self._store_check)
+        self.health.add_check("store", self.pipeline.store_check)
         if self.pipeline.collector is not None:  # broker state, last error, next retry
             self.health.add_check("mqtt", self.pipeline.collector.consumer.check)
         if self.setpoints is not None:
@@ -103,17 +104,19 @@ class Service:
 
     # -- jobs --------------------------------------------------------------------------
     def meter(self) -> None:
-        """Re-meter yesterday and today; the first run catches up `catch_up_days`."""
+        """Re-meter yesterday and today (the first run: `catch_up_days`), days a failed run
+        missed and days late data touched (civicwatt/jobs/metering_days.py)."""
         if self.site.metering is None:
             return
-        from civicwatt.jobs.metering import meter_recent
+        from civicwatt.jobs.metering_days import meter_due
 
         days = 1 if self._metered_once else self.site.service.catch_up_days
         with self._intervals:
-            summary = meter_recent(self.site, self.store, self.clock(), days=days)
+            summary = meter_due(self.site, self.store, self.pipeline.writer.spool, self.clock(),
+                                regular_days=days)
         self._metered_once = True
         logger.info("Metering: %d days, %d points, %d energy_interval rows, %.1f kWh, "
-                    "%d estimated intervals, %d counter events", days, summary.points,
+                    "%d estimated intervals, %d counter events", summary.days, summary.points,
                     summary.rows, summary.kwh, summary.estimated, len(summary.events))
         for b in summary.balances:
             if not b.ok:
@@ -145,28 +148,31 @@ class Service:
         logger.info("Daily report written: %s", ", ".join(map(str, result.files)))
 
     # -- health ------------------------------------------------------------------------
-    def _store_check(self) -> tuple[bool, dict]:
-        try:
-            self.store.ping()
-        except StoreError as exc:
-            return False, {"url": self.store.description, "error": str(exc)}
-        return True, {"url": self.store.description}
-
     def _metrics(self) -> list[Metric]:
         writer = self.pipeline.writer
+        spool, stats = writer.spool, writer.stats
         samples = [
-            Metric("civicwatt_spool_depth", writer.spool.depth, help="readings waiting"),
-            Metric("civicwatt_readings_written_total", writer.stats.written, "counter"),
-            Metric("civicwatt_store_up", float(writer.stats.store_ok)),
+            Metric("civicwatt_spool_depth", spool.depth, help="readings waiting"),
+            Metric("civicwatt_readings_written_total", stats.written, "counter"),
+            Metric("civicwatt_store_up", float(stats.store_ok)),
+            Metric("civicwatt_store_write_requests_total", stats.requests, "counter",
+                   help="write requests sent to the store, retries and bisection included"),
+            Metric("civicwatt_dead_letters", spool.dead, help="dead-letter rows (capped)"),
+            Metric("civicwatt_dead_letters_held", spool.held,
+                   help="bad messages held in the spool because the dead-letter table is full"),
         ]
+        if stats.outage is not None:
+            samples.append(Metric("civicwatt_store_outage_seconds",
+                                  time.time() - stats.outage.since, "gauge",
+                                  {"cause": stats.outage.cause}))
         if self.pipeline.collector is not None:
-            stats = self.pipeline.collector.consumer.stats
-            samples += [Metric("civicwatt_mqtt_messages_received_total", stats.received,
+            mqtt = self.pipeline.collector.consumer.stats
+            samples += [Metric("civicwatt_mqtt_messages_received_total", mqtt.received,
                                "counter"),
-                        Metric("civicwatt_mqtt_readings_accepted_total", stats.accepted,
+                        Metric("civicwatt_mqtt_readings_accepted_total", mqtt.accepted,
                                "counter")]
             samples += [Metric("civicwatt_mqtt_rejected_total", n, "counter", {"reason": r})
-                        for r, n in stats.rejected.items()]
+                        for r, n in mqtt.rejected.items()]
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_metrics
 

@@ -135,3 +135,14 @@ def test_delete_removes_only_the_range_and_tags_asked_for(store):
             for r in store.read_rows("energy_interval", T0, T0 + 4 * HOUR)}
     assert left == {("hq", "peak", 0), ("hq", "peak", 3), ("other", "peak", 1)}
     store.delete("never_written", T0, T0 + HOUR)  # nothing there: no error
+
+
+def test_the_embedded_store_syncs_every_commit_like_the_spool(tmp_path):
+    """The writer forgets a batch once write() returns: a power cut must not undo that commit
+    (synchronous=FULL = 2; NORMAL, the old setting, may lose the last commits in WAL mode)."""
+    from collector.spool import Spool
+
+    store = open_store(f"sqlite://{tmp_path}/store.db")
+    spool = Spool(tmp_path / "spool.db")
+    level = store._db.execute("PRAGMA synchronous").fetchone()[0]
+    assert level == spool._db.execute("PRAGMA synchronous").fetchone()[0] == 2
