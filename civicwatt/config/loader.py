@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
+from civicwatt.api.settings import check_api
 from civicwatt.config import checks
 from civicwatt.config.calendar import check_calendar, moved_keys
 from civicwatt.config.errors import _MISSING, ConfigError, Problem
@@ -105,6 +106,8 @@ def load_site(path: str | Path) -> SiteConfig:
                                             parts.get("service"), "mqtt" in data)
     found += check_platform(parts.get("platform"), buildings, points, parts.get("purposes", {}),
                             parts.get("metering"))
+
+    found += check_api(parts.get("api"), doc.path.parent)
 
     problems = csv_problems + [locator.problem(*f) for f in found]
     if problems:
