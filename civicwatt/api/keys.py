@@ -38,7 +38,7 @@ SCOPE_PATTERN = re.compile(r"^(read|read:building:[A-Za-z0-9_][A-Za-z0-9_.\-]*|w
 _HASHER = PasswordHasher()
 
 
-class ApiKeyError(Exception):
+class ApiKeyError(OSError):
     """A key operation the user can fix (a name taken, none to revoke, an unreadable file)."""
 
 
@@ -149,6 +149,8 @@ class Verifier:
         self._digests: dict[str, bytes] = {}  # key id → SHA-256 of the verified key text
         self._loaded = -float("inf")
         self._lock = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(2)  # 64 MiB each: never 50 at once
+        self._per_key: dict[str, threading.Lock] = {}
 
     def quick(self, text: str) -> Outcome | None:
         """The outcome without hashing, or None when only `verify` can tell."""
@@ -175,13 +177,21 @@ class Verifier:
         outcome = self.quick(text)
         if outcome is not None:
             return outcome
-        key, hashed = self._records[KEY_PATTERN.match(text).group(1)]
-        try:
-            _HASHER.verify(hashed, text)
-        except (VerificationError, InvalidHashError):
-            return Outcome(key, "wrong secret")
+        key_id = KEY_PATTERN.match(text).group(1)
         with self._lock:
-            self._digests[key.id] = hashlib.sha256(text.encode()).digest()
+            one_at_a_time = self._per_key.setdefault(key_id, threading.Lock())
+        with one_at_a_time:  # the first request of a key hashes; those waiting reuse it
+            outcome = self.quick(text)
+            if outcome is not None:
+                return outcome
+            key, hashed = self._records[key_id]
+            with self._hashing:
+                try:
+                    _HASHER.verify(hashed, text)
+                except (VerificationError, InvalidHashError):
+                    return Outcome(key, "wrong secret")
+            with self._lock:
+                self._digests[key.id] = hashlib.sha256(text.encode()).digest()
         return Outcome(key, "ok")
 
     def _refresh(self) -> None:
