@@ -77,7 +77,7 @@ def _periods(site: SiteConfig) -> tuple[str, ...]:
     from civicwatt.metering.files import InputError, load_site_tariff
 
     try:
-        return load_site_tariff(site).periods()
+        return load_site_tariff(site).periods
     except (InputError, FileNotFoundError, ValueError):
         return ()  # check-config reports it; no period can be asked for
 

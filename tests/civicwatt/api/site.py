@@ -45,6 +45,7 @@ def write_site(folder: Path, store_url: str = "", api: dict | None = None,
                     **({"parent": parent} if parent else {}),
                     "mqtt": {"topic": f"hq/{pid}"}}
                    for pid, (b, z, purpose, q, parent, _) in METERS.items()],
+        "metering": {"tariff": "beijing-general-ic-single-part-under-1kv.yaml"},
         "store": {"url": store_url or None},
         "service": {"http": http, "spool": "state.db"},
         "api": {"enabled": True, **(api or {})},
