@@ -52,7 +52,8 @@ def serve(folder: Path, store_url: str = "", api: dict | None = None, days: int 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server, found = serve(tmp_path_factory.mktemp("api"))
+    many = {"rate_limit": {"per_s": 10_000, "burst": 10_000}}  # tests send thousands
+    server, found = serve(tmp_path_factory.mktemp("api"), api=many)
     yield found
     server.stop()
     found.store.close()
