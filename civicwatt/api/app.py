@@ -25,11 +25,16 @@ from civicwatt.service.health import Health, prometheus_collector
 
 PREFIX = "/api/v1"
 ROUTERS = (site.router, energy.router, forecast.router, meters.router, reports.router)
-_REFUSALS = {status: {"model": Problem, "description": text} for status, text in (
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_REFUSALS = {status: {"model": Problem, "description": text, "content": _PROBLEM}
+             for status, text in (
     (400, "a parameter is malformed or names nothing in the site config"),
     (401, "no key, or a malformed, unknown, revoked or expired one"),
     (403, "the key's scope does not cover this"), (404, "no such building or report"),
-    (429, "rate limit reached; see Retry-After"))}
+    (413, "the body is larger than api.max_body_bytes"),
+    (414, "the request target is longer than api.max_url_bytes"),
+    (429, "rate limit reached; see Retry-After"),
+    (503, "the store or the key file is not answering; see Retry-After"))}
 
 
 def build_app(health: Health, api: Api | None = None) -> FastAPI:

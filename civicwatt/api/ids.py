@@ -6,10 +6,13 @@ only with values taken from the config, never with the request's text.
 """
 
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from pydantic import BeforeValidator
 
 from civicwatt.api.auth import Guard, Principal, require_reader
 from civicwatt.api.problems import ApiError
@@ -19,6 +22,16 @@ ID = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
 #: class → canonical unit (docs/growth.md §1: the `energy` tag of `energy_interval`)
 CLASS_UNITS = {"electricity": "kWh", "water": "m3", "gas": "m3", "heat": "GJ", "cooling": "GJ",
                "diesel": "kg", "gasoline": "kg", "lpg": "kg", "coal": "kg", "pv": "kWh"}
+
+
+def _iso_day(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a local date is written YYYY-MM-DD, e.g. 2026-10-01")
+    return value
+
+
+#: a local date as YYYY-MM-DD only (pydantic alone would also take 0 or a timestamp)
+LocalDate = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 def class_of_quantity(quantity: str) -> str | None:

@@ -1,15 +1,14 @@
 """GET /api/v1/buildings/{id}/energy: energy by class, sub-item, zone and TOU period."""
 
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from civicwatt.api.context import Api
 from civicwatt.api.energy import BY, MAX_DAYS, EnergyQuery, building_energy, range_problem
-from civicwatt.api.ids import CLASS_UNITS, ID
-from civicwatt.api.models import EnergyOut, Problem
+from civicwatt.api.ids import CLASS_UNITS, ID, LocalDate
+from civicwatt.api.models import EnergyOut
 from civicwatt.api.problems import ApiError
 from civicwatt.config import Building
 
@@ -26,12 +25,11 @@ def router(api: Api) -> APIRouter:
         description="Sums of the building's meters per bucket of the site's local calendar "
                     "(`from`/`to` are local dates, `to` exclusive), one row per class and per "
                     "each `by` label. Purposes and zones take each meter's own share (minus its "
-                    f"sub-meters), so rows add up to the totals. Longest ranges: {_LIMITS}.",
-        responses={400: {"model": Problem}})
+                    f"sub-meters), so rows add up to the totals. Longest ranges: {_LIMITS}.")
     async def energy(
         building: Annotated[Building, Depends(api.deps.building)],
-        start: Annotated[dt.date, Query(alias="from", description="first local day")],
-        end: Annotated[dt.date, Query(alias="to", description="local day after the last")],
+        start: Annotated[LocalDate, Query(alias="from", description="first local day")],
+        end: Annotated[LocalDate, Query(alias="to", description="local day after the last")],
         interval: Literal["15m", "hour", "day", "month"] = "day",
         by: Annotated[list[Literal[BY]] | None, Query(description="extra labels of each row "
                                                       "(repeat: by=purpose&by=zone)")] = None,

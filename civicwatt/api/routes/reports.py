@@ -6,7 +6,6 @@ resolved inside that folder, so no path a client writes reaches the file system.
 """
 
 
-import datetime as dt
 import re
 from typing import Annotated
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from starlette.responses import FileResponse
 
 from civicwatt.api.auth import Principal, require_site
 from civicwatt.api.context import Api
+from civicwatt.api.ids import LocalDate
 from civicwatt.api.models import ReportDay, ReportList
 from civicwatt.api.problems import ApiError
 
@@ -51,8 +51,8 @@ def router(api: Api) -> APIRouter:
     @routes.get("/reports", response_model=ReportList, summary="Daily reports, newest first")
     async def reports(
         request: Request, _: Annotated[Principal, Depends(site_reader)],
-        start: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
-        end: Annotated[dt.date | None, Query(alias="to", description="day after the last")
+        start: Annotated[LocalDate | None, Query(alias="from", description="first day")] = None,
+        end: Annotated[LocalDate | None, Query(alias="to", description="day after the last")
                        ] = None,
         limit: Annotated[int, Query(ge=1, le=366)] = 31,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -68,7 +68,7 @@ def router(api: Api) -> APIRouter:
         return api.json({"reports": [{"date": d, "files": days[d]} for d in page], "next": nxt})
 
     @routes.get("/reports/{day}", response_model=ReportDay, summary="One day's report files")
-    async def report_day(_: Annotated[Principal, Depends(site_reader)], day: dt.date):
+    async def report_day(_: Annotated[Principal, Depends(site_reader)], day: LocalDate):
         files = (await api.run(listing)).get(day.isoformat())
         if not files:
             raise ApiError(404, f"no report files for {day} (GET /api/v1/reports lists them)",
@@ -78,7 +78,7 @@ def router(api: Api) -> APIRouter:
     @routes.get("/reports/{day}/{name}", summary="Download one report file",
                 response_class=FileResponse,
                 responses={200: {"content": {t.split(";")[0]: {} for t in _TYPES.values()}}})
-    async def report_file(_: Annotated[Principal, Depends(site_reader)], day: dt.date,
+    async def report_file(_: Annotated[Principal, Depends(site_reader)], day: LocalDate,
                           name: Annotated[str, PathParam(pattern=NAME)]):
         files = {f["name"]: f for f in (await api.run(listing)).get(day.isoformat(), [])}
         if name not in files:
