@@ -43,6 +43,8 @@ class ApiSettings(_Model):
                                 description="larger request bodies get 413")
     max_url_bytes: int = Field(default=4096, ge=256, le=65_536,
                                description="longer request targets (path + query) get 414")
+    cache_s: float = Field(default=300, ge=0, le=86_400, description="energy answers are kept "
+                           "this long (and until the next metering run); 0: never")
     store_concurrency: int = Field(default=4, ge=1, le=64, description="store queries in "
                                    "flight at once; more requests wait their turn")
     forwarded_allow_ips: list[str] = Field(default_factory=list, description="reverse proxies "

@@ -70,8 +70,10 @@ class Service:
 
         poller = self.pipeline.poller
         devices = (lambda: {d: s.online for d, s in poller.state.items()}) if poller else None
+        jobs = self.health.jobs
         return Api(self.site, self.store, KeyStore(self.site.base_dir / self.site.service.spool),
-                   devices)
+                   devices, lambda: tuple(getattr(jobs.get(j), "last_success", None)
+                                          for j in ("meter", "forecast")))
 
     def _setpoint_job(self):
         if self.site.setpoints is None:

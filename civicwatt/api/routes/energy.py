@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from civicwatt.api.context import Api
+from civicwatt.api.context import Api, encode
 from civicwatt.api.energy import BY, MAX_DAYS, EnergyQuery, building_energy, range_problem
 from civicwatt.api.ids import CLASS_UNITS, ID, LocalDate
 from civicwatt.api.models import EnergyOut
@@ -53,6 +53,11 @@ def router(api: Api) -> APIRouter:
         labels = tuple(dict.fromkeys(by or ()))
         query = EnergyQuery(building, start, end, interval, labels, energy_class, purpose, zone,
                             period)
-        return api.json(await api.run(building_energy, api.store, words, query))
+
+        async def make() -> bytes:
+            return encode(await api.run(building_energy, api.store, words, query))
+
+        key = (building.id, start, end, interval, labels, energy_class, purpose, zone, period)
+        return api.json(await api.cache.get(key, make))
 
     return routes
