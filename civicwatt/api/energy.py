@@ -88,7 +88,7 @@ def building_energy(store: Store, vocabulary: Vocabulary, q: EnergyQuery) -> dic
                   "period": period, "point": point}
         key = (time_ns, cls, *(labels[b] for b in q.by))
         _add(rows.setdefault(key, [None] * len(MEASURES)), values)
-    return _document(site, q, rows, tz)
+    return _document(site, q, rows, tz, vocabulary.cost_unit(q.start, q.end))
 
 
 class _Meters:
@@ -130,7 +130,7 @@ def _add(into: list[float | None], values: Sequence[float | None]) -> None:
             into[i] = value if into[i] is None else into[i] + value
 
 
-def _document(site, q: EnergyQuery, rows: dict[tuple, list], tz: str) -> dict:
+def _document(site, q: EnergyQuery, rows: dict[tuple, list], tz: str, cost_unit: str) -> dict:
     out, totals = [], {}
     for key in sorted(rows):
         time_ns, cls, *labels = key
@@ -146,7 +146,7 @@ def _document(site, q: EnergyQuery, rows: dict[tuple, list], tz: str) -> dict:
         "from": q.start.isoformat(), "to": q.end.isoformat(), "by": ["class", *q.by],
         "filters": {"class": q.energy_class, "purpose": q.purpose, "zone": q.zone,
                     "period": q.period},
-        "cost_currency": site.site.currency,
+        "cost_currency": site.site.currency, "cost_unit": cost_unit,
         "rows": out,
         "totals": [{"class": cls, "unit": CLASS_UNITS.get(cls, ""),
                     **{m: _round(v) for m, v in zip(MEASURES, totals[cls], strict=True)}}

@@ -49,12 +49,27 @@ class Vocabulary:
     buildings: dict[str, Building]
     zones: dict[str, tuple[str, str | None]]  # zone → (building, parent zone)
     purposes: PurposeTree
-    periods: tuple[str, ...]
+    tariff: object | None  # rules.tariffs.Tariff: its periods, and whether costs are money
 
     @classmethod
     def of(cls, site: SiteConfig) -> "Vocabulary":
         return cls(site, {b.id: b for b in site.buildings}, site.zones(),
-                   PurposeTree(tuple(site.purposes)), _periods(site))
+                   PurposeTree(tuple(site.purposes)), _tariff(site))
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        return self.tariff.periods if self.tariff is not None else ()
+
+    def cost_unit(self, start: dt.date, end: dt.date) -> str:
+        """The currency, `x_flat_price` (a ratio tariff without the months' base prices) or
+        `mixed` when the range has months of both."""
+        currency = self.site.site.currency
+        if self.tariff is None:
+            return currency
+        months = {(start + dt.timedelta(days=i)).replace(day=1)
+                  for i in range((end - start).days)}
+        money = {self.tariff.cost_is_money(m) for m in months}
+        return currency if money == {True} else "x_flat_price" if money == {False} else "mixed"
 
     def zone_under(self, zone: str, ancestor: str) -> bool:
         """`zone` is `ancestor` or nested in it (a building id stands for the whole building)."""
@@ -84,15 +99,15 @@ class Vocabulary:
         return {z for z, (b, _) in self.zones.items() if b == building} | {building}
 
 
-def _periods(site: SiteConfig) -> tuple[str, ...]:
+def _tariff(site: SiteConfig):
     if site.metering is None:
-        return ()
+        return None
     from civicwatt.metering.files import InputError, load_site_tariff
 
     try:
-        return load_site_tariff(site).periods
+        return load_site_tariff(site)
     except (InputError, FileNotFoundError, ValueError):
-        return ()  # check-config reports it; no period can be asked for
+        return None  # check-config reports it; no period can be asked for
 
 
 class Deps:

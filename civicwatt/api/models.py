@@ -95,6 +95,8 @@ class EnergyOut(BaseModel):
     by: list[str]
     filters: dict[str, str | None]
     cost_currency: str
+    cost_unit: str = Field(description="cost_currency; x_flat_price: multiples of the flat "
+                           "price (a ratio tariff without the months' base prices); mixed")
     rows: list[EnergyRow]
     totals: list[EnergyTotal]
 

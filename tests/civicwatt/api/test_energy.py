@@ -27,6 +27,7 @@ def amounts(doc, *labels):
 def test_daily_energy_for_a_month_is_each_class_per_local_day(served, reader):
     doc = rows(served, reader, **{"from": "2026-10-01", "to": "2026-11-01"})
     assert doc["interval"] == "day" and doc["timezone"] == "Asia/Shanghai"
+    assert doc["cost_unit"] == "x_flat_price"  # the Beijing tariff's ratios, no base price
     assert (doc["from"], doc["to"], doc["by"]) == ("2026-10-01", "2026-11-01", ["class"])
     electricity = [r for r in doc["rows"] if r["class"] == "electricity"]
     assert len(electricity) == 31
