@@ -9,21 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from store import Row, Series, open_store
+from store import Row, Series
 from store.calendar import calendar
 
 NS = 1_000_000_000
 Q = 900 * NS
-
-
-@pytest.fixture(params=["sqlite", "influxdb1"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite://{tmp_path}/store.db")
-    else:
-        opened = open_store(request.getfixturevalue("influx_url"))
-    yield opened
-    opened.close()
 
 
 def utc_ns(*args) -> int:
