@@ -3,8 +3,8 @@
 `Limits` refuses a request target longer than `api.max_url_bytes` (414) and a body larger
 than `api.max_body_bytes` (413, by Content-Length or while it streams) before any route runs.
 `Access` counts requests by route and status for /metrics, stamps API responses with
-`Cache-Control: no-store` and `X-Content-Type-Options: nosniff`, and logs every refused
-request (4xx) with the key's name and the reason — never the key.
+`Cache-Control: no-store` and `X-Content-Type-Options: nosniff`, and logs every write and
+every refused request (4xx) with the key's name and the reason — never the key.
 """
 
 from __future__ import annotations
@@ -112,6 +112,10 @@ class Access:
             if api and route.startswith("/") and not route.startswith("/api/"):
                 route = "/api/v1" + route  # FastAPI names the route without its prefix
             self.stats.add(scope["method"], route, status, time.perf_counter() - started)
+            if api and scope["method"] not in ("GET", "HEAD", "OPTIONS") and status < 400:
+                state = scope.get("state") or {}
+                logger.info("API write %s %s: %d, key %s", scope["method"], scope["path"],
+                            status, _name(state))
             if api and 400 <= status < 500:
                 state = scope.get("state") or {}
                 client = (scope.get("client") or ("-",))[0]
