@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import (
+    apikey,
     backtest,
     check_config,
     collect,
@@ -68,6 +69,7 @@ app.add_typer(setpoints.app, name="setpoints")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
+app.add_typer(apikey.app, name="apikey")
 
 
 def main() -> None:

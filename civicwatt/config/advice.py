@@ -19,7 +19,7 @@ BASELINE_TOLERANCE = 0.10
 def advice(config: SiteConfig, today: dt.date | None = None) -> list[Found]:
     """Every warning for a loaded config; `today` (the site's local date) for tests."""
     today = today or dt.datetime.now(ZoneInfo(config.site.timezone)).date()
-    return [*_baselines(config), *_base_prices(config, today)]
+    return [*_baselines(config), *_base_prices(config, today), *_api(config)]
 
 
 def _baselines(config: SiteConfig) -> list[Found]:
@@ -67,3 +67,14 @@ def _base_prices(config: SiteConfig, today: dt.date) -> list[Found]:
              f"for {' and '.join(missing)}: costs of those months are reported as multiples of "
              "the flat price (× flat price), not money. Add the agency-purchase (代理购电) flat "
              f"price per kWh: metering.base_prices: {{{example}}}")]
+
+
+def _api(config: SiteConfig) -> list[Found]:
+    from civicwatt.api.settings import plain_public_address
+
+    if not plain_public_address(config.api, config.service.http):
+        return []
+    return [(("service", "http"), config.service.http,
+             "the API (api.enabled) answers on a non-loopback address over plain HTTP, so API "
+             "keys cross the network in clear text: put it behind a TLS reverse proxy (README, "
+             "'TLS') on 127.0.0.1, or set api.tls")]

@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
+from civicwatt.api.settings import check_api
 from civicwatt.config import checks
 from civicwatt.config.calendar import check_calendar, moved_keys
 from civicwatt.config.errors import _MISSING, ConfigError, Problem, render_path
@@ -122,6 +123,8 @@ def load_site(path: str | Path) -> SiteConfig:
                                             parts.get("service"), "mqtt" in data)
     found += check_platform(parts.get("platform"), buildings, points, parts.get("purposes", {}),
                             parts.get("metering"))
+
+    found += check_api(parts.get("api"), doc.path.parent)
 
     unusable = {f[0] for f in found if f[2].startswith("a finite number")}
     found = [f for f in found if f[0] not in unusable or f[2].startswith("a finite number")]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from civicwatt.api.settings import ApiSettings
 from civicwatt.config.purposes import Purpose
 from civicwatt.metering.settings import MeteringSettings
 from civicwatt.platform.settings import PlatformSettings
@@ -212,6 +213,8 @@ class SiteConfig(_Model):
     report: ReportSettings = Field(default_factory=ReportSettings)
     platform: PlatformSettings | None = Field(default=None, description="upload to the energy-"
                                               "monitoring platform (数据远传)")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="the read API on "
+                             "service.http (civicwatt.api)")
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

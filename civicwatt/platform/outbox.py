@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from civicwatt.platform.hourly import Hour
+from civicwatt.statefile import open_state
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS platform_hours (
@@ -78,12 +79,7 @@ class Outbox:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_state(self.path, _SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO platform_state VALUES ('sequence', ?)",
                              (str(time.time_ns() // 1_000_000),))
         except (sqlite3.Error, OSError) as exc:

@@ -19,7 +19,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from civicwatt.config import SiteConfig
-from civicwatt.service.health import Health, HealthServer, Metric
+from civicwatt.service.health import Health, Metric
+from civicwatt.service.http import HttpServer
 from civicwatt.service.pipeline import Pipeline
 from civicwatt.service.scheduling import guarded, make_scheduler
 from store import open_store
@@ -57,13 +58,27 @@ class Service:
             self.health.add_check("platform", self.platform.check)
             self.health.add_metrics(self.platform.metrics)
         host, port = settings.http.rsplit(":", 1)
-        self.http = HealthServer(self.health, host, int(port))
+        self.http = HttpServer(self.health, host, int(port), self._api())
         self.scheduler = make_scheduler(site.site.timezone)
         self._metered_once = False
         # metering deletes and rewrites a range of intervals; the platform scan must never read
         # it half-written (it would offer partial hours)
         self._intervals = threading.Lock()
         self._add_jobs()
+
+    def _api(self):
+        """The read API (api.enabled): keys from the state file, live Modbus device states."""
+        if not self.site.api.enabled:
+            return None
+        from civicwatt.api.context import Api
+        from civicwatt.api.keys import KeyStore
+
+        poller = self.pipeline.poller
+        devices = (lambda: {d: s.online for d, s in poller.state.items()}) if poller else None
+        jobs = self.health.jobs
+        return Api(self.site, self.store, KeyStore(self.site.base_dir / self.site.service.spool),
+                   devices, lambda: tuple(getattr(jobs.get(j), "last_success", None)
+                                          for j in ("meter", "forecast")))
 
     def _setpoint_job(self):
         if self.site.setpoints is None:

@@ -11,16 +11,6 @@ HOUR = 3_600_000_000_000
 T0 = 1_779_998_400_000_000_000  # 2026-05-28 20:00 UTC, hour-aligned (buckets align to the epoch)
 
 
-@pytest.fixture(params=["sqlite", "influxdb1"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite://{tmp_path}/store.db")
-    else:
-        opened = open_store(request.getfixturevalue("influx_url"))
-    yield opened
-    opened.close()
-
-
 def reading(point: str, t: int, value: float, zone: str = "一层 东区", quantity="energy") -> Row:
     series = Series.of(quantity, site="总部", building="b1", zone=zone, purpose="01A10",
                        point=point)
