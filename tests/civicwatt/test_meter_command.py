@@ -313,7 +313,7 @@ def test_bad_flags_and_tariff(tmp_path):
                 "--to",
                 "2026-06-02",
             ],
-            "none.yaml: file not found",
+            "none.yaml: no file",
         ),
         (
             [

@@ -144,8 +144,9 @@ def test_build_poller_from_site_config_and_its_health(modbus_server):  # noqa: F
         "point": "b2.main"}
     assert results["b2-kitchen"] == []  # unit 5 does not answer: no readings, offline
     healthy, detail = poller_check(poller)
-    assert healthy and detail["devices"]["b2-kitchen"] == "offline"
+    assert not healthy and detail["devices"]["b2-kitchen"] == "offline"  # an offline device is 503
     assert "b2-kitchen" in detail["offline"]
+    assert [p for p in detail["problems"] if p.startswith("device b2-kitchen offline")]
     online = {m.labels["device"]: m.value for m in poller_metrics(poller)
               if m.name == "civicwatt_modbus_online"}
     assert online == {"b2-main": 1.0, "b2-light": 1.0, "b2-hvac": 1.0, "b2-power": 1.0,

@@ -65,7 +65,8 @@ class Run:
                                      stderr=subprocess.STDOUT, cwd=config.parent)
 
     def url(self) -> str:
-        found = re.findall(r"Health and metrics on (http://\S+)/healthz", self.log_path.read_text())
+        found = re.findall(r"Serving /healthz, /metrics\S*(?: and /api/v1)? on (http://\S+)",
+                           self.log_path.read_text())
         assert found
         return found[-1]
 
