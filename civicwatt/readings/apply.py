@@ -40,13 +40,13 @@ def apply_plan(site: SiteConfig, store: Store, audit: AuditLog, plan: Plan, sour
             for c in plan.changes if c.entry.kind == "reading"]
     with audit.transaction() as tx:
         for change in plan.changes:
-            new_id = tx.add(change.entry, source, user, reason)
-            if change.replaces is not None:
-                tx.event(change.replaces.id, "superseded", user, reason, new_id)
-            elif change.collected is not None:
+            old = change.replaces.id if change.replaces is not None else None
+            if change.collected is not None:  # the collected value goes on record first
                 old = tx.add(NewEntry("reading", change.entry.point, change.entry.time_ns,
                                       change.collected), "collected", "collector",
                              "the collected reading before the correction")
+            new_id = tx.add(change.entry, source, user, reason)
+            if old is not None:
                 tx.event(old, "superseded", user, reason, new_id)
         tx.dirty(plan.dirty, source if source in ("fill", "import") else "import")
         if rows:

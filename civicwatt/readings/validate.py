@@ -70,7 +70,7 @@ def plan_import(site: SiteConfig, store: Store, audit: AuditLog, rows: list[Cell
     readings = [(c, e) for c, e in parsed if e.kind == "reading"]
     bills = [(c, e) for c, e in parsed if e.kind == "bill"]
     _plan_readings(site, store, audit, readings, points, plan)
-    _plan_bills(audit, bills, plan)
+    _plan_bills(audit, bills, plan, ZoneInfo(site.site.timezone))
     return plan
 
 
@@ -206,7 +206,7 @@ def _plan_readings(site: SiteConfig, store: Store, audit: AuditLog,
         new = {e.time_ns: (cell, e) for cell, e in rows}
         merged = sorted({**{t: (None, v) for t, v in stored.items()},
                          **{t: (c, e.value) for t, (c, e) in new.items()}}.items())
-        _backwards(point, merged, new, plan.problems)
+        _backwards(point, merged, new, plan.problems, ZoneInfo(site.site.timezone))
         for cell, e in rows:
             current = audit.active(pid, "reading", e.time_ns)
             old = stored.get(e.time_ns)
@@ -223,7 +223,8 @@ def _plan_readings(site: SiteConfig, store: Store, audit: AuditLog,
                                + 1))
 
 
-def _backwards(point: Point, merged: list, new: dict, problems: list[str]) -> None:
+def _backwards(point: Point, merged: list, new: dict, problems: list[str],
+               zone: ZoneInfo) -> None:
     """A counter may not fall between consecutive readings unless the later one says reset."""
     if point.rollover is not None:
         return
@@ -234,18 +235,18 @@ def _backwards(point: Point, merged: list, new: dict, problems: list[str]) -> No
             continue
         if c1 is not None:
             problems.append(f"{c1.where}: value {v1:g} is below the reading before it "
-                            f"({v0:g} at {_iso(t0)}); a counter does not go backwards — if the "
+                            f"({v0:g} at {_iso(t0, zone)}); a counter does not go backwards — if the "
                             "meter was reset or replaced, write 'reset' in the note")
         else:
-            problems.append(f"{c0.where}: value {v0:g} is above the next reading ({v1:g} at "
-                            f"{_iso(t1)}); check the value or the timestamp")
+            problems.append(f"{c0.where}: value {v0:g} is above the next reading X; check the value or the timestamp")
 
 
-def _iso(t: int) -> str:
-    return dt.datetime.fromtimestamp(t / NS, dt.UTC).isoformat(timespec="seconds")
+def _iso(t: int, zone: ZoneInfo) -> str:
+    return dt.datetime.fromtimestamp(t / NS, zone).isoformat(timespec="seconds")
 
 
-def _plan_bills(audit: AuditLog, bills: list[tuple[Cell, NewEntry]], plan: Plan) -> None:
+def _plan_bills(audit: AuditLog, bills: list[tuple[Cell, NewEntry]], plan: Plan,
+                zone: ZoneInfo) -> None:
     for cell, e in bills:
         current = audit.active(e.point, "bill", e.time_ns)
         if current is not None and (current.end_ns, current.value, current.cost, current.note) \
@@ -257,7 +258,7 @@ def _plan_bills(audit: AuditLog, bills: list[tuple[Cell, NewEntry]], plan: Plan)
                     other.time_ns < e.end_ns and e.time_ns < other.end_ns:
                 plan.problems.append(
                     f"{cell.where}: the bill of {e.point} overlaps the one entered by "
-                    f"{other.user} for {_iso(other.time_ns)} … {_iso(other.end_ns)}; void that "
+                    f"{other.user} for {_iso(other.time_ns, zone)} … {_iso(other.end_ns, zone)}; void that "
                     "one first (civicwatt readings void) or use its `from` to correct it")
         for c2, e2 in bills:
             if c2 is not cell and e2.point == e.point and e2.time_ns != e.time_ns and \
