@@ -235,10 +235,11 @@ def _backwards(point: Point, merged: list, new: dict, problems: list[str],
             continue
         if c1 is not None:
             problems.append(f"{c1.where}: value {v1:g} is below the reading before it "
-                            f"({v0:g} at {_iso(t0, zone)}); a counter does not go backwards — if the "
-                            "meter was reset or replaced, write 'reset' in the note")
+                            f"({v0:g} at {_iso(t0, zone)}); a counter does not go backwards "
+                            "— if the meter was reset or replaced, write 'reset' in the note")
         else:
-            problems.append(f"{c0.where}: value {v0:g} is above the next reading X; check the value or the timestamp")
+            problems.append(f"{c0.where}: value {v0:g} is above the next reading ({v1:g} at "
+                            f"{_iso(t1, zone)}); check the value or the timestamp")
 
 
 def _iso(t: int, zone: ZoneInfo) -> str:
@@ -258,8 +259,9 @@ def _plan_bills(audit: AuditLog, bills: list[tuple[Cell, NewEntry]], plan: Plan,
                     other.time_ns < e.end_ns and e.time_ns < other.end_ns:
                 plan.problems.append(
                     f"{cell.where}: the bill of {e.point} overlaps the one entered by "
-                    f"{other.user} for {_iso(other.time_ns, zone)} … {_iso(other.end_ns, zone)}; void that "
-                    "one first (civicwatt readings void) or use its `from` to correct it")
+                    f"{other.user} for {_iso(other.time_ns, zone)} … "
+                    f"{_iso(other.end_ns, zone)}; void that one first (civicwatt readings "
+                    "void) or use its `from` to correct it")
         for c2, e2 in bills:
             if c2 is not cell and e2.point == e.point and e2.time_ns != e.time_ns and \
                     e2.time_ns < e.end_ns and e.time_ns < e2.end_ns and c2.row > cell.row:
