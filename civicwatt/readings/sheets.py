@@ -30,10 +30,11 @@ class Cell:
     row: int
     kind: str  # readings | bills
     cells: dict[str, object]
+    label: str | None = None  # how to name it instead (the API: "readings[3]")
 
     @property
     def where(self) -> str:
-        return f"sheet {self.sheet!r} row {self.row}"
+        return self.label or f"sheet {self.sheet!r} row {self.row}"
 
 
 def read_file(path: Path) -> tuple[list[Cell], list[str]]:
