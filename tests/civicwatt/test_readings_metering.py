@@ -194,3 +194,29 @@ def test_an_import_is_metered_by_the_services_job_without_a_meter_run(s, tmp_pat
     assert daily[OCT1] == 10.0 and daily[dt.date(2026, 10, 31)] == 10.0 and len(daily) == 31
     assert spool.dirty_ranges() == []
     spool.close()
+
+
+def test_the_reports_completeness_lists_manual_and_estimated_shares_per_meter(s):
+    """A day of the monthly water pair next to a fully measured electricity meter."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from civicwatt.config.meters import meter_tree
+    from civicwatt.reports.anomalies import completeness
+    from civicwatt.reports.data import Intervals
+    from store import RawReadings
+    series = Series.of("energy", site="hq", building="b1", zone="b1", purpose="01000",
+                       point="main")
+    s.store.write([Row(series, ns(OCT1, k / 4), {"value": 2.5 * k}) for k in range(97)])
+    monthly_pair(s)
+    s.meter(OCT1, OCT1 + dt.timedelta(days=1))
+    rows = s.store.read_rows("energy_interval", ns(OCT1), ns(OCT1, 24))
+    empty = RawReadings((), np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0))
+    inputs = SimpleNamespace(start_ns=ns(OCT1), end_ns=ns(OCT1, 24), tz="Asia/Shanghai",
+                             day_rows=Intervals.from_rows(rows), history=empty, raw=empty)
+    found = {c.point: c for c in completeness(meter_tree(s.site), inputs, 900 * 10**9)}
+    water, main = found["water"], found["main"]
+    assert (water.expected, water.measured, water.estimated, water.manual) == (96, 0, 96, 96)
+    assert (water.estimated_share, water.manual_share, water.share) == (1.0, 1.0, 0.0)
+    assert (main.measured, main.estimated, main.manual, main.manual_share) == (96, 0, 0, 0.0)
