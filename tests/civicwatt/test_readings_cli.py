@@ -212,3 +212,26 @@ def test_the_audit_is_append_only(tmp_path):
             audit._db.execute(sql)
     assert [e.value for e in audit.entries()] == [2.0]
     audit.close()
+
+
+UNITS = {"energy": ("kWh", "01000"), "water": ("m3", "02000"), "gas": ("m3", "03000"),
+         "heat": ("GJ", "04000"), "cooling": ("GJ", "05000"), "diesel": ("kg", "06000"),
+         "coal": ("kg", "06000"), "pv": ("kWh", "")}
+
+
+def test_check_config_accepts_a_manual_point_of_any_class_and_names_a_bad_one(tmp_path):
+    from tests.civicwatt.test_meter_command import civicwatt
+    site = make_site(tmp_path)
+    text = site.read_text().replace("points:\n", "points:\n" + "".join(
+        f"  - {{id: m.{q}, building: b1, quantity: {q}, unit: {u}, purpose: '{c}', "
+        "manual: {}}\n" for q, (u, c) in UNITS.items()))
+    site.write_text(text)
+    res = civicwatt("check-config", str(site))
+    assert res.returncode == 0, res.stdout + res.stderr
+    site.write_text(text.replace("manual: {profile: main}", "manual: {profile: mian}"))
+    res = civicwatt("check-config", str(site))
+    assert res.returncode == 1 and "mian" in res.stdout + res.stderr
+    site.write_text(text.replace("manual: {profile: main}",
+                                 "manual: {}, mqtt: {topic: a/b}"))
+    res = civicwatt("check-config", str(site))
+    assert res.returncode == 1 and "one source" in res.stdout + res.stderr
