@@ -44,8 +44,10 @@ def build_app(health: Health, api: Api | None = None) -> FastAPI:
     app = FastAPI(title="civicwatt API", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{PREFIX}/openapi.json" if api is not None else None,
                   description="Read access to a site's metered energy, forecasts, reports and "
-                              "meter health. Send a key made with `civicwatt apikey create` as "
-                              "`Authorization: Bearer KEY` or `X-API-Key: KEY`.")
+                              "meter health; manual readings and bills in (POST /readings, "
+                              "scope write:readings). Send a key made with `civicwatt "
+                              "apikey create` as `Authorization: Bearer KEY` or `X-API-Key: "
+                              "KEY`.")
     problems.install(app)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(prometheus_collector(health))
