@@ -119,6 +119,14 @@ class AuditLog(SpoolState):
         return [Entry(*r[:12], _STATUS[r[12]], *(r[13:] if r[12] else (None, None, None)))
                 for r in rows]
 
+    def points_entered(self, start_ns: int, end_ns: int) -> set[str]:
+        """Points with a reading entered (any status) in [start, end): the only ones whose
+        store readings may carry a `manual` flag there."""
+        with self._lock:
+            return {r[0] for r in self._db.execute(
+                "SELECT DISTINCT point FROM manual_entries WHERE kind = 'reading' AND "
+                "time_ns >= ? AND time_ns < ?", (start_ns, end_ns))}
+
     def active(self, point: str, kind: str, time_ns: int) -> Entry | None:
         """The active entry of this point, kind and start time, if any."""
         found = [e for e in self.entries(point, time_ns, time_ns + 1, kind)

@@ -63,7 +63,9 @@ def overlay(site: SiteConfig, store: Store, points: tuple[Point, ...], energy: I
     manual = np.zeros((n_points, n_int), bool)
     index = {p.id: i for i, p in enumerate(points)}
     lo, hi = int(bounds[0]), int(bounds[-1])
-    flags = _flags(store, points, lo, hi, lookback_ns)
+    bills, entered = _audited(site, index, lo, hi)
+    flagged = tuple(p for p in points if p.manual is not None or p.id in entered)
+    flags = _flags(store, flagged, lo, hi, lookback_ns)
     steps_manual, steps_filled = _flagged_steps(pi, t, flags, index)
     manual |= mark_steps(steps_manual, pi, t, bounds, n_points, n_int)
     estimated |= mark_steps(steps_filled, pi, t, bounds, n_points, n_int)
@@ -74,8 +76,8 @@ def overlay(site: SiteConfig, store: Store, points: tuple[Point, ...], energy: I
         if point.manual.profile and point.manual.profile in {q.id for q in site.points}:
             _profiled(store, site.point_by_id(point.manual.profile), p, pi, t, v, bounds, amount)
     cost = np.full(amount.shape, np.nan)
-    bills = []
-    for entry in _bills(site, index, lo, hi):
+    spread_bills = []
+    for entry in bills:
         p = index[entry.point]
         axis = _axis(store, site, points[p], entry.time_ns, entry.end_ns)
         share, covered = spread(np.array([entry.time_ns]), np.array([entry.end_ns]),
@@ -88,8 +90,8 @@ def overlay(site: SiteConfig, store: Store, points: tuple[Point, ...], energy: I
                                np.array([entry.cost]), bounds, axis)
             cost[p, covered] = billed[covered]
         if covered.any():
-            bills.append((entry, p, covered))
-    return Overlay(IntervalEnergy(amount, estimated, energy.events), manual, cost, bills)
+            spread_bills.append((entry, p, covered))
+    return Overlay(IntervalEnergy(amount, estimated, energy.events), manual, cost, spread_bills)
 
 
 def _flags(store: Store, points: tuple[Point, ...], lo: int, hi: int,
@@ -150,15 +152,18 @@ def _axis(store: Store, site: SiteConfig, point: Point, start: int, end: int):
     return profile_axis(*store.read_raw(ref.quantity, start, end + 1, [ref.id]).of(ref.id))
 
 
-def _bills(site: SiteConfig, index: dict[str, int], lo: int, hi: int) -> list[Entry]:
-    """Active bills of metered points overlapping [lo, hi); none without a state file."""
+def _audited(site: SiteConfig, index: dict[str, int], lo: int,
+             hi: int) -> tuple[list[Entry], set[str]]:
+    """(active bills of metered points overlapping [lo, hi), points with readings entered
+    near it); nothing without a state file, so a site that never entered any pays nothing."""
     path = Path(site.base_dir) / site.service.spool
     if not path.exists():
-        return []
+        return [], set()
     audit = AuditLog(path)
     try:
-        return [e for e in audit.entries(kind="bill", end_ns=hi)
-                if e.status == "active" and e.point in index and (e.end_ns or 0) > lo]
+        bills = [e for e in audit.entries(kind="bill", end_ns=hi)
+                 if e.status == "active" and e.point in index and (e.end_ns or 0) > lo]
+        return bills, audit.points_entered(lo - NEIGHBOUR_NS, hi + NEIGHBOUR_NS)
     finally:
         audit.close()
 
