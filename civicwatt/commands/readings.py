@@ -28,6 +28,7 @@ out = Console(soft_wrap=True, highlight=False)
 ConfigOption = Annotated[Path, typer.Option("--config", metavar="FILE", help="the site YAML")]
 UserOption = Annotated[str, typer.Option("--user", help="who enters this (kept in the audit)")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why (kept in the audit)")]
+PointOption = Annotated[str, typer.Option("--point", help="the point id")]
 NS = 10**9
 
 
@@ -173,7 +174,7 @@ def list_(
 
 def void_(
     config: ConfigOption,
-    point: Annotated[str, typer.Option("--point", help="the point id")],
+    point: PointOption,
     at: Annotated[str, typer.Option("--at", metavar="TIMESTAMP",
                                     help="the reading's time (a bill's from), ISO 8601")],
     user: UserOption,
@@ -199,7 +200,7 @@ def void_(
 
 def fill(
     config: ConfigOption,
-    point: Annotated[str, typer.Option("--point", help="the point id")],
+    point: PointOption,
     from_: Annotated[str, typer.Option("--from", metavar="TIMESTAMP",
                                        help="gap start (ISO 8601 or a local date)")],
     to: Annotated[str, typer.Option("--to", metavar="TIMESTAMP",

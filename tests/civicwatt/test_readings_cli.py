@@ -235,3 +235,23 @@ def test_check_config_accepts_a_manual_point_of_any_class_and_names_a_bad_one(tm
                                  "manual: {}, mqtt: {topic: a/b}"))
     res = civicwatt("check-config", str(site))
     assert res.returncode == 1 and "one source" in res.stdout + res.stderr
+
+
+def test_fill_and_list_refuse_bad_input_cleanly(tmp_path):
+    site = make_site(tmp_path)
+    base = ["--config", str(site), "--user", "ops", "--reason", "offline"]
+    res = run("fill", "--point", "main", "--from", "2026-10-01T06:00", "--to",
+              "2026-10-01T18:00", *base)
+    assert res.returncode == 1 and "needs a reading at or before --from" in res.stderr
+    res = run("fill", "--point", "main", "--from", "2026-10-01", "--to", "2026-10-02",
+              "--method", "cubic", *base)
+    assert res.returncode == 1 and "--method 'cubic': use linear or profile" in res.stderr
+    res = run("fill", "--point", "temp", "--from", "2026-10-01", "--to", "2026-10-02", *base)
+    assert res.returncode == 1 and "not a counter" in res.stderr
+    res = run("list", "--config", str(site), "--point", "nope")
+    assert res.returncode == 1 and "--point 'nope' is not in the site config" in res.stderr
+    res = run("list", "--config", str(site), "--from", "01/10/2026")
+    assert res.returncode == 1 and "YYYY-MM-DD" in res.stderr
+    res = run("void", "--config", str(site), "--point", "water", "--at", "noon",
+              "--user", "a", "--reason", "r")
+    assert res.returncode == 1 and "--at 'noon'" in res.stderr
