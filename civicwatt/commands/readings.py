@@ -30,6 +30,7 @@ UserOption = Annotated[str, typer.Option("--user", help="who enters this (kept i
 ReasonOption = Annotated[str, typer.Option("--reason", help="why (kept in the audit)")]
 PointOption = Annotated[str, typer.Option("--point", help="the point id")]
 NS = 10**9
+SHOWN = 50  # changes listed one per line; the rest are counted
 
 
 def _fail(message: str) -> typer.Exit:
@@ -120,12 +121,14 @@ def import_(
                 err.print(f"  {escape(problem)}")
             raise typer.Exit(1)
         zone = ZoneInfo(site.site.timezone)
-        for change in plan.changes:
+        for change in plan.changes[:SHOWN]:
             e = change.entry
             what = "supersedes" if change.replaces or change.collected is not None else "adds"
             shown = _local(e.time_ns, zone) + (f" … {_local(e.end_ns, zone)}" if e.end_ns else "")
             out.print(f"{'would ' if dry_run else ''}{what[:-1] if dry_run else what} {e.kind} "
                       f"{e.point} {shown} = {e.value:g} ({change.where})", markup=False)
+        if len(plan.changes) > SHOWN:
+            out.print(f"… and {len(plan.changes) - SHOWN} more change(s)")
         if dry_run:
             out.print(f"dry run: {len(plan.changes)} change(s), {len(plan.unchanged)} row(s) "
                       "unchanged; nothing written")

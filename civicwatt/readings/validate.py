@@ -150,7 +150,10 @@ def _time(cell: Cell, column: str, zone: ZoneInfo, problems: list[str],
     raw = cell.cells.get(column)
     day: dt.date | None = None
     when: dt.datetime | None = None
-    if isinstance(raw, dt.datetime):
+    if isinstance(raw, dt.datetime) and raw.tzinfo is None and raw.time() == dt.time() \
+            and column in ("from", "to"):
+        day = raw.date()  # an Excel date cell: a bill's day, `to` inclusive like a typed date
+    elif isinstance(raw, dt.datetime):
         when = raw
     elif isinstance(raw, dt.date):
         day = raw

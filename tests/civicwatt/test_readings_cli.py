@@ -4,6 +4,7 @@ voids, re-imports that change nothing, and the append-only audit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -39,7 +40,7 @@ def test_template_round_trips_through_openpyxl_and_imports(tmp_path):
     assert "抄表" in help_sheet["A2"].value  # the site's language (zh)
     readings.append(["water", "2026-10-01T00:00+08:00", 100, None])
     readings.append(["water", "2026-11-01T00:00+08:00", 410, "月抄表"])
-    bills.append(["heat", "2026-10-01", "2026-10-10", 20, 1000, None])
+    bills.append(["heat", dt.date(2026, 10, 1), dt.date(2026, 10, 10), 20, 1000, None])  # cells
     book.save(out)
     res = run("import", str(out), "--config", str(site), "--user", "alice", "--reason", "walk")
     assert res.returncode == 0, res.stderr
