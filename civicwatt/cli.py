@@ -25,6 +25,7 @@ from civicwatt.commands import (
     meter,
     modbus,
     platform,
+    readings,
     report,
     run,
     setpoints,
@@ -70,6 +71,7 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(readings.app, name="readings")
 
 
 def main() -> None:

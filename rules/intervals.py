@@ -190,12 +190,12 @@ def interval_energy(
     amount = np.diff(cum, axis=1)
     del cum
 
-    estimated = _mark_steps(flagged, pi, t, bounds_ns, n_points, n_int)
+    estimated = mark_steps(flagged, pi, t, bounds_ns, n_points, n_int)
     events = _events(rolled, resets, above, pi, t, v)
     return IntervalEnergy(amount, estimated, events)
 
 
-def _mark_steps(
+def mark_steps(
     steps: np.ndarray,
     pi: np.ndarray,
     t: np.ndarray,
@@ -203,7 +203,8 @@ def _mark_steps(
     n_points: int,
     n_int: int,
 ) -> np.ndarray:
-    """Mark every interval that overlaps one of the given reading steps (i → i+1)."""
+    """Mark every interval that overlaps one of the given reading steps (i → i+1): steps are
+    indices into the sorted readings `pi`, `t`; returns bool (n_points, n_int)."""
     marks = np.zeros(n_points * n_int + 1, np.int32)
     if steps.size:
         k0 = np.searchsorted(bounds_ns, t[steps], side="right") - 1

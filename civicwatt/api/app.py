@@ -19,12 +19,13 @@ from civicwatt.api import problems
 from civicwatt.api.context import Api
 from civicwatt.api.middleware import Access, AccessStats, Limits
 from civicwatt.api.models import Problem
-from civicwatt.api.routes import energy, forecast, meters, reports, site
+from civicwatt.api.routes import energy, forecast, meters, readings, reports, site
 from civicwatt.api.settings import ApiSettings
 from civicwatt.service.health import Health, prometheus_collector
 
 PREFIX = "/api/v1"
-ROUTERS = (site.router, energy.router, forecast.router, meters.router, reports.router)
+ROUTERS = (site.router, energy.router, forecast.router, meters.router, reports.router,
+           readings.router)
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _REFUSALS = {status: {"model": Problem, "description": text, "content": _PROBLEM}
              for status, text in (
@@ -43,8 +44,10 @@ def build_app(health: Health, api: Api | None = None) -> FastAPI:
     app = FastAPI(title="civicwatt API", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{PREFIX}/openapi.json" if api is not None else None,
                   description="Read access to a site's metered energy, forecasts, reports and "
-                              "meter health. Send a key made with `civicwatt apikey create` as "
-                              "`Authorization: Bearer KEY` or `X-API-Key: KEY`.")
+                              "meter health; manual readings and bills in (POST /readings, "
+                              "scope write:readings). Send a key made with `civicwatt "
+                              "apikey create` as `Authorization: Bearer KEY` or `X-API-Key: "
+                              "KEY`.")
     problems.install(app)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(prometheus_collector(health))

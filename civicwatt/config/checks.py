@@ -76,6 +76,10 @@ def check_points(points: dict[int, Point], buildings: dict[int, Building],
             found.append(((*path, "unit"), point.unit, hint))
         if point.parent is not None and point.parent not in point_ids:
             found.append(((*path, "parent"), point.parent, "the id of another point"))
+        profile = point.manual.profile if point.manual else None
+        if profile is not None and (profile not in point_ids or profile == point.id):
+            found.append(((*path, "manual", "profile"), profile,
+                          "the id of another point whose metered amounts shape the spread"))
     return found
 
 

@@ -110,6 +110,15 @@ class Building(_Model):
     zones: list[Zone] = Field(default_factory=list)
 
 
+class ManualSource(_Model):
+    """A point fed only by entry or import (`civicwatt readings import`), e.g. a water meter
+    read on a monthly walk; how metering spreads its sparse readings over the intervals."""
+
+    profile: str | None = Field(default=None, description="spread each reading gap in "
+                                "proportion to this point's metered amounts (e.g. the "
+                                "building's electricity) instead of linearly in time")
+
+
 class Point(_Model):
     """One measured quantity with a stable id, its tags and its source."""
 
@@ -134,11 +143,15 @@ class Point(_Model):
     parent: str | None = Field(default=None, description="the meter this one is a sub-meter of")
     mqtt: MqttBinding | None = None
     modbus: ModbusBinding | None = None
+    manual: ManualSource | None = Field(default=None, description="fed by manual readings "
+                                        "and bills only (issue 16); `manual: {}` or "
+                                        "`manual: {profile: POINT}`")
 
     @model_validator(mode="after")
     def _one_source(self) -> Point:
-        if self.mqtt is not None and self.modbus is not None:
-            raise ValueError("a point has one source: give `mqtt` or `modbus`, not both")
+        if sum(x is not None for x in (self.mqtt, self.modbus, self.manual)) > 1:
+            raise ValueError("a point has one source: give `mqtt`, `modbus` or `manual`, "
+                             "not two")
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
         if self.max_kw is not None and self.max_rate is not None:
@@ -165,6 +178,8 @@ class Point(_Model):
 
     @property
     def source(self) -> str:
+        if self.manual is not None:
+            return "manual"
         return "mqtt" if self.mqtt else "modbus" if self.modbus else "none"
 
 

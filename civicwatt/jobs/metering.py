@@ -28,6 +28,7 @@ from civicwatt.config import SiteConfig, load_site
 from civicwatt.metering.classes import MeteredPoints, metered_points
 from civicwatt.metering.files import load_emission_factors, load_site_tariff
 from civicwatt.metering.settings import MeteringSettings, parse_duration
+from civicwatt.readings import metering as manual
 from rules.aggregate import Balance, balance, parse_formula
 from rules.carbon import EmissionFactors, grid_factor
 from rules.clock import local_midnight_ns, parse_interval
@@ -55,6 +56,7 @@ class JobSummary:
     kwh: float = 0.0  # electricity
     amounts: dict[str, float] = field(default_factory=dict)  # class → Σ amount (its unit)
     estimated: int = 0
+    manual: int = 0  # intervals from manual readings or bills
     events: list[dict] = field(default_factory=list)
     balances: list[Balance] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -139,6 +141,7 @@ def meter_site(
         starts.append(day)
         day += chunk
     balance_sums: dict[str, list[float]] = {}
+    bill_costs: dict[int, manual.BillCost] = {}
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -151,13 +154,14 @@ def meter_site(
         task = bar.add_task("计量 metering", total=summary.days)
         for chunk_first in starts:
             chunk_end = min(chunk_first + chunk, end)
-            result = _meter_chunk(plan, store, chunk_first, chunk_end, summary)
+            result, extra = _meter_chunk(plan, store, chunk_first, chunk_end, summary)
             _clear(plan, store, chunk_first, chunk_end)
-            _write(plan, store, result, summary)
+            _write(plan, store, result, summary, extra, bill_costs)
             _accumulate_balance(plan, result, balance_sums)
             bar.advance(task, (chunk_end - chunk_first).days)
     tol = plan.settings.balance_tolerance_pct
     summary.balances = [balance(parent, v[0], [v[1]], tol) for parent, v in balance_sums.items()]
+    summary.notes += manual.bill_notes(bill_costs, ZoneInfo(site.site.timezone))
     return summary
 
 
@@ -171,10 +175,12 @@ def meter_recent(site: SiteConfig, store: Store, now: dt.datetime, days: int = 1
     return meter_site(site, store, today - dt.timedelta(days=days), today + dt.timedelta(days=1))
 
 
-def _read(plan: _Plan, store: Store, start_ns: int, end_ns: int):
+def _read(plan: _Plan, store: Store, lo: int, hi: int):
+    """The metered points' readings around [lo, hi) (wider for `manual:` points)."""
     index = {pid: i for i, pid in enumerate(plan.ids)}
     parts = []
-    for measurement, ids in plan.metered.by_quantity().items():
+    for measurement, ids, start_ns, end_ns in manual.windows(plan.metered.points, lo, hi,
+                                                              plan.lookback_ns):
         raw = store.read_raw(measurement, start_ns, end_ns, ids)
         remap = np.array([index.get(p, -1) for p in raw.points], np.int64)
         pi = remap[raw.point_index] if len(raw) else np.empty(0, np.int64)
@@ -187,10 +193,10 @@ def _read(plan: _Plan, store: Store, start_ns: int, end_ns: int):
 
 def _meter_chunk(
     plan: _Plan, store: Store, first: dt.date, end: dt.date, summary: JobSummary
-) -> MeterResult:
+) -> tuple[MeterResult, manual.Overlay]:
     zone = ZoneInfo(plan.site.site.timezone)
     lo, hi = local_midnight_ns(first, zone), local_midnight_ns(end, zone)
-    pi, t, v = _read(plan, store, lo - plan.lookback_ns, hi + plan.lookback_ns)
+    pi, t, v = _read(plan, store, lo, hi)
     temperature = None
     if plan.settings.temperature_point:
         raw = store.read_raw("temperature", lo, hi, [plan.settings.temperature_point])
@@ -219,10 +225,14 @@ def _meter_chunk(
         co2_factor=plan.settings.emission_factor,
         classes=classes,
     )
+    extra = manual.overlay(plan.site, store, plan.metered.points, result.energy,
+                           result.bounds_ns, (pi, t, v),
+                           plan.max_gap_ns or 2 * plan.interval_ns, plan.lookback_ns)
+    result = replace(result, energy=extra.energy)
     if plan.grid is not None:
         result = _with_table_carbon(plan, result, summary)
     summary.events += [e for e in result.energy.events.records(plan.ids) if lo <= e["time_ns"] < hi]
-    return result
+    return result, extra
 
 
 def _amount(store: Store, plan: _Plan, point: str, start_ns: int, end_ns: int) -> float:
@@ -256,7 +266,7 @@ def _series(tags: dict[str, str], energy: str, periods: tuple[str, ...]) -> list
 
 
 def _rows_for(series: list[Series], energy: str, values: dict, est: np.ndarray,
-              result: MeterResult):
+              result: MeterResult, by_hand: np.ndarray):
     cls = result.classification
     amount = values["amount"]
     unit = BY_NAME[energy].unit
@@ -265,6 +275,7 @@ def _rows_for(series: list[Series], energy: str, values: dict, est: np.ndarray,
             "amount": float(amount[k]),
             "unit": unit,
             "estimated": bool(est[k]),
+            "manual": bool(by_hand[k]),
         }
         if energy == "electricity":
             fields["kwh"] = fields["amount"]
@@ -286,7 +297,8 @@ def _clear(plan: _Plan, store: Store, first: dt.date, end: dt.date) -> None:
                  where={"site": plan.site.site.id})
 
 
-def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) -> None:
+def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary,
+           extra: manual.Overlay, bill_costs: dict[int, manual.BillCost]) -> None:
     site_id = plan.site.site.id
     batch: list[Row] = []
 
@@ -307,13 +319,15 @@ def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) 
             "point": point.id,
         }
         series = _series(tags, energy[p], result.periods)
-        for row in _rows_for(series, energy[p], result.fields([p]), est[p], result):
+        values = _billed(result.fields([p]), p, extra, bill_costs)
+        for row in _rows_for(series, energy[p], values, est[p], result, extra.manual[p]):
             batch.append(row)
             flush()
         total = float(np.nansum(amount[p]))
         summary.amounts[energy[p]] = summary.amounts.get(energy[p], 0.0) + total
         summary.kwh += total if energy[p] == "electricity" else 0.0
         summary.estimated += int(est[p].sum())
+        summary.manual += int((extra.manual[p] & np.isfinite(amount[p])).sum())
     index = {pid: i for i, pid in enumerate(plan.ids)}
     children = _children(plan)
     for vm in plan.settings.virtual_meters:
@@ -329,9 +343,26 @@ def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) 
         kind = energy[rows[0]]
         values = result.fields(rows, list(coef.values()))
         flags = est[rows].any(axis=0)
-        batch.extend(_rows_for(_series(tags, kind, result.periods), kind, values, flags, result))
+        batch.extend(_rows_for(_series(tags, kind, result.periods), kind, values, flags, result,
+                               extra.manual[rows].any(axis=0)))
         flush()
     flush(force=True)
+
+
+def _billed(values: dict, p: int, extra: manual.Overlay,
+            bill_costs: dict[int, manual.BillCost]) -> dict:
+    """A point's fields with billed costs in place of computed ones (and the difference kept
+    per bill for the run's notes)."""
+    for entry, q, covered in extra.bills:
+        if q != p or entry.cost is None:
+            continue
+        cost = bill_costs.setdefault(entry.id, manual.BillCost(entry))
+        cost.billed += float(np.nansum(extra.cost[p, covered]))
+        cost.computed += float(np.nansum(values["cost"][covered]))
+    billed = extra.cost[p]
+    if np.isfinite(billed).any():
+        values = {**values, "cost": np.where(np.isfinite(billed), billed, values["cost"])}
+    return values
 
 
 def _children(plan: _Plan) -> dict[str, list[str]]:

@@ -114,6 +114,7 @@ def _add(total: JobSummary, part: JobSummary) -> None:
     total.rows += part.rows
     total.kwh += part.kwh
     total.estimated += part.estimated
+    total.manual += part.manual
     total.events += part.events
     total.balances += part.balances
     total.notes += [n for n in part.notes if n not in total.notes]

@@ -232,22 +232,30 @@ def _imbalance(tree: MeterTree, inputs: ReportInputs, th: AnomalyThresholds) -> 
 
 
 def completeness(tree: MeterTree, inputs: ReportInputs, interval_ns: int) -> list[Completeness]:
-    """Share of the day's expected intervals that were measured (not estimated), per meter."""
+    """Per meter: the day's expected intervals, those measured, estimated and entered by hand
+    (manual readings, bills). Electricity's meter tree, then the other classes' counters that
+    have rows (a monthly-read water meter shows as estimated and manual)."""
     expected = int((inputs.end_ns - inputs.start_ns) // interval_ns)
     rows = inputs.day_rows
     n = len(rows.points)
-    has = ~np.isnan(rows.values["kwh"])
+    has = ~np.isnan(rows.values["kwh"] if rows.amount is None else rows.amount)
     measured = np.bincount(rows.point[has & ~rows.estimated], minlength=n)
     estimated = np.bincount(rows.point[has & rows.estimated], minlength=n)
+    by_hand = np.zeros(n, np.int64) if rows.manual is None else np.bincount(
+        rows.point[has & rows.manual], minlength=n)
     index = {p: i for i, p in enumerate(rows.points)}
     seen = last_seen(tree, inputs, interval_ns)
+    others = [p for p in rows.points if p not in tree.building
+              and rows.tags[p].get("energy", "electricity") != "electricity"]
     out = []
-    for point in tree.members:
+    for point in [*tree.members, *others]:
         i = index.get(point)
         last = seen.get(point)
-        out.append(Completeness(point, tree.building[point], expected,
+        building = tree.building.get(point) or rows.tags[point].get("building", "")
+        out.append(Completeness(point, building, expected,
                                 int(measured[i]) if i is not None else 0,
                                 int(estimated[i]) if i is not None else 0,
-                                to_local(last, inputs.tz) if last is not None else None))
+                                to_local(last, inputs.tz) if last is not None else None,
+                                int(by_hand[i]) if i is not None else 0))
     out.sort(key=lambda c: (c.share, c.point))
     return out

@@ -38,6 +38,7 @@ class Intervals:
     energies: tuple[str, ...] = ("electricity",)
     energy: np.ndarray | None = None  # int32 index into energies; None = all electricity
     amount: np.ndarray | None = None  # float64 in the class's unit; None = kwh
+    manual: np.ndarray | None = None  # bool: from manual readings or bills (issue 16)
 
     def __len__(self) -> int:
         return int(self.time_ns.size)
@@ -52,6 +53,7 @@ class Intervals:
         per = np.empty(n, np.int32)
         t = np.empty(n, np.int64)
         est = np.zeros(n, bool)
+        by_hand = np.zeros(n, bool)
         vals = {m: np.full(n, np.nan) for m in METRICS}
         energies: dict[str, int] = {"electricity": 0}
         kind = np.zeros(n, np.int32)
@@ -72,12 +74,13 @@ class Intervals:
                 if value is not None:
                     vals[m][i] = value
             est[i] = bool(fields.get("estimated", False))
+            by_hand[i] = bool(fields.get("manual", False))
             kind[i] = energies.setdefault(series.tag("energy", "electricity"), len(energies))
             value = fields.get("amount", fields.get("kwh"))
             if value is not None:
                 amount[i] = value
         return cls(tuple(points), pi, t, tuple(periods), per, vals, est, tags,
-                   tuple(energies), kind, amount)
+                   tuple(energies), kind, amount, by_hand)
 
     def of_class(self, energy: str) -> np.ndarray:
         """Row mask of one energy class."""

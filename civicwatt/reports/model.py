@@ -215,10 +215,19 @@ class Completeness:
     measured: int  # intervals present and not estimated
     estimated: int
     last_seen: dt.datetime | None
+    manual: int = 0  # intervals from manual readings or bills (estimated or not)
 
     @property
     def share(self) -> float:
         return self.measured / self.expected if self.expected else float("nan")
+
+    @property
+    def estimated_share(self) -> float:
+        return self.estimated / self.expected if self.expected else float("nan")
+
+    @property
+    def manual_share(self) -> float:
+        return self.manual / self.expected if self.expected else float("nan")
 
 
 @dataclass(frozen=True)

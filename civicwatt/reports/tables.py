@@ -82,9 +82,11 @@ def write_csvs(report: DailyReport, language: str, folder: Path, stem: str) -> l
          f.evidence(a, language), json.dumps(a.facts, default=str, ensure_ascii=False)]
         for a in report.anomalies])
     tables["completeness"] = (["point", "building", "expected", "measured", "estimated",
-                               "share", "last_seen"], [
+                               "share", "last_seen", "manual", "estimated_share",
+                               "manual_share"], [
         [c.point, c.building, c.expected, c.measured, c.estimated, _r(c.share, 4),
-         c.last_seen.isoformat() if c.last_seen else ""] for c in report.completeness])
+         c.last_seen.isoformat() if c.last_seen else "", c.manual, _r(c.estimated_share, 4),
+         _r(c.manual_share, 4)] for c in report.completeness])
     written = []
     for name, (header, rows) in tables.items():
         path = folder / f"{stem}-{name}.{language}.csv"

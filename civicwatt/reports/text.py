@@ -85,7 +85,7 @@ ZH: dict[str, str] = {
     "ev.imbalance": "{reporting}/{children} 个分表合计 {children_kwh} kWh，比总表 {parent_kwh} kWh "
                     "{share}（阈值 ±{threshold}）",
     "completeness": "数据完整性", "expected": "应有时段", "measured": "实测时段",
-    "estimated": "估算时段", "last_seen": "最后数据",
+    "estimated": "估算时段", "last_seen": "最后数据", "manual": "补录时段",
     "completeness_summary": "{ok}/{n} 个计量点数据完整率不低于 {min}；以下计量点低于该值：",
     "completeness_all_ok": "全部 {n} 个计量点数据完整率不低于 {min}。",
     "completeness_csv": "全部计量点的明细见 CSV 文件。",
@@ -226,7 +226,7 @@ EN: dict[str, str] = {
     "ev.imbalance": "sub-meters {children_kwh} kWh ({reporting} of {children} reporting), "
                     "{share} the parent's {parent_kwh} kWh (threshold ±{threshold})",
     "completeness": "Data completeness", "expected": "Expected", "measured": "Measured",
-    "estimated": "Estimated", "last_seen": "Last data",
+    "estimated": "Estimated", "last_seen": "Last data", "manual": "Manual",
     "completeness_summary": "{ok} of {n} meters measured at least {min} of the day's "
                             "intervals; below that:",
     "completeness_all_ok": "All {n} meters measured at least {min} of the day's intervals.",
