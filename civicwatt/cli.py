@@ -28,6 +28,7 @@ from civicwatt.commands import (
     report,
     run,
     setpoints,
+    statistics,
     tariff,
 )
 
@@ -70,6 +71,7 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
+app.command("statistics")(statistics.statistics)
 
 
 def main() -> None:

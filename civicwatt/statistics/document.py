@@ -36,7 +36,7 @@ UNITS = {"electricity_kwh": "kWh", "water_m3": "m3", "gas_m3": "m3", "heat_gj": 
 def document(stats: Statistics) -> dict:
     site, period = stats.site, stats.period
     fields = _fields(stats)
-    ranked = type_ranks(stats.buildings)
+    ranked = type_ranks(stats.peers)
 
     def render(unit: Unit) -> dict:
         return _row(stats, unit, fields, ranked)
@@ -72,14 +72,15 @@ def _intensity_fields() -> tuple[str, ...]:
 def _row(stats: Statistics, unit: Unit, fields: tuple[str, ...], ranked: dict) -> dict:
     now = {f: unit.now.get(f) or 0.0 for f in fields}
     shown = (*fields, *_intensity_fields())
-    mom, mom_pct = compared(unit, unit.previous)
-    yoy, yoy_pct = compared(unit, unit.last_year)
+    mom, mom_pct, mom_basis = compared(unit, "previous")
+    yoy, yoy_pct, yoy_basis = compared(unit, "last_year")
     row = {"id": unit.id, "name": _name(stats, unit), "level": unit.level,
            **_about(unit),
            **{f: _num(v) for f, v in now.items()},
            **{f: _num(v) for f, v in unit.intensities(now).items()},
            "mom": _pick(mom, shown), "mom_pct": _pick(mom_pct, shown, 2),
            "yoy": _pick(yoy, shown), "yoy_pct": _pick(yoy_pct, shown, 2),
+           "compared_buildings": {"mom": mom_basis, "yoy": yoy_basis},
            "estimated_share": _num(_share(unit.estimated, unit.now)),
            "manual_share": _num(_share(unit.manual, unit.now)),
            "completeness": _completeness(stats, unit)}
