@@ -1,19 +1,12 @@
 """A CSV building list → `buildings:` YAML, so a bureau with 300 buildings types none of them.
 
 Columns (header row; UTF-8 with or without BOM, or GB18030 as Excel saves it in China):
-
-| column | required | meaning |
-|---|---|---|
-| `id` | yes | building id (letters, digits, `_ . -`) |
-| `name` | | display name |
-| `institution` | | the owning unit (单位) |
-| `type` | | office, mall, hotel, education, medical, sports, mixed, other (school, hospital or the platform letters A–H too) |
-| `floor_area_m2` | yes | floor area |
-| `heated_area_m2`, `cooled_area_m2` | | heated / air-conditioned area |
-| `occupants` | yes | people (staff, pupils, beds as the site counts them) |
-| `baseline_year` | | base year of the five-year targets |
-| `quota_<metric>_constraint`, `quota_<metric>_guide` | | annual quota values; metric: kgce_per_m2, kgce_per_person, water_m3_per_person, co2_kg_per_m2, electricity_kwh_per_m2 |
-| `quota_source` | | where the quota numbers come from |
+`id`, `floor_area_m2`, `occupants` (required); `name`, `institution` (the owning unit, 单位),
+`type` (office, mall, hotel, education, medical, sports, mixed, other; school, hospital and the
+platform letters A–H too), `heated_area_m2`, `cooled_area_m2`, `baseline_year`,
+`quota_<metric>_constraint`, `quota_<metric>_guide` (annual; metric: kgce_per_m2,
+kgce_per_person, water_m3_per_person, co2_kg_per_m2, electricity_kwh_per_m2), `quota_source`.
+The README's "Portfolio statistics" section has the table.
 
 Every row is validated with the config's own model; all problems are reported at once, by row
 and column, and nothing is written unless every row is good.
