@@ -99,9 +99,14 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
     meters = root_meters(site)
     ratio_to = _kgce_ratios(site)
 
+    read: dict[tuple, dict[str, Figures]] = {}  # a year's 环比 is its 同比: read once
+
     def figures(p: Period, only: tuple[str, ...] = ()) -> dict[str, Figures]:
-        return {b: _figures(sums, ratio_to) for b, sums in
-                read_sums(store, site, meters, p, only).items()}
+        key = (p.start, p.end, only)
+        if key not in read:
+            read[key] = {b: _figures(sums, ratio_to) for b, sums in
+                         read_sums(store, site, meters, p, only).items()}
+        return read[key]
 
     now, est, man = figures(period), figures(period, ("estimated",)), figures(period,
                                                                                ("manual",))
@@ -109,7 +114,7 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
     last = figures(period.last_year()) if compare else None
     ytd = base = None
     if targets:
-        ytd = now if period.year_to_date() == period else figures(period.year_to_date())
+        ytd = figures(period.year_to_date())
         base = _bases(site, lambda year: figures(Period.month(year, 1, 12, "year")))
     days = days_with_data(store, site, period)
     units = [Unit("building", b.id, b.name or b.id, (b,), now.get(b.id, {}), est.get(b.id, {}),
