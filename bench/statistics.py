@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -80,7 +81,7 @@ def fill(http: str, databases: list[str], buildings: int, days: int) -> int:
                 flag = "true" if d % 29 == 0 else "false"
                 lines.append(f"{key} amount={amount},kgce={amount * 0.1229},cost={amount * 0.7},"
                              f"co2_kg={amount * 0.58},estimated={flag} {t}")
-        if len(lines) >= 50_000 or b == buildings - 1:
+        if len(lines) >= 20_000 or b == buildings - 1:
             body = ("\n".join(lines)).encode()
             for db in databases:
                 _post(f"{http}/write?db={db}&precision=ns", body)
@@ -90,9 +91,18 @@ def fill(http: str, databases: list[str], buildings: int, days: int) -> int:
 
 
 def _post(url: str, data) -> None:
+    """POST; while influxd sheds load (its write cache is full: 500), wait and send again."""
     body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
-    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600):
-        pass
+    for attempt in range(60):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600):
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or attempt == 59:
+                raise
+            if attempt == 0:
+                print(f"  influxd: {exc.code} {exc.read()[:200]!r}; retrying", flush=True)
+            time.sleep(2)
 
 
 def timed(repeat: int, fn) -> tuple[float, list[float], object]:
