@@ -70,7 +70,7 @@ def fill(http: str, databases: list[str], buildings: int, days: int) -> int:
              * 10**9 for d in range(days)]
     for db in databases:
         _post(f"{http}/query", {"q": f"CREATE DATABASE {db}" + (
-            " WITH SHARD DURATION 52w" if db.endswith("52w") else "")})
+            f" WITH SHARD DURATION {db[5:]}" if db != "bench7d" else "")})
     written, lines = 0, []
     for b in range(buildings):
         for name, q, _ in SERIES:
@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--buildings", type=int, default=1000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--shards", default="7d,52w", help="shard group durations to compare, "
+                        "one database each (InfluxDB's default is 7d)")
     args = parser.parse_args()
     from tests.services import InfluxDB1
 
@@ -141,12 +143,12 @@ def main() -> None:
         server.start()
         try:
             t0 = time.perf_counter()
-            databases = ["bench7d", "bench52w"]
+            databases = [f"bench{d}" for d in args.shards.split(",")]
             points = fill(server.http, databases, args.buildings, args.days)
             print(f"{args.buildings} buildings × {len(SERIES)} series × {args.days} days = "
                   f"{points:,} daily points per database, written in "
-                  f"{time.perf_counter() - t0:.0f} s (InfluxDB 1.x; one database with the "
-                  "default 7-day shards, one created WITH SHARD DURATION 52w)", flush=True)
+                  f"{time.perf_counter() - t0:.0f} s (InfluxDB 1.x; shard durations "
+                  f"{args.shards}, 7d being InfluxDB's default)", flush=True)
             for db in databases:
                 (folder / db).mkdir()
                 site = load_site(write_site(folder / db, args.buildings, server.url(db)))
