@@ -151,7 +151,9 @@ def main() -> None:
                   f"{args.shards}, 7d being InfluxDB's default)", flush=True)
             for db in databases:
                 (folder / db).mkdir()
-                site = load_site(write_site(folder / db, args.buildings, server.url(db)))
+                # a year of 12,000 series takes longer than the store's default 10 s read timeout
+                url = server.url(db) + "?timeout=600"
+                site = load_site(write_site(folder / db, args.buildings, url))
                 store = open_store(site.store.url, site.base_dir)
                 measure(site, store, db, args.repeat)
                 store.close()
