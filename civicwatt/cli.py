@@ -15,6 +15,7 @@ import typer
 from civicwatt.commands import (
     apikey,
     backtest,
+    buildings,
     check_config,
     collect,
     dashboards,
@@ -29,6 +30,7 @@ from civicwatt.commands import (
     report,
     run,
     setpoints,
+    statistics,
     tariff,
 )
 
@@ -72,6 +74,8 @@ app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(readings.app, name="readings")
+app.command("statistics")(statistics.statistics)
+app.add_typer(buildings.app, name="buildings")
 
 
 def main() -> None:

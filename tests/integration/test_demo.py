@@ -69,7 +69,7 @@ def test_demo_leaves_a_report_whose_totals_match_the_simulated_meters(tmp_path):
     assert "docker compose up" in result.stdout  # ends with how to see it in Grafana
     # every command under "Next" runs as printed (through a pipe: no line wrapped), elsewhere
     commands = next_commands(result.stdout)
-    assert len(commands) == 4 and any(len(c) > 120 for c in commands)
+    assert len(commands) == 5 and any(len(c) > 120 for c in commands)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for command in commands:
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path / "elsewhere", env=env,

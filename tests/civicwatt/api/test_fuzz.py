@@ -66,7 +66,7 @@ def test_every_operation_needs_a_key(fuzzed):
     concrete = {"building_id": "b1", "day": "2026-10-01", "name": "hq-2026-10-01-report.zh.html"}
     operations = [(method, path.format(**concrete))
                   for path, item in document["paths"].items() for method in item]
-    assert len(operations) == 10 and ("post", "/api/v1/readings") in operations
+    assert len(operations) == 11 and ("post", "/api/v1/readings") in operations
     for method, path in operations:
         response = httpx.request(method, served.url + path, json={"reason": "x"},
                                  params={"from": "2026-10-01", "to": "2026-10-02"})
