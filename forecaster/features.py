@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "base_index", "demean_by_group", "hinge_columns", "interpolate_short_gaps", "one_hot",
-    "pick_change_points",
+    "base_index", "demean_by_group", "forward_levels", "hinge_blocks", "hinge_columns",
+    "interpolate_short_gaps", "one_hot", "pick_change_points", "smooth",
 ]
 
 HEATING_CPS = (8.0, 10.0, 12.0, 14.0, 16.0, 18.0)
@@ -38,6 +38,58 @@ def hinge_columns(temp: np.ndarray, occ: np.ndarray, cp_h: float, cp_c: float) -
     cool = np.maximum(temp - cp_c, 0.0)
     o = occ.astype(float)
     return np.column_stack([heat * o, heat * (1 - o), cool * o, cool * (1 - o)])
+
+
+def hinge_blocks(temp: np.ndarray, occ: np.ndarray, hour: np.ndarray, cp_h: float,
+                 cp_c: float, blocks: int) -> np.ndarray:
+    """`hinge_columns` with separate slopes for `blocks` equal blocks of the local day."""
+    base = hinge_columns(temp, occ, cp_h, cp_c)
+    if blocks <= 1:
+        return base
+    b = hour * blocks // 24
+    return np.hstack([base * (b == k)[:, None] for k in range(blocks)])
+
+
+def smooth(temp: np.ndarray, tau_hours: float, state: float = np.nan) -> tuple[np.ndarray, float]:
+    """Exponential moving average with time constant `tau_hours` (0: unchanged), continuing
+    from `state`; NaN hours keep the last value. Returns (smoothed, last state)."""
+    if tau_hours <= 0:
+        return temp, float(temp[-1]) if temp.size else state
+    a = float(np.exp(-1.0 / tau_hours))
+    out = np.empty_like(temp)
+    s = state
+    for i, x in enumerate(temp.tolist()):
+        if x == x:  # not NaN
+            s = x if s != s else a * s + (1 - a) * x
+        out[i] = s
+    return out, float(s)
+
+
+def forward_levels(x: np.ndarray, group: np.ndarray, hours: np.ndarray, half_life_h: float,
+                   w: np.ndarray, min_weight: float = 1.5) -> np.ndarray:
+    """Per hour i: the time-decayed weighted mean of x over the *earlier* hours of its group
+    (the level a model fitted just before i would have had); NaN until the group has
+    `min_weight` (decayed) hours behind it.
+
+    Exact and vectorised: with e = exp(a·t), the decayed sums are exclusive cumulative sums
+    of w·e·x and w·e within each group, and exp(-a·t_i) cancels in the ratio.
+    """
+    a = np.log(2.0) / half_life_h
+    e = np.exp(np.maximum(a * (hours - hours.max()) + 30.0, -700.0)) * w  # kept in range
+    order = np.lexsort((hours, group))
+    g = group[order]
+    cx = np.cumsum((e * x)[order]) - (e * x)[order]
+    cw = np.cumsum(e[order]) - e[order]
+    start = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
+    seg = np.repeat(start, np.diff(np.r_[start, g.size]))
+    base_x = cx[start][np.searchsorted(start, seg)]
+    base_w = cw[start][np.searchsorted(start, seg)]
+    sx, sw = cx - base_x, cw - base_w
+    decay_now = np.exp(np.maximum(a * (hours[order] - hours.max()) + 30.0, -700.0))
+    level = np.where(sw / decay_now >= min_weight, sx / np.maximum(sw, 1e-300), np.nan)
+    out = np.empty_like(level)
+    out[order] = level
+    return out
 
 
 def interpolate_short_gaps(x: np.ndarray, max_gap: int = 6) -> np.ndarray:
@@ -73,18 +125,25 @@ def pick_change_points(
 ) -> tuple[float, float]:
     """Heating/cooling change points that most reduce the weighted SSE of the base fit.
 
-    Exact for a one-hot base: projecting it out is de-meaning within each group.
+    Exact for a one-hot base: projecting it out is de-meaning within each group. Every
+    candidate column is de-meaned once; each (heating, cooling) pair then solves a 4x4
+    system from their cross products.
     """
+    heat = [hinge_columns(temp, occ, cp, 1e9)[:, :2] for cp in HEATING_CPS]
+    cool = [hinge_columns(temp, occ, -1e9, cp)[:, 2:] for cp in COOLING_CPS]
+    z = demean_by_group(np.hstack(heat + cool), group, n, w)
+    zw = z * w[:, None]
+    gram, rhs = z.T @ zw, zw.T @ resid
+    nh = 2 * len(HEATING_CPS)
     best, best_cp = -1.0, (HEATING_CPS[2], COOLING_CPS[-1])
-    sw = np.sqrt(w)
-    for cp_h in HEATING_CPS:
-        for cp_c in COOLING_CPS:
+    for i, cp_h in enumerate(HEATING_CPS):
+        for j, cp_c in enumerate(COOLING_CPS):
             if cp_c < cp_h:
                 continue
-            z = demean_by_group(hinge_columns(temp, occ, cp_h, cp_c), group, n, w)
-            zw, rw = z * sw[:, None], resid * sw
-            coef, *_ = np.linalg.lstsq(zw, rw, rcond=None)
-            gain = float(rw @ (zw @ coef))
+            cols = [2 * i, 2 * i + 1, nh + 2 * j, nh + 2 * j + 1]
+            g, b = gram[np.ix_(cols, cols)], rhs[cols]
+            coef, *_ = np.linalg.lstsq(g, b, rcond=1e-10)
+            gain = float(b @ coef)
             if gain > best:
                 best, best_cp = gain, (cp_h, cp_c)
     return best_cp

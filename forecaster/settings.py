@@ -66,10 +66,20 @@ class ForecastSettings(_Frozen):
     min_history_days: int = Field(7, ge=2)
     full_model_days: int = Field(28, ge=7, description="below this, a simpler, flagged model")
     persistence: Persistence = Persistence.ar
+    detect_closures: bool = Field(False, description="workdays that ran like Sundays count as "
+                                  "closed, and closures are followed (closures.py)")
+    temp_smoothing_hours: float = Field(0.0, ge=0, description="temperature enters as its "
+                                        "moving average with this time constant (0: as is)")
+    temp_blocks: int = Field(1, ge=1, le=24, description="separate temperature slopes for "
+                             "this many blocks of the day")
+    honest_residuals: bool = Field(False, description="stage 2 learns from the errors of the "
+                                   "levels known before each hour, not in-sample ones")
+    ar_features: int = Field(4, ge=0, le=6, description="how many persistence features")
     ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
                                   "robust sigmas of the stage-1 error")
-    interval_scale: float = Field(1.3, gt=0, description="widens in-sample error quantiles to "
-                                  "out-of-sample coverage (calibrated by backtest)")
+    interval_scales: tuple[float, float] = Field(
+        (1.3, 1.3), description="widen the in-sample error quantiles of the 80 % and 95 % "
+        "intervals to out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     extra_closures: tuple[str, ...] = Field(
         (), description="MM-DD dates treated as holidays every year (e.g. campus closures)"
