@@ -48,6 +48,9 @@ VARIANTS: dict[str, dict] = {
     "c2": _C, "clip4c2": {**_C, "ar_clip_sigmas": 4.0}, "hl112c2": {**_C, "half_life_days": 112.0},
     "notempc2": {**_C, "temperature": "off"}, "blocks4c2": {**_C, "temp_blocks": 4},
     "res180c2": {**_C, "residual_days": 180}, "hl28c2": {**_C, "half_life_days": 28.0},
+    "c3": _C, "hl112c3": {**_C, "half_life_days": 112.0}, "notempc3": {**_C, "temperature": "off"},
+    "blocks4c3": {**_C, "temp_blocks": 4}, "res180c3": {**_C, "residual_days": 180},
+    "hl28c3": {**_C, "half_life_days": 28.0},
 }
 
 

@@ -99,12 +99,10 @@ class LoadForecaster:
         self._temp_state = float("nan")
 
         hour, daytype, ordinal = self.calendar.features(t)
+        memory, special = C.DayMemory.empty(), np.zeros(y.size, bool)
         if s.detect_closures:
-            daytype, memory = C.detect(y, ordinal, daytype)
-        else:
-            memory = C.ClosureMemory(np.zeros(0), np.zeros(0))
-        self._remembered, self._normal = memory.remembered, memory.normal
-        self._last_closed, self._p_follow = memory.last_closed, memory.p_follow
+            daytype, special, memory = C.observe(y, ordinal, daytype)
+        self._memory = memory
         group, n_groups = F.base_index(hour, daytype, self.short)
         age_h = (t[-1] - t) / HOUR_NS
         w = 0.5 ** (age_h / (24.0 * s.half_life_days))
@@ -114,7 +112,7 @@ class LoadForecaster:
             temp, self._temp_state = F.smooth(F.interpolate_short_gaps(h.temp_c),
                                               s.temp_smoothing_hours)
             ok &= np.isfinite(temp)
-        w = np.where(ok, w, 0.0)
+        w = np.where(ok & ~special, w, 0.0)
         y0 = np.where(ok, y, 0.0)
 
         # base fit (group means) -> occupancy and change points
@@ -199,17 +197,17 @@ class LoadForecaster:
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
-               "_remembered", "_normal")
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
-                "_sigma_clip", "_end_ns", "_temp_state", "_last_closed", "_p_follow")
+                "_sigma_clip", "_end_ns", "_temp_state")
 
     def to_dict(self) -> dict:
         """JSON-safe state (NaN → None), with the package version; fitted models only."""
         if not self.is_fitted:
             raise RuntimeError("LoadForecaster.to_dict() before fit()")
         out: dict = {"version": __version__, "settings": self.settings.model_dump(mode="json"),
-                     "issues": [i.to_dict() for i in self.issues]}
+                     "issues": [i.to_dict() for i in self.issues],
+                     "memory": self._memory.to_dict()}
         for name in self._SCALARS:
             value = getattr(self, name)
             if isinstance(value, tuple):
@@ -227,6 +225,7 @@ class LoadForecaster:
         """A fitted model from `to_dict()`'s output."""
         model = cls(ForecastSettings(**state["settings"]))
         model.issues = [Issue(**i) for i in state["issues"]]
+        model._memory = C.DayMemory(**state["memory"])
         for name in cls._SCALARS:
             value = state[name]
             setattr(model, name, tuple(value) if isinstance(value, list) else value)
@@ -297,17 +296,15 @@ class LoadForecaster:
         if lead.min() < 1:
             raise ValueError("future hours must come after the last hour of the history")
         hour, daytype, ordinal = self.calendar.features(t)
-        memory = C.ClosureMemory(self._remembered, self._normal, self._last_closed,
-                                 self._p_follow)
-        p = memory.p_closed(ordinal, daytype, self._near_holiday(ordinal))
+        alt, p = self._memory.alternative(ordinal, daytype, self._near_holiday(ordinal))
         value, lo95, lo80, hi80, hi95 = self._point(future, lead, hour, daytype)
-        if p.any():  # a possibly closed workday: mix the open and closed forecasts
-            closed = self._point(future, lead, hour, np.where(p > 0, C.SUNDAY, daytype))
-            value = (1 - p) * value + p * closed[0]
+        if p.any():  # a workday that may be closed, a holiday that may be worked: mix
+            other = self._point(future, lead, hour, np.where(p > 0, alt, daytype))
+            value = (1 - p) * value + p * other[0]
             sure = p >= 1.0
             lo95, lo80 = (np.where(sure, c, np.minimum(o, c)) for o, c in
-                          ((lo95, closed[1]), (lo80, closed[2])))
+                          ((lo95, other[1]), (lo80, other[2])))
             hi80, hi95 = (np.where(sure, c, np.maximum(o, c)) for o, c in
-                          ((hi80, closed[3]), (hi95, closed[4])))
+                          ((hi80, other[3]), (hi95, other[4])))
         return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
                         list(self.issues))
