@@ -51,6 +51,8 @@ VARIANTS: dict[str, dict] = {
     "c3": _C, "hl112c3": {**_C, "half_life_days": 112.0}, "notempc3": {**_C, "temperature": "off"},
     "blocks4c3": {**_C, "temp_blocks": 4}, "res180c3": {**_C, "residual_days": 180},
     "hl28c3": {**_C, "half_life_days": 28.0},
+    "ar7c3": {**_C, "ar_features": 7}, "splitc3": {**_C, "ar_split": True},
+    "posc3": {**_C, "temp_positive": True},
 }
 
 

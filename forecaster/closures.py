@@ -98,12 +98,14 @@ def _year_before(ordinal: int) -> int:
 
 def _rolling_median(day: np.ndarray, value: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Per day: median of `value` over days with `where` within ± SPAN_DAYS (NaN if < 3)."""
+    first = int(day[0])
+    grid = np.full(int(day[-1]) - first + 1 + 2 * SPAN_DAYS, np.nan)
+    grid[day[where] - first + SPAN_DAYS] = value[where]
+    windows = np.lib.stride_tricks.sliding_window_view(grid, 2 * SPAN_DAYS + 1)[day - first]
+    enough = np.isfinite(windows).sum(axis=1) >= 3
     out = np.full(day.size, np.nan)
-    idx = np.nonzero(where)[0]
-    lo = np.searchsorted(day[idx], day - SPAN_DAYS)
-    hi = np.searchsorted(day[idx], day + SPAN_DAYS + 1)
-    for i in np.nonzero(hi - lo >= 3)[0]:
-        out[i] = np.median(value[idx[lo[i]:hi[i]]])
+    if enough.any():
+        out[enough] = np.nanmedian(windows[enough], axis=1)
     return out
 
 

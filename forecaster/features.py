@@ -112,11 +112,11 @@ def interpolate_short_gaps(x: np.ndarray, max_gap: int = 6) -> np.ndarray:
 def demean_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray) -> np.ndarray:
     """v minus its weighted mean within each group (= residual on the one-hot base)."""
     sw = np.bincount(group, weights=w, minlength=n)
-    out = np.empty_like(v)
-    for j in range(v.shape[1]):
-        m = np.bincount(group, weights=w * v[:, j], minlength=n) / np.maximum(sw, 1e-12)
-        out[:, j] = v[:, j] - m[group]
-    return out
+    k = v.shape[1]
+    cell = (group[:, None] + n * np.arange(k)).ravel()
+    sums = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
+    means = sums / np.maximum(sw, 1e-12)
+    return v - means.T[group]
 
 
 def pick_change_points(

@@ -168,9 +168,13 @@ class LoadForecaster:
             yt = F.demean_by_group(y[:, None], group, n, w)[:, 0]
             keep = w > 0
             live = (zt[keep] ** 2).T @ w[keep] > 1e-9 * max(float(np.sum(w)), 1.0)
-            if live.any():
+            while live.any():
                 res = sm.WLS(yt[keep], zt[keep][:, live], weights=w[keep], hasconst=False)
                 beta[live] = np.asarray(res.fit(method="qr").params)
+                if not self.settings.temp_positive or beta.min() >= 0:
+                    break
+                live &= beta > 0  # more heat when colder, more cooling when hotter, or none
+                beta[:] = 0.0
         rest = y - z @ beta
         level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
         present = sw > 0
@@ -193,7 +197,8 @@ class LoadForecaster:
         self._spread = I.hourly_spread(r, hr)
         warm = WEEK if n > 2 * WEEK else DAY
         use = 0 if s.persistence == Persistence.none else s.ar_features
-        self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
+        self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use,
+                                              s.ar_split)
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
@@ -261,12 +266,13 @@ class LoadForecaster:
                                self._temp_state)
             z = F.hinge_blocks(temp, self.occ[group], hour, *self.cps, self.settings.temp_blocks)
         value = self._stage1(group, z)
-        H = self._ar.shape[0]
+        H = self._ar.shape[1]
         q = np.zeros((lead.size, 4))
         feats = P.Features(self._last_resid, self._last_work, self._sigma_clip)
         for i, L in enumerate(lead.tolist()):
             if L <= H:
-                value[i] += feats.at(L, bool(daytype[i] < 5))[-1] @ self._ar[L - 1]
+                work = bool(daytype[i] < 5)
+                value[i] += feats.at(L, work)[-1] @ self._ar[0 if work else 1, L - 1]
                 q[i] = self._q[L - 1]
             else:
                 q[i] = self._q[-1]

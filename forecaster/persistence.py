@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["N_FEATURES", "Features", "fit_leads"]
 
 DAY, WEEK = 24, 168
-N_FEATURES = 6
+N_FEATURES = 7
 
 
 def _lag(x: np.ndarray, k: int) -> np.ndarray:
@@ -42,32 +42,47 @@ class Features:
         comb = rc.copy()
         for j in range(1, 7):
             comb += _lag(rc, DAY * j)
-        self.rc, self.comb = rc, comb / 7.0
+        self.rc, self.comb, self.work = rc, comb / 7.0, work
         self.day = _trailing_mean(rc, DAY)
         self.week_w = _trailing_mean(rc * work, WEEK) / np.maximum(
             _trailing_mean(work * 1.0, WEEK), 1e-9)
         self.week_o = _trailing_mean(rc * ~work, WEEK) / np.maximum(
             _trailing_mean(~work * 1.0, WEEK), 1e-9)
 
-    def at(self, lead: int, target_work: np.ndarray | bool) -> np.ndarray:
+    def at(self, lead: int, target_work: np.ndarray | bool, use: int = N_FEATURES,
+           ) -> np.ndarray:
         """Rows o = 0…n-1: the features to forecast the error at o + lead from r[: o + 1];
         `target_work`: whether hour o + lead is on a workday (per row, or one for all)."""
         rc = self.rc
         same_day = DAY * ((lead + DAY - 1) // DAY)
-        return np.column_stack([
-            rc, self.day, _lag(rc, same_day - lead),
-            _lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc),
-            _lag(self.comb, same_day - lead), np.where(target_work, self.week_w, self.week_o)])
+        cols = [lambda: rc, lambda: self.day, lambda: _lag(rc, same_day - lead),
+                lambda: _lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc),
+                lambda: _lag(self.comb, same_day - lead),
+                lambda: np.where(target_work, self.week_w, self.week_o),
+                lambda: self._same_class(lead, target_work, same_day)]
+        return np.column_stack([c() for c in cols[:use]])
+
+    def _same_class(self, lead: int, target_work: np.ndarray | bool, same_day: int,
+                    ) -> np.ndarray:
+        """The error at the same hour of the latest known day of the target's class."""
+        out = np.zeros_like(self.rc)
+        found = np.zeros(self.rc.size, bool)
+        for k in range(same_day, same_day + WEEK - DAY + 1, DAY):
+            match = ~found & (_lag(self.work, k - lead) == target_work)
+            out = np.where(match, _lag(self.rc, k - lead), out)
+            found |= match
+        return out
 
 
 def fit_leads(r: np.ndarray, work: np.ndarray, horizon: int, clip: float, warm: int,
-              use: int = N_FEATURES) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Per lead: least-squares coefficients (horizon x N_FEATURES), its in-sample errors
-    (targets with a known error past the first `warm` hours) and their indices in `r`.
-    Leads with fewer than 48 targets get zero coefficients (the error is left to the
-    intervals)."""
+              use: int = N_FEATURES, split: bool = False,
+              ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Per lead: least-squares coefficients (2 x horizon x N_FEATURES: for workday and
+    other targets, the same unless `split`), its in-sample errors (targets with a known
+    error past the first `warm` hours) and their indices in `r`. Fits with fewer than 48
+    targets fall back to the pooled fit, or to zero (the error is left to the intervals)."""
     n = r.size
-    coef = np.zeros((horizon, N_FEATURES))
+    coef = np.zeros((2, horizon, N_FEATURES))
     errors, where = [], []
     feats = Features(r, work, clip)
     for lead in range(1, horizon + 1):
@@ -78,8 +93,15 @@ def fit_leads(r: np.ndarray, work: np.ndarray, horizon: int, clip: float, warm: 
             errors.append(yt[keep])
             continue
         target = np.concatenate([work[lead:], np.zeros(lead, bool)])
-        x = feats.at(lead, target)[: n - lead][keep][:, :use]
-        c, *_ = np.linalg.lstsq(x, yt[keep], rcond=None)
-        coef[lead - 1, :use] = c
-        errors.append(yt[keep] - x @ c)
+        x = feats.at(lead, target, use)[: n - lead][keep]
+        y, tw = yt[keep], target[: n - lead][keep]
+        pooled, *_ = np.linalg.lstsq(x, y, rcond=None)
+        fitted = x @ pooled
+        coef[:, lead - 1, :use] = pooled
+        for k, cls in enumerate((tw, ~tw)):
+            if split and cls.sum() >= 48:
+                c, *_ = np.linalg.lstsq(x[cls], y[cls], rcond=None)
+                coef[k, lead - 1, :use] = c
+                fitted[cls] = x[cls] @ c
+        errors.append(y - fitted)
     return coef, errors, where

@@ -74,7 +74,11 @@ class ForecastSettings(_Frozen):
                              "this many blocks of the day")
     honest_residuals: bool = Field(False, description="stage 2 learns from the errors of the "
                                    "levels known before each hour, not in-sample ones")
-    ar_features: int = Field(4, ge=0, le=6, description="how many persistence features")
+    temp_positive: bool = Field(False, description="drop heating/cooling slopes of the wrong "
+                                "sign (load falling as it gets colder/hotter), as CalTRACK does")
+    ar_features: int = Field(4, ge=0, le=7, description="how many persistence features")
+    ar_split: bool = Field(False, description="separate persistence coefficients for workday "
+                           "and other targets")
     ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
                                   "robust sigmas of the stage-1 error")
     interval_scales: tuple[float, float] = Field(
