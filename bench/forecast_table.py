@@ -52,7 +52,7 @@ VARIANTS: dict[str, dict] = {
     "blocks4c3": {**_C, "temp_blocks": 4}, "res180c3": {**_C, "residual_days": 180},
     "hl28c3": {**_C, "half_life_days": 28.0},
     "ar7c3": {**_C, "ar_features": 7}, "splitc3": {**_C, "ar_split": True},
-    "posc3": {**_C, "temp_positive": True},
+    "posc3": {**_C, "temp_positive": True}, "trendc3": {**_C, "level_trend": True},
 }
 
 

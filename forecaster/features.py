@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "base_index", "demean_by_group", "forward_levels", "hinge_blocks", "hinge_columns",
-    "interpolate_short_gaps", "one_hot", "pick_change_points", "smooth",
+    "base_index", "demean_by_group", "detrend_by_group", "hinge_columns",
+    "interpolate_short_gaps", "one_hot", "pick_change_points",
 ]
 
 HEATING_CPS = (8.0, 10.0, 12.0, 14.0, 16.0, 18.0)
@@ -40,58 +40,6 @@ def hinge_columns(temp: np.ndarray, occ: np.ndarray, cp_h: float, cp_c: float) -
     return np.column_stack([heat * o, heat * (1 - o), cool * o, cool * (1 - o)])
 
 
-def hinge_blocks(temp: np.ndarray, occ: np.ndarray, hour: np.ndarray, cp_h: float,
-                 cp_c: float, blocks: int) -> np.ndarray:
-    """`hinge_columns` with separate slopes for `blocks` equal blocks of the local day."""
-    base = hinge_columns(temp, occ, cp_h, cp_c)
-    if blocks <= 1:
-        return base
-    b = hour * blocks // 24
-    return np.hstack([base * (b == k)[:, None] for k in range(blocks)])
-
-
-def smooth(temp: np.ndarray, tau_hours: float, state: float = np.nan) -> tuple[np.ndarray, float]:
-    """Exponential moving average with time constant `tau_hours` (0: unchanged), continuing
-    from `state`; NaN hours keep the last value. Returns (smoothed, last state)."""
-    if tau_hours <= 0:
-        return temp, float(temp[-1]) if temp.size else state
-    a = float(np.exp(-1.0 / tau_hours))
-    out = np.empty_like(temp)
-    s = state
-    for i, x in enumerate(temp.tolist()):
-        if x == x:  # not NaN
-            s = x if s != s else a * s + (1 - a) * x
-        out[i] = s
-    return out, float(s)
-
-
-def forward_levels(x: np.ndarray, group: np.ndarray, hours: np.ndarray, half_life_h: float,
-                   w: np.ndarray, min_weight: float = 1.5) -> np.ndarray:
-    """Per hour i: the time-decayed weighted mean of x over the *earlier* hours of its group
-    (the level a model fitted just before i would have had); NaN until the group has
-    `min_weight` (decayed) hours behind it.
-
-    Exact and vectorised: with e = exp(a·t), the decayed sums are exclusive cumulative sums
-    of w·e·x and w·e within each group, and exp(-a·t_i) cancels in the ratio.
-    """
-    a = np.log(2.0) / half_life_h
-    e = np.exp(np.maximum(a * (hours - hours.max()) + 30.0, -700.0)) * w  # kept in range
-    order = np.lexsort((hours, group))
-    g = group[order]
-    cx = np.cumsum((e * x)[order]) - (e * x)[order]
-    cw = np.cumsum(e[order]) - e[order]
-    start = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
-    seg = np.repeat(start, np.diff(np.r_[start, g.size]))
-    base_x = cx[start][np.searchsorted(start, seg)]
-    base_w = cw[start][np.searchsorted(start, seg)]
-    sx, sw = cx - base_x, cw - base_w
-    decay_now = np.exp(np.maximum(a * (hours[order] - hours.max()) + 30.0, -700.0))
-    level = np.where(sw / decay_now >= min_weight, sx / np.maximum(sw, 1e-300), np.nan)
-    out = np.empty_like(level)
-    out[order] = level
-    return out
-
-
 def interpolate_short_gaps(x: np.ndarray, max_gap: int = 6) -> np.ndarray:
     """Linear fill of NaN runs up to `max_gap` hours; longer runs stay NaN."""
     x = x.copy()
@@ -117,6 +65,25 @@ def demean_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray) -> 
     sums = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
     means = sums / np.maximum(sw, 1e-12)
     return v - means.T[group]
+
+
+def detrend_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray, tau: np.ndarray,
+                     ridge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted per-group straight lines a + b·tau through each column of v, the slope
+    shrunk by a ridge penalty `ridge`·Σw·b² (tau in days; ridge = ∞ is `demean_by_group`).
+    Returns (v minus its lines, a, b) with a and b shaped (columns, groups)."""
+    s0 = np.bincount(group, weights=w, minlength=n)
+    s1 = np.bincount(group, weights=w * tau, minlength=n)
+    s2 = np.bincount(group, weights=w * tau * tau, minlength=n)
+    k = v.shape[1]
+    cell = (group[:, None] + n * np.arange(k)).ravel()
+    sv = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
+    stv = np.bincount(cell, weights=(w[:, None] * tau[:, None] * v).ravel(),
+                      minlength=n * k).reshape(k, n)
+    det = s0 * (s2 + ridge * s0) - s1 * s1
+    b = np.where(det > 1e-12, (s0 * stv - s1 * sv) / np.maximum(det, 1e-12), 0.0)
+    a = (sv - b * s1) / np.maximum(s0, 1e-12)
+    return v - a.T[group] - b.T[group] * tau[:, None], a, b
 
 
 def pick_change_points(

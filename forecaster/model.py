@@ -96,7 +96,6 @@ class LoadForecaster:
         if s.persistence == Persistence.ar:
             self.model_name += "-ar"
         self.nonneg = bool(np.nanmin(y) >= 0)
-        self._temp_state = float("nan")
 
         hour, daytype, ordinal = self.calendar.features(t)
         memory, special = C.DayMemory.empty(), np.zeros(y.size, bool)
@@ -109,8 +108,7 @@ class LoadForecaster:
         ok = np.isfinite(y)
         temp = None
         if self.use_temp:
-            temp, self._temp_state = F.smooth(F.interpolate_short_gaps(h.temp_c),
-                                              s.temp_smoothing_hours)
+            temp = F.interpolate_short_gaps(h.temp_c)
             ok &= np.isfinite(temp)
         w = np.where(ok & ~special, w, 0.0)
         y0 = np.where(ok, y, 0.0)
@@ -125,24 +123,20 @@ class LoadForecaster:
             self.cps = F.pick_change_points(y0 - base[group], np.nan_to_num(temp),
                                             self.occ[group], group, n_groups, w)
         self._n_groups, self._hour_of_group = n_groups, np.arange(n_groups) % DAY
-        z = F.hinge_blocks(np.nan_to_num(temp), self.occ[group], hour, *self.cps,
-                           s.temp_blocks) if self.use_temp else np.zeros((y.size, 0))
+        z = F.hinge_columns(np.nan_to_num(temp), self.occ[group], *self.cps) if self.use_temp \
+            else np.zeros((y.size, 0))
         # robust WLS: fit, drop hours beyond outlier_z robust sigmas, refit
-        self._fit_stage1(y0, z, group, w)
-        r = y0 - self._stage1(group, z)
+        tau = (t - t[-1]) / (24 * HOUR_NS)
+        self._fit_stage1(y0, z, group, w, tau)
+        r = y0 - self._stage1(group, z, tau)
         scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) + 1e-9
         out = ok & (np.abs(r) > s.outlier_z * scale)
         if out.any():
             self.issues.append(Issue("model.outliers_ignored", "warning",
                                      {"hours": int(out.sum())}))
             w = np.where(out, 0.0, w)
-            self._fit_stage1(y0, z, group, w)
-        resid = np.where(ok, y - self._stage1(group, z), np.nan)
-        if s.honest_residuals and not self.short:
-            hours = (t - t[0]) / HOUR_NS
-            zb = z @ self._beta
-            level = F.forward_levels(y0 - zb, group, hours, 24.0 * s.half_life_days, w)
-            resid = np.where(ok, y - level - zb, np.nan)
+            self._fit_stage1(y0, z, group, w, tau)
+        resid = np.where(ok, y - self._stage1(group, z, tau), np.nan)
         self._sigma_clip = s.ar_clip_sigmas * scale
         work = daytype < 5
         self._fit_ar(resid, hour, work)
@@ -154,8 +148,9 @@ class LoadForecaster:
         return self
 
     def _fit_stage1(self, y: np.ndarray, z: np.ndarray, group: np.ndarray,
-                    w: np.ndarray) -> None:
-        """WLS of y on group indicators + z, via within-group de-meaning (Frisch-Waugh).
+                    w: np.ndarray, tau: np.ndarray) -> None:
+        """WLS of y on group indicators (and, with `level_trend`, per-group slopes in time)
+        + z, via within-group de-meaning/de-trending (Frisch-Waugh).
 
         The indicators are profiled out exactly, so statsmodels only solves for the
         few temperature columns; the group levels are weighted means of y - z·beta.
@@ -163,9 +158,16 @@ class LoadForecaster:
         n = self._n_groups
         sw = np.bincount(group, weights=w, minlength=n)
         beta = np.zeros(z.shape[1])
+        ridge = self.settings.half_life_days ** 2 if self.settings.level_trend else np.inf
+
+        def project(v: np.ndarray) -> np.ndarray:
+            if np.isinf(ridge):
+                return F.demean_by_group(v, group, n, w)
+            return F.detrend_by_group(v, group, n, w, tau, ridge)[0]
+
         if z.shape[1]:
-            zt = F.demean_by_group(z, group, n, w)
-            yt = F.demean_by_group(y[:, None], group, n, w)[:, 0]
+            zt = project(z)
+            yt = project(y[:, None])[:, 0]
             keep = w > 0
             live = (zt[keep] ** 2).T @ w[keep] > 1e-9 * max(float(np.sum(w)), 1.0)
             while live.any():
@@ -176,7 +178,12 @@ class LoadForecaster:
                 live &= beta > 0  # more heat when colder, more cooling when hotter, or none
                 beta[:] = 0.0
         rest = y - z @ beta
-        level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
+        slope = np.zeros(n)
+        if np.isinf(ridge):
+            level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
+        else:
+            _, a, b = F.detrend_by_group(rest[:, None], group, n, w, tau, ridge)
+            level, slope = a[0], b[0]
         present = sw > 0
         if not present.all():  # hour of week never seen: mean of that hour of day
             hod = self._hour_of_group
@@ -184,10 +191,12 @@ class LoadForecaster:
             hm = np.bincount(hod[present], weights=(level * sw)[present], minlength=DAY)
             fallback = hm / np.maximum(hw, 1e-12)
             level = np.where(present, level, fallback[hod])
-        self._level, self._beta = level, beta
+            slope = np.where(present, slope, 0.0)
+        self._level, self._slope, self._beta = level, slope, beta
 
-    def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
-        return self._level[group] + z @ self._beta
+    def _stage1(self, group: np.ndarray, z: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        """Level (+ slope · days from the end of the history) + temperature terms."""
+        return self._level[group] + self._slope[group] * tau + z @ self._beta
 
     def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray) -> None:
         """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
@@ -202,9 +211,10 @@ class LoadForecaster:
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
+    _ARRAYS = ("occ", "_level", "_slope", "_beta", "_ar", "_q", "_spread", "_last_resid",
+               "_last_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
-                "_sigma_clip", "_end_ns", "_temp_state")
+                "_sigma_clip", "_end_ns")
 
     def to_dict(self) -> dict:
         """JSON-safe state (NaN → None), with the package version; fitted models only."""
@@ -262,10 +272,8 @@ class LoadForecaster:
         group, _ = F.base_index(hour, daytype, self.short)
         z = np.zeros((lead.size, 0))
         if self.use_temp:
-            temp, _ = F.smooth(future.temp_c, self.settings.temp_smoothing_hours,
-                               self._temp_state)
-            z = F.hinge_blocks(temp, self.occ[group], hour, *self.cps, self.settings.temp_blocks)
-        value = self._stage1(group, z)
+            z = F.hinge_columns(future.temp_c, self.occ[group], *self.cps)
+        value = self._stage1(group, z, (lead + 0.0) / 24)
         H = self._ar.shape[1]
         q = np.zeros((lead.size, 4))
         feats = P.Features(self._last_resid, self._last_work, self._sigma_clip)

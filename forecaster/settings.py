@@ -68,12 +68,8 @@ class ForecastSettings(_Frozen):
     persistence: Persistence = Persistence.ar
     detect_closures: bool = Field(False, description="workdays that ran like Sundays count as "
                                   "closed, and closures are followed (closures.py)")
-    temp_smoothing_hours: float = Field(0.0, ge=0, description="temperature enters as its "
-                                        "moving average with this time constant (0: as is)")
-    temp_blocks: int = Field(1, ge=1, le=24, description="separate temperature slopes for "
-                             "this many blocks of the day")
-    honest_residuals: bool = Field(False, description="stage 2 learns from the errors of the "
-                                   "levels known before each hour, not in-sample ones")
+    level_trend: bool = Field(False, description="each hour of the week gets a (shrunk) slope "
+                              "in time, so the levels do not lag a rising or falling load")
     temp_positive: bool = Field(False, description="drop heating/cooling slopes of the wrong "
                                 "sign (load falling as it gets colder/hotter), as CalTRACK does")
     ar_features: int = Field(4, ge=0, le=7, description="how many persistence features")
