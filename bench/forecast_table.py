@@ -32,27 +32,21 @@ from bench.forecast_cases import DATA, halves, run_case, windows  # noqa: E402, 
 
 GOAL = {"median": 0.68, "worst": 0.90, "nmbe": 0.05, "c80": (0.75, 0.85), "c95": (0.92, 0.98)}
 BASELINES = (("day", "previous day"), ("week", "previous week"), ("mean7", "mean of last 7"))
-# name: ForecastSettings overrides; "chosen" is the shipped default
-_C = {"ar_features": 6, "detect_closures": True}
+# name: ForecastSettings overrides on top of the shipped defaults ("chosen")
+PREVIOUS = {"ar_features": 4, "detect_closures": False, "interval_scales": (1.3, 1.3)}
 VARIANTS: dict[str, dict] = {
-    "chosen": {}, "ar5": {"ar_features": 5}, "ar6": {"ar_features": 6},
-    "closures": {"ar_features": 5, "detect_closures": True}, "ar6c": _C,
-    "smooth12": {"ar_features": 6, "temp_smoothing_hours": 12.0},
-    "smooth24": {"ar_features": 6, "temp_smoothing_hours": 24.0},
-    "blocks4": {"ar_features": 6, "temp_blocks": 4},
-    "honest": {**_C, "honest_residuals": True},
-    "clip4c": {**_C, "ar_clip_sigmas": 4.0}, "hl28c": {**_C, "half_life_days": 28.0},
-    "hl112c": {**_C, "half_life_days": 112.0}, "notempc": {**_C, "temperature": "off"},
-    "blocks4c": {**_C, "temp_blocks": 4}, "smooth24c": {**_C, "temp_smoothing_hours": 24.0},
-    "res180c": {**_C, "residual_days": 180},
-    "c2": _C, "clip4c2": {**_C, "ar_clip_sigmas": 4.0}, "hl112c2": {**_C, "half_life_days": 112.0},
-    "notempc2": {**_C, "temperature": "off"}, "blocks4c2": {**_C, "temp_blocks": 4},
-    "res180c2": {**_C, "residual_days": 180}, "hl28c2": {**_C, "half_life_days": 28.0},
-    "c3": _C, "hl112c3": {**_C, "half_life_days": 112.0}, "notempc3": {**_C, "temperature": "off"},
-    "blocks4c3": {**_C, "temp_blocks": 4}, "res180c3": {**_C, "residual_days": 180},
-    "hl28c3": {**_C, "half_life_days": 28.0},
-    "ar7c3": {**_C, "ar_features": 7}, "splitc3": {**_C, "ar_split": True},
-    "posc3": {**_C, "temp_positive": True}, "trendc3": {**_C, "level_trend": True},
+    "chosen": {},
+    "previous": PREVIOUS,  # version 0.1, the model before issue 19
+    "unit": {"interval_scales": (1.0, 1.0)},  # in-sample quantiles, to calibrate the scales
+    "no closure detection": {"detect_closures": False},
+    "persistence features of 0.1 (4 of 7)": {"ar_features": 4},
+    "6 persistence features": {"ar_features": 6},
+    "no temperature": {"temperature": "off"},
+    "no persistence": {"persistence": "none"},
+    "half-life 28 d": {"half_life_days": 28.0},
+    "half-life 112 d": {"half_life_days": 112.0},
+    "persistence learnt on 180 d": {"residual_days": 180},
+    "persistence inputs clipped at 4 sigma": {"ar_clip_sigmas": 4.0},
 }
 
 

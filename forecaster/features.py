@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "base_index", "demean_by_group", "detrend_by_group", "hinge_columns",
+    "base_index", "demean_by_group", "hinge_columns",
     "interpolate_short_gaps", "one_hot", "pick_change_points",
 ]
 
@@ -65,25 +65,6 @@ def demean_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray) -> 
     sums = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
     means = sums / np.maximum(sw, 1e-12)
     return v - means.T[group]
-
-
-def detrend_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray, tau: np.ndarray,
-                     ridge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted per-group straight lines a + b·tau through each column of v, the slope
-    shrunk by a ridge penalty `ridge`·Σw·b² (tau in days; ridge = ∞ is `demean_by_group`).
-    Returns (v minus its lines, a, b) with a and b shaped (columns, groups)."""
-    s0 = np.bincount(group, weights=w, minlength=n)
-    s1 = np.bincount(group, weights=w * tau, minlength=n)
-    s2 = np.bincount(group, weights=w * tau * tau, minlength=n)
-    k = v.shape[1]
-    cell = (group[:, None] + n * np.arange(k)).ravel()
-    sv = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
-    stv = np.bincount(cell, weights=(w[:, None] * tau[:, None] * v).ravel(),
-                      minlength=n * k).reshape(k, n)
-    det = s0 * (s2 + ridge * s0) - s1 * s1
-    b = np.where(det > 1e-12, (s0 * stv - s1 * sv) / np.maximum(det, 1e-12), 0.0)
-    a = (sv - b * s1) / np.maximum(s0, 1e-12)
-    return v - a.T[group] - b.T[group] * tau[:, None], a, b
 
 
 def pick_change_points(

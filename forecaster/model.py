@@ -126,17 +126,16 @@ class LoadForecaster:
         z = F.hinge_columns(np.nan_to_num(temp), self.occ[group], *self.cps) if self.use_temp \
             else np.zeros((y.size, 0))
         # robust WLS: fit, drop hours beyond outlier_z robust sigmas, refit
-        tau = (t - t[-1]) / (24 * HOUR_NS)
-        self._fit_stage1(y0, z, group, w, tau)
-        r = y0 - self._stage1(group, z, tau)
+        self._fit_stage1(y0, z, group, w)
+        r = y0 - self._stage1(group, z)
         scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) + 1e-9
         out = ok & (np.abs(r) > s.outlier_z * scale)
         if out.any():
             self.issues.append(Issue("model.outliers_ignored", "warning",
                                      {"hours": int(out.sum())}))
             w = np.where(out, 0.0, w)
-            self._fit_stage1(y0, z, group, w, tau)
-        resid = np.where(ok, y - self._stage1(group, z, tau), np.nan)
+            self._fit_stage1(y0, z, group, w)
+        resid = np.where(ok, y - self._stage1(group, z), np.nan)
         self._sigma_clip = s.ar_clip_sigmas * scale
         work = daytype < 5
         self._fit_ar(resid, hour, work)
@@ -148,9 +147,8 @@ class LoadForecaster:
         return self
 
     def _fit_stage1(self, y: np.ndarray, z: np.ndarray, group: np.ndarray,
-                    w: np.ndarray, tau: np.ndarray) -> None:
-        """WLS of y on group indicators (and, with `level_trend`, per-group slopes in time)
-        + z, via within-group de-meaning/de-trending (Frisch-Waugh).
+                    w: np.ndarray) -> None:
+        """WLS of y on group indicators + z, via within-group de-meaning (Frisch-Waugh).
 
         The indicators are profiled out exactly, so statsmodels only solves for the
         few temperature columns; the group levels are weighted means of y - z·beta.
@@ -158,32 +156,16 @@ class LoadForecaster:
         n = self._n_groups
         sw = np.bincount(group, weights=w, minlength=n)
         beta = np.zeros(z.shape[1])
-        ridge = self.settings.half_life_days ** 2 if self.settings.level_trend else np.inf
-
-        def project(v: np.ndarray) -> np.ndarray:
-            if np.isinf(ridge):
-                return F.demean_by_group(v, group, n, w)
-            return F.detrend_by_group(v, group, n, w, tau, ridge)[0]
-
         if z.shape[1]:
-            zt = project(z)
-            yt = project(y[:, None])[:, 0]
+            zt = F.demean_by_group(z, group, n, w)
+            yt = F.demean_by_group(y[:, None], group, n, w)[:, 0]
             keep = w > 0
             live = (zt[keep] ** 2).T @ w[keep] > 1e-9 * max(float(np.sum(w)), 1.0)
-            while live.any():
+            if live.any():
                 res = sm.WLS(yt[keep], zt[keep][:, live], weights=w[keep], hasconst=False)
                 beta[live] = np.asarray(res.fit(method="qr").params)
-                if not self.settings.temp_positive or beta.min() >= 0:
-                    break
-                live &= beta > 0  # more heat when colder, more cooling when hotter, or none
-                beta[:] = 0.0
         rest = y - z @ beta
-        slope = np.zeros(n)
-        if np.isinf(ridge):
-            level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
-        else:
-            _, a, b = F.detrend_by_group(rest[:, None], group, n, w, tau, ridge)
-            level, slope = a[0], b[0]
+        level = np.bincount(group, weights=w * rest, minlength=n) / np.maximum(sw, 1e-12)
         present = sw > 0
         if not present.all():  # hour of week never seen: mean of that hour of day
             hod = self._hour_of_group
@@ -191,12 +173,10 @@ class LoadForecaster:
             hm = np.bincount(hod[present], weights=(level * sw)[present], minlength=DAY)
             fallback = hm / np.maximum(hw, 1e-12)
             level = np.where(present, level, fallback[hod])
-            slope = np.where(present, slope, 0.0)
-        self._level, self._slope, self._beta = level, slope, beta
+        self._level, self._beta = level, beta
 
-    def _stage1(self, group: np.ndarray, z: np.ndarray, tau: np.ndarray) -> np.ndarray:
-        """Level (+ slope · days from the end of the history) + temperature terms."""
-        return self._level[group] + self._slope[group] * tau + z @ self._beta
+    def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self._level[group] + z @ self._beta
 
     def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray) -> None:
         """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
@@ -206,13 +186,11 @@ class LoadForecaster:
         self._spread = I.hourly_spread(r, hr)
         warm = WEEK if n > 2 * WEEK else DAY
         use = 0 if s.persistence == Persistence.none else s.ar_features
-        self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use,
-                                              s.ar_split)
+        self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_slope", "_beta", "_ar", "_q", "_spread", "_last_resid",
-               "_last_work")
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
                 "_sigma_clip", "_end_ns")
 
@@ -273,14 +251,13 @@ class LoadForecaster:
         z = np.zeros((lead.size, 0))
         if self.use_temp:
             z = F.hinge_columns(future.temp_c, self.occ[group], *self.cps)
-        value = self._stage1(group, z, (lead + 0.0) / 24)
-        H = self._ar.shape[1]
+        value = self._stage1(group, z)
+        H = self._ar.shape[0]
         q = np.zeros((lead.size, 4))
         feats = P.Features(self._last_resid, self._last_work, self._sigma_clip)
         for i, L in enumerate(lead.tolist()):
             if L <= H:
-                work = bool(daytype[i] < 5)
-                value[i] += feats.at(L, work)[-1] @ self._ar[0 if work else 1, L - 1]
+                value[i] += feats.at(L, bool(daytype[i] < 5))[-1] @ self._ar[L - 1]
                 q[i] = self._q[L - 1]
             else:
                 q[i] = self._q[-1]

@@ -7,7 +7,10 @@ the origin o to the error at o + L. Features (all errors clipped at `clip`):
 - the error at the same hour one day and one week before (last day's / week's shape);
 - the mean error at the same hour over the last 7 days (a steadier shape);
 - the mean error of the last week's hours of the *same class* as the target hour
-  (workday or not): after a weekend, Monday learns from Friday, not from Sunday.
+  (workday or not), and the error at the same hour of the latest day of that class:
+  after a weekend, Monday learns from Friday, not from Sunday.
+
+`use` < 7 keeps the first `use` features (4 = version 0.1's set, for comparisons).
 """
 
 from __future__ import annotations
@@ -55,12 +58,13 @@ class Features:
         `target_work`: whether hour o + lead is on a workday (per row, or one for all)."""
         rc = self.rc
         same_day = DAY * ((lead + DAY - 1) // DAY)
-        cols = [lambda: rc, lambda: self.day, lambda: _lag(rc, same_day - lead),
-                lambda: _lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc),
-                lambda: _lag(self.comb, same_day - lead),
-                lambda: np.where(target_work, self.week_w, self.week_o),
-                lambda: self._same_class(lead, target_work, same_day)]
-        return np.column_stack([c() for c in cols[:use]])
+        cols = [rc, self.day, _lag(rc, same_day - lead),
+                _lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc),
+                _lag(self.comb, same_day - lead),
+                np.where(target_work, self.week_w, self.week_o)][:use]
+        if use >= 7:
+            cols.append(self._same_class(lead, target_work, same_day))
+        return np.column_stack(cols)
 
     def _same_class(self, lead: int, target_work: np.ndarray | bool, same_day: int,
                     ) -> np.ndarray:
@@ -75,14 +79,13 @@ class Features:
 
 
 def fit_leads(r: np.ndarray, work: np.ndarray, horizon: int, clip: float, warm: int,
-              use: int = N_FEATURES, split: bool = False,
-              ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Per lead: least-squares coefficients (2 x horizon x N_FEATURES: for workday and
-    other targets, the same unless `split`), its in-sample errors (targets with a known
-    error past the first `warm` hours) and their indices in `r`. Fits with fewer than 48
-    targets fall back to the pooled fit, or to zero (the error is left to the intervals)."""
+              use: int = N_FEATURES) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Per lead: least-squares coefficients (horizon x N_FEATURES), its in-sample errors
+    (targets with a known error past the first `warm` hours) and their indices in `r`.
+    Leads with fewer than 48 targets get zero coefficients (the error is left to the
+    intervals)."""
     n = r.size
-    coef = np.zeros((2, horizon, N_FEATURES))
+    coef = np.zeros((horizon, N_FEATURES))
     errors, where = [], []
     feats = Features(r, work, clip)
     for lead in range(1, horizon + 1):
@@ -94,14 +97,7 @@ def fit_leads(r: np.ndarray, work: np.ndarray, horizon: int, clip: float, warm: 
             continue
         target = np.concatenate([work[lead:], np.zeros(lead, bool)])
         x = feats.at(lead, target, use)[: n - lead][keep]
-        y, tw = yt[keep], target[: n - lead][keep]
-        pooled, *_ = np.linalg.lstsq(x, y, rcond=None)
-        fitted = x @ pooled
-        coef[:, lead - 1, :use] = pooled
-        for k, cls in enumerate((tw, ~tw)):
-            if split and cls.sum() >= 48:
-                c, *_ = np.linalg.lstsq(x[cls], y[cls], rcond=None)
-                coef[k, lead - 1, :use] = c
-                fitted[cls] = x[cls] @ c
-        errors.append(y - fitted)
+        c, *_ = np.linalg.lstsq(x, yt[keep], rcond=None)
+        coef[lead - 1, :use] = c
+        errors.append(yt[keep] - x @ c)
     return coef, errors, where

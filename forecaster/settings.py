@@ -66,15 +66,10 @@ class ForecastSettings(_Frozen):
     min_history_days: int = Field(7, ge=2)
     full_model_days: int = Field(28, ge=7, description="below this, a simpler, flagged model")
     persistence: Persistence = Persistence.ar
-    detect_closures: bool = Field(False, description="workdays that ran like Sundays count as "
-                                  "closed, and closures are followed (closures.py)")
-    level_trend: bool = Field(False, description="each hour of the week gets a (shrunk) slope "
-                              "in time, so the levels do not lag a rising or falling load")
-    temp_positive: bool = Field(False, description="drop heating/cooling slopes of the wrong "
-                                "sign (load falling as it gets colder/hotter), as CalTRACK does")
-    ar_features: int = Field(4, ge=0, le=7, description="how many persistence features")
-    ar_split: bool = Field(False, description="separate persistence coefficients for workday "
-                           "and other targets")
+    detect_closures: bool = Field(True, description="learn closed workdays and worked public "
+                                  "holidays from the load (closures.py)")
+    ar_features: int = Field(7, ge=0, le=7, description="how many of the persistence features "
+                             "(persistence.py) stage 2 uses; 4 = those of version 0.1")
     ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
                                   "robust sigmas of the stage-1 error")
     interval_scales: tuple[float, float] = Field(
