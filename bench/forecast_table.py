@@ -1,7 +1,7 @@
 """The forecaster's acceptance table: day-ahead backtests on buildings it was not tuned on.
 
-    python -m bench.forecast_table [--half tune|confirm|bdg1|all] [--windows select|2019]
-                                   [--variant NAME ...] [--stride K] [--write forecaster/README.md]
+    python -m bench.forecast_table [--variant NAME] [--stride K] [--previous]
+                                   [--compare STRIDE] [--write forecaster/README.md]
 
 The protocol (buildings, halves, windows) is in `bench/forecast_cases.py`. Per building the
 hours of all its windows are pooled: CV(RMSE) = RMSE / mean(actual) of the 24 hourly values
@@ -10,7 +10,10 @@ earlier) scored on the same hours, NMBE, and the share of actuals inside the 80 
 intervals. Beside it, the BuildingsBench-style figure: the median over buildings of
 CV(RMSE) for the model and the persistence baselines (previous day, previous week, the mean
 of the last 7 same hours). Goal (issue 19): median ratio ≤ 0.68, worst ≤ 0.90, |NMBE| ≤ 5 %,
-coverage 80 ± 5 % and 95 ± 3 % per building. Uses both cores; results are cached on disk.
+coverage 80 ± 5 % and 95 ± 3 % per building, on the confirmation half and on the 2019
+windows (the exit status says whether they are met). `--previous` adds the model before
+issue 19 on the same cases; `--compare` what each choice is worth on the tuning half.
+Uses both cores; results are cached on disk (`.cache/forecast_table/`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ import numpy as np  # noqa: E402
 from bench.forecast_cases import DATA, halves, run_case, windows  # noqa: E402, F401
 
 GOAL = {"median": 0.68, "worst": 0.90, "nmbe": 0.05, "c80": (0.75, 0.85), "c95": (0.92, 0.98)}
+# confirmation buildings whose meter is a tuning building's scaled copy (hourly correlation
+# 1.0000; b70 = 0.295 x b71, b60 = 0.515 x b118): their ratios are their originals'
+COPIES = {"b70": "b71", "b60": "b118"}
 BASELINES = (("day", "previous day"), ("week", "previous week"), ("mean7", "mean of last 7"))
 # name: ForecastSettings overrides on top of the shipped defaults ("chosen")
 PREVIOUS = {"ar_features": 4, "detect_closures": False, "interval_scales": (1.3, 1.3)}
@@ -118,7 +124,9 @@ def table(rows: list[dict]) -> str:
            "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in rows:
         ww, wend = r["worst_window"]
-        out.append(f"| {r['building']} | {r['n']} | {r['cv']:.3f} | {r['cv_week']:.3f} | "
+        name = r["building"] + (f" (copy of {COPIES[r['building']]})"
+                                if r["building"] in COPIES else "")
+        out.append(f"| {name} | {r['n']} | {r['cv']:.3f} | {r['cv_week']:.3f} | "
                    f"{r['cv_day']:.3f} | {r['cv_mean7']:.3f} | {r['ratio']:.2f} | "
                    f"{ww:.2f} ({wend}) | {r['nmbe']:+.3f} | {r['c80']:.2f} | {r['c95']:.2f} |")
     return "\n".join(out)
@@ -139,37 +147,87 @@ def run(pool: ProcessPoolExecutor, half: str, which: str, variant: str, stride: 
     return score(list(pool.map(run_case, cases(half, which, variant, stride))))
 
 
+SETS = (("tune", "select", "tuning half, selection windows (choices made here)"),
+        ("tune", "2019", "tuning half, 2019 windows"),
+        ("confirm", "select", "confirmation half, selection windows"),
+        ("confirm", "2019", "confirmation half, 2019 windows"),
+        ("bdg1", "select", "BDG1 2015, out of protocol"))
+
+
+def summary_row(title: str, s: dict) -> str:
+    return (f"| {title} | {s['buildings']} | {s['median']:.3f} | {s['worst']:.2f} | "
+            f"{s['nmbe']:.3f} | {s['c80'][0]:.2f}–{s['c80'][2]:.2f} ({s['c80_ok']}) | "
+            f"{s['c95'][0]:.2f}–{s['c95'][2]:.2f} ({s['c95_ok']}) | {s['bb']:.3f} | "
+            f"{s['bb_day']:.3f} / {s['bb_week']:.3f} / {s['bb_mean7']:.3f} | "
+            f"{'PASS' if s['pass'] else 'FAIL'} |")
+
+
+SUMMARY_HEAD = ("| set | buildings | median ratio | worst ratio | worst abs NMBE | 80% cover "
+                "(in 0.75–0.85) | 95% cover (in 0.92–0.98) | median CV(RMSE) | persistence: "
+                "prev. day / prev. week / mean of 7 | goal |\n"
+                "|---|---:|---:|---:|---:|---|---|---:|---|---|")
+
+
+def protocol(pool: ProcessPoolExecutor, variant: str, stride: int) -> tuple[list[str], bool]:
+    """Summary table and per-building tables of `variant` on every set; passes on the
+    confirmation half's and both halves' 2019 windows?"""
+    summary_md, detail_md, ok = [SUMMARY_HEAD], [], True
+    for half, which, title in SETS:
+        rows = run(pool, half, which, variant, stride)
+        s = summary(rows)
+        summary_md.append(summary_row(title, s))
+        if half == "confirm":
+            independent = [r for r in rows if r["building"] not in COPIES]
+            summary_md.append(summary_row(title + ", without the 2 copies of tuning "
+                                          "buildings", summary(independent)))
+        if half == "confirm" or which == "2019":
+            ok &= s["pass"]
+        detail_md += [f"#### {title}\n", table(rows) + "\n", verdict(s) + "\n"]
+        print(summary_md[-1], flush=True)
+    return ["\n".join(summary_md) + "\n", *detail_md], ok
+
+
+def compare(pool: ProcessPoolExecutor, stride: int) -> str:
+    """Each variant against the shipped model on the tuning half's selection windows."""
+    base = {r["building"]: r for r in run(pool, "tune", "select", "chosen", stride)}
+    out = ["| variant (on top of the shipped model) | median ratio | geometric mean vs shipped"
+           " | worst ratio | buildings better / worse | median 80% / 95% cover |",
+           "|---|---:|---:|---:|---|---|"]
+    for name in [v for v in VARIANTS if v != "unit"]:
+        rows = run(pool, "tune", "select", name, stride)
+        rel = np.array([r["ratio"] / base[r["building"]]["ratio"] for r in rows])
+        s = summary(rows)
+        out.append(f"| {name} | {s['median']:.3f} | {np.exp(np.mean(np.log(rel))):.3f} | "
+                   f"{s['worst']:.2f} | {int(np.sum(rel < 1))} / {int(np.sum(rel > 1))} | "
+                   f"{s['c80'][1]:.2f} / {s['c95'][1]:.2f} |")
+        print(out[-1], flush=True)
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--half", default="all", choices=("tune", "confirm", "bdg1", "all"))
-    ap.add_argument("--windows", default="both", choices=("select", "2019", "both"))
-    ap.add_argument("--variant", nargs="+", default=["chosen"], choices=sorted(VARIANTS))
+    ap.add_argument("--variant", default="chosen", choices=sorted(VARIANTS))
     ap.add_argument("--stride", type=int, default=1, help="every K-th origin (quick looks)")
-    ap.add_argument("--quiet", action="store_true", help="summaries only, no per-building rows")
+    ap.add_argument("--previous", action="store_true",
+                    help="also the summary of the model before issue 19")
+    ap.add_argument("--compare", type=int, metavar="STRIDE", default=0,
+                    help="also the variant table on the tuning half, every STRIDE-th origin")
     ap.add_argument("--write", type=Path, help="replace the table between the markers in FILE")
     a = ap.parse_args()
-    halves_ = ("tune", "confirm", "bdg1") if a.half == "all" else (a.half,)
-    which = ("select", "2019") if a.windows == "both" else (a.windows,)
-    md, ok = [], True
     with ProcessPoolExecutor(max_workers=2) as pool:
-        for variant in a.variant:
-            for h in halves_:
-                for w in which if h != "bdg1" else ("select",):
-                    rows = run(pool, h, w, variant, a.stride)
-                    s = summary(rows)
-                    ok &= s["pass"] or h == "bdg1"
-                    title = {"select": "selection windows 2017–2018", "2019": "2019 windows"}[w]
-                    if h == "bdg1":
-                        title = "2015 windows (out of protocol)"
-                    md.append(f"### {variant}: {h} half, {title}\n")
-                    if not a.quiet:
-                        md.append(table(rows) + "\n")
-                    md.append(verdict(s) + "\n")
-                    print("\n".join(md[-2:]) if a.quiet else "\n".join(md[-3:]), flush=True)
+        md, ok = protocol(pool, a.variant, a.stride)
+        if a.previous:
+            prev, _ = protocol(pool, "previous", a.stride)
+            md.insert(1, "The model before issue 19 (version 0.1), same cases:\n\n" + prev[0])
+        if a.compare:
+            md.append(f"#### What each choice is worth (tuning half, selection windows, every "
+                      f"{a.compare}th origin)\n\n" + compare(pool, a.compare))
+    text = "\n".join(md)
+    print(text)
     if a.write:
         doc = a.write.read_text()
         new = re.sub(r"(<!-- table:start -->\n).*?(<!-- table:end -->)",
-                     lambda m: m.group(1) + "\n".join(md) + m.group(2), doc, flags=re.S)
+                     lambda m: m.group(1) + text + m.group(2), doc, flags=re.S)
         a.write.write_text(new)
     return 0 if ok else 1
 
