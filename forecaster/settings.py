@@ -73,7 +73,7 @@ class ForecastSettings(_Frozen):
     ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
                                   "robust sigmas of the stage-1 error")
     interval_scales: tuple[float, float] = Field(
-        (1.3, 1.3), description="widen the in-sample error quantiles of the 80 % and 95 % "
+        (1.15, 1.24), description="widen the in-sample error quantiles of the 80 % and 95 % "
         "intervals to out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     extra_closures: tuple[str, ...] = Field(
