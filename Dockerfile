@@ -1,6 +1,17 @@
 # civicwatt: one image for `civicwatt run` (and every other sub-command).
-FROM python:3.11-slim
+# Stage 1 builds the wheel (shipped tariffs, factors and device profiles are package data);
+# stage 2 installs only that wheel: no source tree, no editable install.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY civicwatt ./civicwatt
+COPY collector ./collector
+COPY store ./store
+COPY rules ./rules
+COPY forecaster ./forecaster
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
+FROM python:3.11-slim
 # CJK fonts and Pango for the daily report's charts and PDF.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-noto-cjk libpango-1.0-0 \
@@ -9,16 +20,8 @@ RUN apt-get update \
  && useradd --system --create-home --uid 10001 civicwatt \
  && mkdir -p /etc/civicwatt /var/lib/civicwatt \
  && chown civicwatt /var/lib/civicwatt
-
-WORKDIR /opt/civicwatt
-COPY pyproject.toml README.md ./
-COPY civicwatt ./civicwatt
-COPY collector ./collector
-COPY store ./store
-COPY rules ./rules
-COPY forecaster ./forecaster
-COPY config ./config
-RUN pip install --no-cache-dir -e .
+COPY --from=build /wheels /tmp/wheels
+RUN pip install --no-cache-dir /tmp/wheels/civicwatt-*.whl && rm -rf /tmp/wheels
 
 USER civicwatt
 WORKDIR /var/lib/civicwatt

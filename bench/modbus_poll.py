@@ -29,7 +29,7 @@ from pathlib import Path
 
 from collector.modbus.plan import plan_per_point
 from collector.modbus.poller import ModbusPoller, PointTarget, point_series
-from collector.modbus.profiles import load_profiles
+from collector.modbus.profiles import shipped_profiles
 from collector.modbus.settings import ModbusSettings, RegisterField
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=5)
     parser.add_argument("--interval", type=float, default=2.0)
     args = parser.parse_args()
-    sdm = load_profiles(ROOT / "config" / "devices")["eastron-sdm630"].registers
+    sdm = shipped_profiles()["eastron-sdm630"].registers
     maps = {"bms-40": bms_40(), "sdm630": dict(sdm)}
     print(f"{args.devices} simulated devices x 40 points on loopback, median of "
           f"{args.cycles} cycles (pymodbus server in its own process)\n")

@@ -44,7 +44,8 @@ def site_yaml(store: Path, buildings: int, meters: int) -> str:
              "buildings:"]
     for b in range(buildings):
         lines.append(f"  - {{id: b{b}, name: 楼{b} Building {b}, floor_area_m2: 8000, "
-                     "occupants: 300, baseline: {kgce_per_m2: 18.48, kgce_per_person: 329.56, "
+                     "occupants: 300, baseline: {kind: national_average, kgce_per_m2: 18.48, "
+                     "kgce_per_person: 329.56, "
                      "kgco2_per_m2: 50}, zones: [" + ", ".join(
                          f"{{id: b{b}.z{z}, name: {z + 1}层}}" for z in range(5)) + "]}")
     lines.append("points:")

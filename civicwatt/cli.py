@@ -13,23 +13,31 @@ from typing import Annotated
 import typer
 
 from civicwatt.commands import (
+    apikey,
     backtest,
     check_config,
     collect,
     dashboards,
+    deadletter,
     demo,
     forecast,
+    helpfmt,
     meter,
     modbus,
+    platform,
     report,
     run,
     setpoints,
     tariff,
 )
 
+helpfmt.install()
+
 app = typer.Typer(
     name="civicwatt",
     help="Energy telemetry for public-institution buildings.",
+    epilog="Start here: civicwatt demo · civicwatt check-config config/example-site.yaml · "
+           "civicwatt COMMAND --help for each command's options and examples.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -51,7 +59,7 @@ app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("check-config")(check_config.check_config)
 app.command("collect")(collect.collect)
-app.add_typer(collect.deadletter_app, name="deadletter")
+app.add_typer(deadletter.deadletter_app, name="deadletter")
 app.add_typer(modbus.app, name="modbus")
 app.command("meter")(meter.meter)
 app.add_typer(tariff.app, name="tariff")
@@ -60,6 +68,8 @@ app.command("backtest")(backtest.backtest)
 app.add_typer(setpoints.app, name="setpoints")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
+app.add_typer(platform.app, name="platform")
+app.add_typer(apikey.app, name="apikey")
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import time
 from collector.mqtt.consumer import Consumer
 from collector.mqtt.decode import Decoder
 from collector.mqtt.settings import MqttSettings
-from collector.spool import DEFAULT_CAPACITY, Spool
+from collector.spool import DEFAULT_CAPACITY, DEFAULT_DEAD_CAPACITY, Spool
 from collector.writer import Writer
 from store.base import Store
 from store.types import Row, Series
@@ -30,16 +30,21 @@ log = logging.getLogger("civicwatt.collector")
 class Collector:
     def __init__(self, settings: MqttSettings, decoder: Decoder, spool_path, store: Store,
                  instance: str | None = None, capacity: int = DEFAULT_CAPACITY,
-                 monitor_every: float = 10.0, batch_lines: int = 50_000) -> None:
+                 monitor_every: float = 10.0, batch_lines: int = 10_000,
+                 dead_capacity: int = DEFAULT_DEAD_CAPACITY) -> None:
+        """`batch_lines`: readings per store write. 10,000 (≈ 0.8 MB) keeps one POST well
+        inside the store's timeout on a loaded machine; at 50,000 a starved InfluxDB 1.x
+        timed out on every retry of the same batch (bench.ingest, load average 17)."""
         self.settings = settings
         self.store = store
         self.instance = instance or f"{socket.gethostname()}:{settings.client_id}"
         self.monitor_every = monitor_every
         self.spool_path = spool_path
-        self.writer = Writer(Spool(spool_path, capacity), store, batch_lines=batch_lines)
-        self.consumer = Consumer(settings, decoder, Spool(spool_path, capacity),
+        self.writer = Writer(Spool(spool_path, capacity, dead_capacity), store,
+                             batch_lines=batch_lines)
+        self.consumer = Consumer(settings, decoder, Spool(spool_path, capacity, dead_capacity),
                                  on_spooled=self.writer.notify)
-        self._monitor_spool = Spool(spool_path, capacity)
+        self._monitor_spool = Spool(spool_path, capacity, dead_capacity)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last = (time.monotonic(), 0, 0, 0, 0.0, 0)
@@ -90,7 +95,7 @@ class Collector:
                  (c.received - received0) / elapsed, (c.accepted - accepted0) / elapsed,
                  (w.written - written0) / elapsed, rejected,
                  ", ".join(f"{k} {v}" for k, v in sorted(c.rejected.items())) or "none",
-                 depth, latency, "ok" if w.store_ok else "DOWN")
+                 depth, latency, w.status())
         self._last = (now, c.received, c.accepted, w.written, w.latency_ms_total, w.batches)
         fields: dict = {"received": c.received, "accepted": c.accepted, "written": w.written,
                         "spool_depth": depth, "write_latency_ms": float(latency),

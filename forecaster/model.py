@@ -58,7 +58,7 @@ class LoadForecaster:
     def __init__(self, settings: ForecastSettings | None = None) -> None:
         self.settings = settings or ForecastSettings()
         self.calendar = LocalCalendar(self.settings.timezone, self.settings.country,
-                                      self.settings.subdivision, self.settings.extra_closures)
+                                      self.settings.subdivision, self.settings.calendar)
         self.is_fitted = False
         self.issues: list[Issue] = []
         self.model_name = ""

@@ -6,9 +6,12 @@ All times are hours; temperatures °C; emission factors kgCO2e per kWh.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rules.calendar import CalendarSpec
 
 __all__ = [
     "CarbonSettings", "ForecastConfig", "ForecastSettings", "Persistence", "TemperatureMode",
@@ -76,9 +79,8 @@ class ForecastSettings(_Frozen):
         (1.15, 1.24), description="widen the in-sample error quantiles of the 80 % and 95 % "
         "intervals to out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
-    extra_closures: tuple[str, ...] = Field(
-        (), description="MM-DD dates treated as holidays every year (e.g. campus closures)"
-    )
+    calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "
+                                          "调休, closures); default: `country`'s public holidays")
     carbon: CarbonSettings = CarbonSettings()
 
     @field_validator("timezone")
@@ -99,16 +101,6 @@ class ForecastSettings(_Frozen):
 
         if v.upper() not in holidays.list_supported_countries():
             raise ValueError(f"country {v!r} has no holiday calendar (ISO code like 'GB')")
-        return v
-
-    @field_validator("extra_closures")
-    @classmethod
-    def _mm_dd(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for item in v:
-            parts = item.split("-")
-            ok = len(parts) == 2 and all(p.isdigit() for p in parts)
-            if not ok or not (1 <= int(parts[0]) <= 12 and 1 <= int(parts[1]) <= 31):
-                raise ValueError(f"extra_closures: {item!r} is not MM-DD (e.g. '12-27')")
         return v
 
     @model_validator(mode="after")
@@ -137,3 +129,6 @@ class ForecastConfig(ForecastSettings):
         None, description="MQTT topic whose retained JSON message holds the forecast "
         "[{ts, temp_c}, ...]; tried before the CSV")
     workers: int | None = Field(None, ge=1, description="processes; default: one per core")
+    targets: tuple[Literal["electricity", "water", "gas", "heat", "cooling"], ...] = Field(
+        ("electricity",), min_length=1, description="energy classes to forecast per building "
+        "(electricity also per zone, with carbon); e.g. [electricity, gas, heat]")

@@ -1,6 +1,6 @@
 """Roll interval energy up: by period, by zone × purpose, up trees, virtual meters.
 
-Hot path: `period_totals` turns a (points × intervals) matrix into
+Hot path: `period_totals` turns a (points × intervals) matrix of amounts into
 (points × periods) totals for several per-interval weights (1 for kWh, the
 price for cost, the emission factor for CO₂ …) in one matrix product. Trees
 (zones nest, purposes have parents) are plain parent maps: {child: parent}.
@@ -16,14 +16,16 @@ import numpy as np
 
 
 def period_totals(
-    kwh: np.ndarray, period: np.ndarray, n_periods: int, weights: Mapping[str, np.ndarray]
+    amount: np.ndarray, period: np.ndarray, n_periods: int, weights: Mapping[str, np.ndarray],
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """{name: (points × periods) Σ kwh·weight}; NaN energy counts as 0.
+    """{name: (points × periods) Σ amount·weight} of the given rows (all by default); NaN
+    amounts count as 0.
 
     `weights[name]` is one factor per interval (e.g. price per kWh); NaN
     weights make that interval's contribution NaN (e.g. a period with no price).
     """
-    data = kwh.copy()
+    data = amount.copy() if rows is None else amount[rows]
     np.copyto(data, 0.0, where=np.isnan(data))  # faster than nan_to_num (no ±inf checks)
     n_int = period.size
     names = list(weights)
@@ -177,9 +179,9 @@ def parse_formula(
 
 
 def virtual_meter(
-    coef: Mapping[str, float], index: Mapping[str, int], kwh: np.ndarray, estimated: np.ndarray
+    coef: Mapping[str, float], index: Mapping[str, int], amount: np.ndarray, estimated: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Evaluate {point: coefficient} over (points × intervals) → kWh and estimated."""
+    """Evaluate {point: coefficient} over (points × intervals) → amount and estimated."""
     rows = np.array([index[p] for p in coef], np.int64)
     weights = np.array(list(coef.values()))
-    return weights @ kwh[rows], estimated[rows].any(axis=0)
+    return weights @ amount[rows], estimated[rows].any(axis=0)

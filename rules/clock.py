@@ -1,10 +1,12 @@
-"""The local clock: interval grids and local day/minute of UTC instants.
+"""The one local clock: local days, interval grids, local day/minute of UTC instants.
 
-Inside, time is UTC epoch nanoseconds. Tariffs and reports speak local time,
-so this module turns an IANA zone into (a) the UTC instants of a grid aligned
-to the local clock, e.g. every 15 min from local midnight, and (b) the local
-day index and minute of the day of any instant. It finds the zone's UTC-offset
-changes once (a loop per day, not per instant) and then works on arrays.
+Inside, time is UTC epoch nanoseconds. Tariffs, reports, forecasts and
+setpoints speak local time, so this module turns an IANA zone into (a) the
+UTC bounds of a local day (23 or 25 hours across a DST change, never
+24 × 3600 s), (b) the UTC instants of a grid aligned to the local clock, e.g.
+every 15 min from local midnight, and (c) the local day index and minute of
+the day of any instant. It finds the zone's UTC-offset changes once (a loop
+per day, not per instant) and then works on arrays.
 """
 
 from __future__ import annotations
@@ -17,14 +19,45 @@ import numpy as np
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
+HOUR_NS = 3600 * NS
 DAY_NS = 86_400 * NS
 _EPOCH = dt.date(1970, 1, 1)
 
 
-def local_midnight_ns(day: dt.date, tz: ZoneInfo) -> int:
+def _zone(tz: ZoneInfo | str) -> ZoneInfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def local_midnight_ns(day: dt.date, tz: ZoneInfo | str) -> int:
     """UTC instant (ns) of the local midnight starting `day`."""
-    local = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+    local = dt.datetime(day.year, day.month, day.day, tzinfo=_zone(tz))
     return int(local.timestamp()) * NS
+
+
+def day_bounds(day: dt.date, tz: ZoneInfo | str) -> tuple[int, int]:
+    """[start, end) of the local day in UTC epoch ns."""
+    return local_midnight_ns(day, tz), local_midnight_ns(day + dt.timedelta(days=1), tz)
+
+
+def to_local(time_ns: int, tz: ZoneInfo | str) -> dt.datetime:
+    """An aware local datetime for a UTC instant (ns)."""
+    return dt.datetime.fromtimestamp(time_ns / NS, tz=_zone(tz))
+
+
+def minute_of_day(time_ns: np.ndarray, tz: ZoneInfo | str) -> np.ndarray:
+    """Local minutes after midnight (0..1439) of each UTC instant."""
+    if time_ns.size == 0:
+        return np.empty(0, np.int64)
+    clock = Clock.for_range(tz, int(time_ns.min()), int(time_ns.max()))
+    return (clock.local_ns(time_ns) % DAY_NS) // MINUTE_NS
+
+
+def local_day_index(time_ns: np.ndarray, tz: ZoneInfo | str, first_day: dt.date) -> np.ndarray:
+    """Local days since `first_day` of each UTC instant (negative before it)."""
+    if time_ns.size == 0:
+        return np.empty(0, np.int64)
+    clock = Clock.for_range(tz, int(time_ns.min()), int(time_ns.max()))
+    return clock.local_ns(time_ns) // DAY_NS - (first_day - _EPOCH).days
 
 
 def _offset_s(t_s: int, tz: ZoneInfo) -> int:
@@ -41,7 +74,7 @@ class Clock:
 
     @classmethod
     def for_range(cls, tz: ZoneInfo | str, start_ns: int, end_ns: int) -> Clock:
-        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        zone = _zone(tz)
         first = start_ns // NS - 86_400
         last = end_ns // NS + 86_400
         changes = [first]

@@ -1,21 +1,56 @@
-"""The metering pipeline in one call: readings → interval energy → periods → money,
-carbon and coal. Pure: arrays and models in, arrays out; the jobs in
-`civicwatt/` read the inputs and write the results.
+"""The metering pipeline in one call: readings → interval amounts → periods → money,
+carbon and coal, for every energy class. Pure: arrays and models in, arrays
+out; the jobs in `civicwatt/` read the inputs and write the results.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from rules.aggregate import group_sum, period_totals
+from rules.carbon import Resolved
 from rules.clock import MINUTE_NS, Clock, grid, local_midnight_ns
 from rules.intervals import IntervalEnergy, PointRules, interval_energy
+from rules.prices import Billing, cost_totals, interval_costs
 from rules.tariffs import Tariff
 from rules.tou import Classification, classify, daily_max
+
+
+@dataclass(frozen=True)
+class PointClasses:
+    """What each metered point's amounts convert to; arrays indexed like the points.
+
+    CO₂ per interval = amount × (co2 + grid × the interval's grid factor):
+    electricity has grid 1, PV −1 when generation counts against 综合能耗 (else
+    0), every other class a constant `co2`. `tou` points are priced by the
+    tariff's periods; the others by `billing` (`rules.prices`).
+    """
+
+    energy: tuple[str, ...]  # class name per point (rules.energy)
+    tou: np.ndarray  # bool
+    kgce: np.ndarray  # kgce per unit; NaN = unknown
+    co2: np.ndarray  # kgCO₂ per unit on top of the grid part; NaN = unknown
+    grid: np.ndarray  # multiplier of the grid factor (1, −1 or 0)
+    billing: Billing | None = None
+
+    @classmethod
+    def of(cls, energy: Sequence[str], factors: Mapping[str, Resolved],
+           billing: Billing | None = None) -> PointClasses:
+        """From each point's class name and the resolved factors (`rules.carbon`)."""
+        f = [factors[e] for e in energy]
+        return cls(tuple(energy), np.array([e == "electricity" for e in energy], bool),
+                   np.array([x.kgce for x in f]), np.array([x.co2 for x in f]),
+                   np.array([x.grid for x in f]), billing)
+
+    @classmethod
+    def electricity(cls, n_points: int, kgce: float) -> PointClasses:
+        return cls(("electricity",) * n_points, np.ones(n_points, bool), np.full(n_points, kgce),
+                   np.zeros(n_points), np.ones(n_points))
 
 
 @dataclass(frozen=True)
@@ -24,34 +59,76 @@ class MeterResult:
     bounds_ns: np.ndarray  # n_intervals + 1 UTC instants
     energy: IntervalEnergy
     classification: Classification
-    co2_factor: np.ndarray | None  # kgCO₂/kWh per interval; None = no carbon
-    kgce_factor: float  # kgce/kWh
+    co2_factor: np.ndarray | None  # grid kgCO₂/kWh per interval; None = not known
+    classes: PointClasses
 
     @property
     def periods(self) -> tuple[str, ...]:
         return self.classification.periods
 
-    def weights(self) -> dict[str, np.ndarray]:
-        """Per-interval factors for each total; CO₂ left out when there is no factor."""
-        n = self.classification.period.size
-        weights = {
-            "kwh": np.ones(n),
-            "cost": self.classification.price,
-            "kgce": np.full(n, self.kgce_factor),
-        }
-        if self.co2_factor is not None:
-            weights["co2_kg"] = self.co2_factor
-        return weights
+    def with_grid_factor(self, factor: np.ndarray | None) -> MeterResult:
+        """The same result with another grid emission factor per interval."""
+        return replace(self, co2_factor=factor)
+
+    def fields(self, rows: Sequence[int], weights: Sequence[float] = (1.0,)) -> dict:
+        """{amount, cost, kgce, co2_kg} per interval of Σ weight × point (one class): a
+        point, or a virtual meter's formula. NaN where unknown."""
+        rows = np.asarray(rows, np.int64)
+        w = np.asarray(weights, np.float64)
+        amount = w @ self.energy.amount[rows]
+        first = int(rows[0])
+        c = self.classes
+        cost = amount * self.classification.price if c.tou[first] else w @ self.costs(rows)
+        co2 = amount * c.co2[first]
+        if c.grid[first]:
+            grid = self.co2_factor if self.co2_factor is not None else np.nan
+            co2 = co2 + amount * c.grid[first] * grid
+        return {"amount": amount, "cost": cost, "kgce": amount * c.kgce[first], "co2_kg": co2}
+
+    def costs(self, rows: np.ndarray) -> np.ndarray:
+        """Cost per interval of non-TOU points (rows × intervals); NaN where unknown."""
+        billing = self.classes.billing
+        if billing is None:
+            return np.full((len(rows), self.classification.period.size), np.nan)
+        cls = self.classification
+        return interval_costs(billing, np.asarray(rows, np.int64), self.energy.amount,
+                              cls.days, cls.day)
 
     def totals(self, group: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
-        """{kwh, cost, co2_kg, kgce: (groups × periods)} over the whole range."""
-        per_point = period_totals(
-            self.energy.kwh, self.classification.period, len(self.periods), self.weights()
-        )
-        out = {name: group_sum(v, group, n_groups) for name, v in per_point.items()}
-        if "co2_kg" not in out:  # no emission factor: carbon unknown, not zero
-            out["co2_kg"] = np.full_like(out["kwh"], np.nan)
-        return out
+        """{amount, cost, kgce, co2_kg: (groups × (periods + 1))} over the whole range.
+
+        TOU points sum into their interval's period; the others into the last
+        column (no period). An unknown factor makes its total NaN.
+        """
+        c = self.classes
+        n_points, n_cols = len(self.points), len(self.periods) + 1
+        amount, cost, grid = (np.zeros((n_points, n_cols)) for _ in range(3))
+        tou = np.flatnonzero(c.tou)
+        if tou.size:
+            weights = {"amount": np.ones(self.classification.period.size),
+                       "cost": self.classification.price}
+            if self.co2_factor is not None:
+                weights["grid"] = self.co2_factor
+            sums = period_totals(self.energy.amount, self.classification.period, n_cols - 1,
+                                 weights, rows=None if tou.size == n_points else tou)
+            amount[tou, :-1], cost[tou, :-1] = sums["amount"], sums["cost"]
+            grid[tou, :-1] = sums.get("grid", np.nan)
+        other = np.flatnonzero(~c.tou)
+        if other.size:
+            data = self.energy.amount[other]
+            seen = ~np.isnan(data)
+            np.copyto(data, 0.0, where=~seen)
+            amount[other, -1] = data.sum(axis=1)
+            cost[other, -1] = cost_totals(c.billing, other, self.energy.amount, seen,
+                                          amount[other, -1], self.classification.days,
+                                          self.classification.day)
+            grid[other, -1] = data @ self.co2_factor if self.co2_factor is not None else np.nan
+        with np.errstate(invalid="ignore"):
+            co2 = amount * c.co2[:, None] + np.where(c.grid[:, None] != 0,
+                                                     grid * c.grid[:, None], 0.0)
+            kgce = amount * c.kgce[:, None]
+        per_point = {"amount": amount, "cost": cost, "kgce": kgce, "co2_kg": co2}
+        return {name: group_sum(v, group, n_groups) for name, v in per_point.items()}
 
 
 def meter(
@@ -69,12 +146,14 @@ def meter(
     temperature: tuple[np.ndarray, np.ndarray] | None = None,
     co2_factor: float | np.ndarray | None = None,
     kgce_factor: float = 0.1229,
+    classes: PointClasses | None = None,
 ) -> MeterResult:
     """Meter local days [first_day, end_day) on a grid of `interval_ns`.
 
     `temperature` = (time_ns, °C) of the outdoor point for triggers;
-    `co2_factor` a constant or one value per interval; `max_gap_ns` defaults
-    to two intervals.
+    `co2_factor` the grid factor, a constant or one value per interval;
+    `max_gap_ns` defaults to two intervals. Without `classes` every point is
+    electricity at `kgce_factor`.
     """
     zone = ZoneInfo(tz)
     clock = Clock.for_range(
@@ -91,7 +170,8 @@ def meter(
     cls = classify(tariff, bounds, clock, first_day, temps)
     n = bounds.size - 1
     factor = None if co2_factor is None else np.broadcast_to(np.asarray(co2_factor, float), (n,))
-    return MeterResult(points, bounds, energy, cls, factor, kgce_factor)
+    classes = classes or PointClasses.electricity(len(points), kgce_factor)
+    return MeterResult(points, bounds, energy, cls, factor, classes)
 
 
 @dataclass(frozen=True)
@@ -104,14 +184,15 @@ class DemandCharge:
 def demand_charges(
     result: MeterResult, tariff: Tariff, rows: np.ndarray | None = None
 ) -> list[DemandCharge]:
-    """Monthly maximum demand × price, for the sum of the given points (all by default).
+    """Monthly maximum demand × price, for the sum of the given points (all TOU points by
+    default: demand is electricity's).
 
     Demand is the mean kW over the tariff's window (e.g. 15 min), windows
     aligned to the interval grid; the version in force on the month's first
     day sets the price. Months without a demand charge are left out.
     """
-    kwh = result.energy.kwh if rows is None else result.energy.kwh[rows]
-    site = np.nansum(kwh, axis=0)
+    rows = np.flatnonzero(result.classes.tou) if rows is None else rows
+    site = np.nansum(result.energy.amount[rows], axis=0)
     interval_min = int((result.bounds_ns[1] - result.bounds_ns[0]) // MINUTE_NS)
     cls = result.classification
     out: list[DemandCharge] = []

@@ -1,19 +1,21 @@
-"""Counters → interval energy: one rule for every point.
+"""Counters → interval amounts: one rule for every point of every energy class.
 
-The energy of interval [t0, t1) is C(t1) − C(t0), where C is the point's
-corrected counter (kWh) linearly interpolated in time between readings. The
+The amount of interval [t0, t1) is C(t1) − C(t0), where C is the point's
+corrected counter (in its class's unit: kWh, m³, GJ, kg) linearly interpolated
+in time between readings. The
 intervals lie on the local clock grid (see `rules.clock.grid`). So irregular
-timestamps need no special case, and energy across a gap spreads evenly in
-time; intervals touching a gap longer than `max_gap_ns` are `estimated`.
+timestamps need no special case — a meter read every 15 minutes and one read by
+hand once a day go through the same code — and an amount across a gap spreads
+evenly in time; intervals touching a gap longer than `max_gap_ns` are `estimated`.
 
 Corrections, decided per step between consecutive readings of a point:
 - a drop below the previous value on a point with a declared `rollover`
   wraps: Δ = new + rollover − old;
-- a drop larger than `jitter_kwh` without rollover is a meter reset or
-  replacement: the step counts 0 kWh and energy continues from the new value
+- a drop larger than `jitter` without rollover is a meter reset or
+  replacement: the step counts 0 and the counter continues from the new value
   (reported as an event; the intervals it spans are `estimated`);
-- a step whose mean power exceeds the point's physical maximum (`max_kw`) is
-  flagged, counts 0 kWh and is reported;
+- a step whose mean rate exceeds the point's physical maximum (`max_rate`, the
+  class's unit per hour: kW for electricity) is flagged, counts 0 and is reported;
 - power points (kW) become a counter by the trapezoid rule per step.
 
 Everything is vectorised over all readings at once; only the interpolation
@@ -39,9 +41,9 @@ _HOUR_NS = 3600 * NS
 class PointRules:
     """Per-point settings, arrays indexed like the readings' point_index."""
 
-    quantity: np.ndarray  # int8: ENERGY (cumulative kWh counter) or POWER (kW)
-    rollover: np.ndarray  # float64 kWh at which the counter wraps to 0; NaN = none
-    max_kw: np.ndarray  # float64 physical maximum power; NaN = none
+    quantity: np.ndarray  # int8: ENERGY (a cumulative counter) or POWER (kW)
+    rollover: np.ndarray  # float64 counter value at which it wraps to 0; NaN = none
+    max_rate: np.ndarray  # float64 physical maximum per hour (kW, m³/h, …); NaN = none
 
     @classmethod
     def uniform(cls, n_points: int, quantity: int = ENERGY) -> PointRules:
@@ -82,9 +84,9 @@ class MeterEvents:
 
 @dataclass(frozen=True)
 class IntervalEnergy:
-    """kWh per (point, interval); NaN where the readings do not cover the interval."""
+    """Amount per (point, interval) in the point's unit; NaN where readings do not cover it."""
 
-    kwh: np.ndarray  # float64 (n_points, n_intervals)
+    amount: np.ndarray  # float64 (n_points, n_intervals)
     estimated: np.ndarray  # bool (n_points, n_intervals)
     events: MeterEvents
 
@@ -120,9 +122,9 @@ def interval_energy(
     bounds_ns: np.ndarray,
     rules: PointRules,
     max_gap_ns: int,
-    jitter_kwh: float = 0.001,
+    jitter: float = 0.001,
 ) -> IntervalEnergy:
-    """Energy of every point in every interval [bounds[k], bounds[k+1])."""
+    """Amount of every point in every interval [bounds[k], bounds[k+1])."""
     n_points = int(rules.quantity.size)
     n_bounds = int(bounds_ns.size)
     n_int = n_bounds - 1
@@ -138,19 +140,19 @@ def interval_energy(
         *(np.empty(0, d) for d in (np.int64, np.int64, np.int8, float, float))
     )
     if n == 0 or n_int <= 0:
-        kwh = np.full((n_points, max(n_int, 0)), np.nan)
-        return IntervalEnergy(kwh, np.zeros(kwh.shape, bool), empty_events)
+        amount = np.full((n_points, max(n_int, 0)), np.nan)
+        return IntervalEnergy(amount, np.zeros(amount.shape, bool), empty_events)
 
     same = pi[1:] == pi[:-1]
     later_point = pi[1:]
     dt_ns = np.diff(t)
-    delta = np.diff(v)  # becomes the corrected kWh of each step
+    delta = np.diff(v)  # becomes the corrected amount of each step
 
     is_power = rules.quantity[later_point] == POWER
     if is_power.any():
         idx = np.flatnonzero(is_power)
         delta[idx] = 0.5 * (v[idx] + v[idx + 1]) * (dt_ns[idx] / _HOUR_NS)
-    neg = np.flatnonzero(same & ~is_power & (delta < -jitter_kwh))
+    neg = np.flatnonzero(same & ~is_power & (delta < -jitter))
     wrap = rules.rollover[later_point[neg]]
     rolled = neg[np.isfinite(wrap)]
     delta[rolled] += wrap[np.isfinite(wrap)]
@@ -159,26 +161,22 @@ def interval_energy(
     del is_power
 
     above = np.empty(0, np.int64)
-    if np.isfinite(rules.max_kw).any():
-        limit = rules.max_kw[later_point] * (dt_ns / _HOUR_NS) * (1 + 1e-9)
+    if np.isfinite(rules.max_rate).any():
+        limit = rules.max_rate[later_point] * (dt_ns / _HOUR_NS) * (1 + 1e-9)
         above = np.flatnonzero(same & (delta > limit))  # NaN limit compares False
         delta[above] = 0.0
         del limit
-    delta[~same] = 0.0
 
     flagged = np.flatnonzero(same & (dt_ns > max_gap_ns))
     flagged = np.union1d(flagged, np.union1d(resets, above))
     del dt_ns
 
-    counter = np.empty(n, np.float64)
-    counter[0] = 0.0
-    np.cumsum(delta, out=counter[1:])
-    del delta
     first = np.flatnonzero(np.concatenate(([True], ~same)))
-    lengths = np.diff(np.append(first, n))
-    counter -= np.repeat(counter[first], lengths)  # each point's counter starts at 0
-    last = first + lengths - 1
-    # one np.interp per point: each call works on a small, cache-friendly slice
+    last = np.append(first[1:], n) - 1
+    # per point: its corrected counter from 0 at its first reading (a running total of its
+    # own, so a small meter keeps its digits next to a large one), then one np.interp on
+    # its small, cache-friendly slice
+    counter = np.zeros(n, np.float64)
     gx = (bounds_ns - bounds_ns[0]) / NS
     x = (t - bounds_ns[0]) / NS
     lo = np.searchsorted(bounds_ns, t[first], side="left")  # first boundary ≥ first reading
@@ -186,14 +184,15 @@ def interval_energy(
     cum = np.full((n_points, n_bounds), np.nan)
     for p, a, b, k0, k1 in zip(pi[first], first, last + 1, lo, hi, strict=True):
         if k1 > k0:
+            np.cumsum(delta[a : b - 1], out=counter[a + 1 : b])
             cum[p, k0:k1] = np.interp(gx[k0:k1], x[a:b], counter[a:b])
-    del x, counter
-    kwh = np.diff(cum, axis=1)
+    del x, counter, delta
+    amount = np.diff(cum, axis=1)
     del cum
 
     estimated = _mark_steps(flagged, pi, t, bounds_ns, n_points, n_int)
     events = _events(rolled, resets, above, pi, t, v)
-    return IntervalEnergy(kwh, estimated, events)
+    return IntervalEnergy(amount, estimated, events)
 
 
 def _mark_steps(

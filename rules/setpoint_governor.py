@@ -14,19 +14,31 @@ injected `random.Random` (seed it in tests).
 - A reported value that differs from what the controller said it applied is a
   person's override: the point is left alone for the hold time; so is a point
   whose controller rejected a command (no retry storm).
+- A live command the broker did not confirm (no PUBACK in time) is `unconfirmed`:
+  the MQTT client may still deliver it, so until it expires it counts as in
+  force, exactly like a sent one. Reported values that are not finite numbers
+  are ignored, and commands taken back from the audit trail are re-clamped.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rules.setpoint_settings import SetpointSettings
+from rules.setpoint_guard import clamp
+from rules.setpoint_settings import Controller, SetpointSettings, ZoneSetpoints
 from rules.setpoints import Target, round_into
 
-STATUSES = ("planned", "sent", "acked", "applied", "rejected", "expired", "overridden")
+#: Every status a `setpoint_command` row can have. `refused`: the last check before publish
+#: found it unsafe; `failed`: a live command that could not be handed to the broker;
+#: `unconfirmed`: handed over, but no PUBACK in time (it may still arrive).
+STATUSES = ("planned", "sent", "unconfirmed", "acked", "applied", "rejected", "expired",
+            "overridden", "refused", "failed")
+#: Live statuses of a command that may still reach the controller before it expires.
+IN_FLIGHT = ("sent", "unconfirmed", "acked")
 
 
 @dataclass
@@ -79,35 +91,50 @@ class Governor:
         self.rng = rng or random.Random(settings.seed)
         self.memory: dict[str, PointMemory] = {}
         self._site_writes: list[datetime] = []
+        self._controllers: dict[str, tuple[ZoneSetpoints, Controller]] = {
+            c.point: (z, c) for z in settings.zones for c in z.controllers}
 
     def point(self, point: str) -> PointMemory:
         return self.memory.setdefault(point, PointMemory())
 
     def restore(self, point: str, command_id: str, value: float, status: str, sent_at: datetime,
-                expires_at: datetime, now: datetime, applied: float | None = None) -> None:
+                expires_at: datetime, now: datetime, applied: float | None = None) -> bool:
         """Take back a command from the audit trail after a restart, so the controller's echo
-        of it is never mistaken for its own setpoint (which would stack the next offset)."""
+        of it is never mistaken for its own setpoint (which would stack the next offset).
+
+        The stored value is not trusted: it is re-clamped to the point's policy and device
+        range; a point no longer configured, or a value that is not a number, is skipped.
+        Returns whether the command was taken back as in force."""
+        found = self._controllers.get(point)
+        if found is None:
+            return False
         mem = self.point(point)
         if status == "overridden":
             mem.override_until = now + timedelta(seconds=self.settings.hold)  # the safe side
-            return
-        if status not in ("sent", "acked", "applied") or expires_at <= now:
-            return
-        mem.value, mem.command_id, mem.sent_at, mem.expires_at = value, command_id, sent_at, \
+            return False
+        safe = clamp(self.settings, *found, value)
+        if status not in ("applied", *IN_FLIGHT) or expires_at <= now or safe is None:
+            return False
+        mem.value, mem.command_id, mem.sent_at, mem.expires_at = safe, command_id, sent_at, \
             expires_at
         mem.status, mem.live = status, True
-        mem.applied_value = applied if applied is not None else (
-            value if status == "applied" else None)
+        echo = clamp(self.settings, *found, applied) if applied is not None else None
+        mem.applied_value = echo if echo is not None else (safe if status == "applied" else None)
         mem.applied_at = sent_at if status == "applied" else None
         mem.writes.append(sent_at)
+        return True
 
     # ------------------------------------------------------------------ observations
 
-    def observe_state(self, point: str, value: float, at: datetime) -> None:
+    def observe_state(self, point: str, value: float, at: datetime) -> bool:
+        """A controller's reported setpoint; False (and ignored) if it is not a finite number."""
+        if not math.isfinite(value):
+            return False
         mem = self.point(point)
         mem.reported, mem.reported_at = value, at
         if not (mem.live and mem.active(at)):
             mem.own = value
+        return True
 
     def baselines(self) -> dict[str, float | None]:
         """Controllers' own setpoints, for `baseline: reported` — never our echoed command,
@@ -118,9 +145,13 @@ class Governor:
                          value: float | None, at: datetime) -> StatusChange | None:
         """A controller's ack/applied/rejected; responses to older commands are ignored."""
         mem = self.point(point)
-        allowed = {"sent": ("acked", "applied", "rejected"), "acked": ("applied", "rejected")}
+        allowed = {"sent": ("acked", "applied", "rejected"),
+                   "unconfirmed": ("acked", "applied", "rejected"),
+                   "acked": ("applied", "rejected")}
         if command_id != mem.command_id or status not in allowed.get(mem.status or "", ()):
             return None
+        if value is not None and not math.isfinite(value):
+            value = None  # the controller's echo is unreadable; what we sent is what it took
         mem.status = status
         if status == "rejected":  # the controller refuses (local mode, its own limits): back off
             mem.override_until = at + timedelta(seconds=self.settings.hold)
@@ -136,7 +167,7 @@ class Governor:
         for point, mem in self.memory.items():
             if mem.command_id is None:
                 continue
-            if mem.status in ("sent", "acked") and mem.expires_at and now >= mem.expires_at:
+            if mem.status in IN_FLIGHT and mem.expires_at and now >= mem.expires_at:
                 mem.status = "expired"
                 changes.append(StatusChange(point, mem.command_id, "expired", mem.value,
                                             "no applied response before expiry"))
@@ -150,7 +181,7 @@ class Governor:
                 changes.append(StatusChange(
                     point, mem.command_id, "overridden", mem.reported,
                     f"controller reports {mem.reported:g} °C, we applied "
-                    f"{mem.applied_value:g} °C: left alone until {mem.override_until:%H:%M}"))
+                    f"{mem.applied_value:g} °C: left alone until {mem.override_until:%H:%M} UTC"))
         return changes
 
     # ------------------------------------------------------------------ decisions
@@ -178,12 +209,14 @@ class Governor:
             mem.writes.append(now)
         return out
 
-    def record(self, decision: Decision, command_id: str, now: datetime, live: bool) -> None:
-        """The decision became a command (sent live, or planned in dry-run)."""
+    def record(self, decision: Decision, command_id: str, now: datetime, live: bool,
+               confirmed: bool = True) -> None:
+        """The decision became a command: planned in dry-run, or handed to the broker live
+        (`confirmed` False: no PUBACK yet, it may still be delivered — in force all the same)."""
         mem = self.point(decision.target.point)
         mem.value, mem.command_id, mem.sent_at = decision.value, command_id, now
         mem.expires_at, mem.live = decision.expires_at, live
-        mem.status = "sent" if live else "planned"
+        mem.status = "planned" if not live else "sent" if confirmed else "unconfirmed"
         mem.applied_value = mem.applied_at = None
         mem.level = decision.target.level
 
@@ -253,7 +286,9 @@ class Governor:
         step = ramp.step if goal > current else -ramp.step
         nxt = current + step
         nxt = min(nxt, goal) if step > 0 else max(nxt, goal)
-        return round_into(nxt, target.low, target.high, target.step, target.mode == "cool")
+        # a tie between two device steps goes towards the goal: with a ramp step finer than
+        # the device step, rounding back to `current` would stall the ramp for good
+        return round_into(nxt, target.low, target.high, target.step, step > 0)
 
 
 def _adds_load(mode: str, current: float, new: float) -> bool:

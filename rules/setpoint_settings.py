@@ -15,13 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Mode = Literal["dry-run", "live"]
 HvacMode = Literal["cool", "heat"]
 
+#: The public-institution rule (国办发〔2007〕42号, 建科〔2008〕115号): cooling setpoints
+#: never below 26 °C, heating setpoints never above 20 °C. A policy may be stricter, never looser.
+PUBLIC_COOLING_FLOOR = 26.0
+PUBLIC_HEATING_CEILING = 20.0
+
 #: Home Assistant's MQTT climate convention: the cooling setpoint is the upper
 #: one (`temperature_high_*`), the heating setpoint the lower (`temperature_low_*`).
 HA_KEY = {"cool": "temperature_high", "heat": "temperature_low"}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, and so are NaN and ±inf (YAML `.nan`): never a safety limit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _hhmm(text: object) -> int:
@@ -68,6 +75,9 @@ class Window(_Model):
 
 class PeriodWindow(Window):
     period: str = Field(min_length=1, description="TOU period name, e.g. sharp, peak")
+    days: tuple[Literal["workday", "weekend", "holiday"], ...] = Field(
+        default=("workday", "weekend", "holiday"), min_length=1,
+        description="day types (the site's calendar) the window applies on")
 
 
 class Occupancy(_Model):
@@ -99,6 +109,20 @@ class Policy(_Model):
     comfort_cooling: Band = Band(low=24.0, high=28.0)
     comfort_heating: Band = Band(low=18.0, high=22.0)
     deadband: float = Field(default=0.5, ge=0, description="heating ≤ cooling − deadband")
+
+    @model_validator(mode="after")
+    def _public_rule(self) -> Policy:
+        if self.public_institution and self.cooling_min < PUBLIC_COOLING_FLOOR:
+            raise ValueError(f"cooling_min {self.cooling_min:g} °C is below the public-institution "
+                             f"floor of {PUBLIC_COOLING_FLOOR:g} °C; raise it to at least "
+                             f"{PUBLIC_COOLING_FLOOR:g}, or set public_institution: false for a "
+                             "building the rule does not cover")
+        if self.public_institution and self.heating_max > PUBLIC_HEATING_CEILING:
+            raise ValueError(f"heating_max {self.heating_max:g} °C is above the public-institution "
+                             f"ceiling of {PUBLIC_HEATING_CEILING:g} °C; lower it to at most "
+                             f"{PUBLIC_HEATING_CEILING:g}, or set public_institution: false for a "
+                             "building the rule does not cover")
+        return self
 
 
 class Offsets(_Model):

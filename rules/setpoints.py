@@ -22,7 +22,6 @@ from rules.setpoint_settings import (
     Occupancy,
     SetpointSettings,
     ZoneSetpoints,
-    _hhmm,
     bounds,
 )
 
@@ -38,6 +37,7 @@ class SiteInputs:
     upcoming: tuple[tuple[datetime, str], ...] = ()  # (start, period) changes ahead
     forecast_peak_kw: float | None = None  # the site's forecast peak over the horizon
     dr_level: int | None = None  # an external (OpenADR-style) level 0..3, if fresh
+    closed_zones: frozenset[str] = frozenset()  # zones in a building closed today: unoccupied
 
 
 @dataclass(frozen=True)
@@ -103,32 +103,6 @@ def in_season(settings: SetpointSettings, controller: Controller, month: int) ->
     return month in months
 
 
-def period_at(settings: SetpointSettings, local: datetime) -> str:
-    """The fallback period schedule (until a tariff is wired): first matching window wins."""
-    minute = local.hour * 60 + local.minute
-    for window in settings.period_schedule:
-        if window.contains(local.month, minute):
-            return window.period
-    return settings.default_period
-
-
-def upcoming_periods(settings: SetpointSettings, now: datetime, timezone: str,
-                     horizon: timedelta) -> tuple[tuple[datetime, str], ...]:
-    """Period changes of the fallback schedule within the horizon, as (UTC start, name)."""
-    tz = ZoneInfo(timezone)
-    local = now.astimezone(tz)
-    out: list[tuple[datetime, str]] = []
-    for day in range(horizon.days + 2):
-        date = (local + timedelta(days=day)).date()
-        for window in settings.period_schedule:
-            h, m = divmod(_hhmm(window.start), 60)
-            start = datetime(date.year, date.month, date.day, h, m, tzinfo=tz)
-            if now < start <= now + horizon and window.contains(start.month, h * 60 + m):
-                out.append((start, window.period))
-    out.sort()
-    return tuple(out)
-
-
 def round_into(value: float, low: float, high: float, step: float,
                ties_up: bool = True) -> float | None:
     """Round to the device step (a tie goes up, or down if not `ties_up`), moving inward to stay
@@ -151,23 +125,36 @@ def targets(settings: SetpointSettings, inputs: SiteInputs,
             reported: Mapping[str, float | None]) -> tuple[Level, list[Target]]:
     """The target of every controller civicwatt owns and may command this month."""
     level = site_level(settings, inputs)
-    local = inputs.now.astimezone(ZoneInfo(inputs.timezone))
     out: list[Target] = []
     for zone in settings.zones:
-        if zone.exempt is not None:
-            continue
-        zone_targets = [t for c in zone.controllers
-                        if c.owner == settings.writer and in_season(settings, c, local.month)
-                        if (t := _target(settings, inputs, zone, c, level, local,
-                                         reported.get(c.point))) is not None]
-        out += _deadband(settings, zone, zone_targets, reported)
+        out += zone_targets(settings, inputs, level, zone, reported)
     return level, out
+
+
+def zone_targets(settings: SetpointSettings, inputs: SiteInputs, level: Level,
+                 zone: ZoneSetpoints, reported: Mapping[str, float | None]) -> list[Target]:
+    """The targets of one zone (none if it is exempt). A reported value that is not a finite
+    number counts as not reported: it can never become a baseline."""
+    if zone.exempt is not None:
+        return []
+    local = inputs.now.astimezone(ZoneInfo(inputs.timezone))
+    zone_targets = [t for c in zone.controllers
+                    if c.owner == settings.writer and in_season(settings, c, local.month)
+                    if (t := _target(settings, inputs, zone, c, level, local,
+                                     finite(reported.get(c.point)))) is not None]
+    return _deadband(settings, zone, zone_targets, reported)
+
+
+def finite(value: float | None) -> float | None:
+    """`value` if it is a finite number, else None (NaN and ±inf are never a temperature)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _target(settings: SetpointSettings, inputs: SiteInputs, zone: ZoneSetpoints,
             controller: Controller, site: Level, local: datetime,
             reported: float | None) -> Target | None:
-    occupied = is_occupied(zone.occupancy, local, inputs.workday)
+    occupied = zone.zone not in inputs.closed_zones and \
+        is_occupied(zone.occupancy, local, inputs.workday)
     low, high = bounds(settings, zone, controller, occupied or controller.setback is None)
     if low > high:
         return None  # config check reports it; never guess a value
@@ -222,7 +209,7 @@ def _deadband(settings: SetpointSettings, zone: ZoneSetpoints, zone_targets: Seq
         other_mode = "heat" if target.mode == "cool" else "cool"
         other = by_mode.get(other_mode)
         other_value = other.value if other is not None else (
-            reported.get(others[other_mode].point) if other_mode in others else None)
+            finite(reported.get(others[other_mode].point)) if other_mode in others else None)
         if other_value is None:
             out.append(target)
             continue

@@ -2,7 +2,11 @@
 
 A tariff is a list of versions, each effective from a local date, so a price
 change in the middle of a month bills every day under the version in force
-that day. A version splits the year into seasons (month lists); a season lays
+that day. A `ratio` tariff holds an official rule's price *ratios* (flat = 1,
+as Chinese provinces publish them); the month's flat price (the agency-purchase
+代理购电 price, `base_prices`) turns them into money, and a month without one
+is priced relative to it ("× flat price"), never as currency. A version
+splits the year into seasons (month lists); a season lays
 periods (sharp, peak, flat, valley, deep valley — any names) over the local
 day at minute resolution, per day type (workday, weekend, holiday), and gives
 a price per period. Triggers override parts of the day on days that meet a
@@ -107,6 +111,15 @@ class Season(_Model):
             raise ValueError(f"months must be 1..12, got {bad}")
         return months
 
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, prices: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in prices.items() if not (np.isfinite(v) and v >= 0)}
+        if bad:
+            raise ValueError(f"prices are per kWh consumed and cannot be negative or NaN, got "
+                             f"{bad} (a ratio tariff writes flat = 1)")
+        return prices
+
 
 class Trigger(_Model):
     """Windows that replace the season's periods on days meeting a condition.
@@ -155,6 +168,10 @@ class Tariff(_Model):
     currency: str = "CNY"
     source: str = ""
     notes: str = ""
+    price_basis: Literal["money", "ratio"] = Field(
+        default="money", description="ratio: prices are multiples of the month's flat price")
+    base_prices: dict[str, float] = Field(
+        default_factory=dict, description="ratio tariffs: 'YYYY-MM' → flat price per kWh")
     calendar: CalendarSpec = CalendarSpec()
     versions: tuple[TariffVersion, ...] = Field(min_length=1)
 
@@ -165,7 +182,23 @@ class Tariff(_Model):
             raise ValueError(
                 f"versions must have distinct effective_from dates in order, got {dates}"
             )
+        if self.base_prices and self.price_basis != "ratio":
+            raise ValueError("base_prices apply to a ratio tariff (price_basis: ratio) only")
+        for problem in base_price_problems(self.base_prices):
+            raise ValueError(problem)
         return self
+
+    def price_factor(self, day: dt.date) -> float:
+        """What the tariff's prices are multiplied by on `day`: the month's base price for a
+        ratio tariff that has one, else 1 (money, or prices relative to the flat price)."""
+        if self.price_basis != "ratio":
+            return 1.0
+        return self.base_prices.get(f"{day.year:04d}-{day.month:02d}", 1.0)
+
+    def cost_is_money(self, day: dt.date) -> bool:
+        """Whether costs on `day` are in the currency (else multiples of the flat price)."""
+        return self.price_basis == "money" or \
+            f"{day.year:04d}-{day.month:02d}" in self.base_prices
 
     @property
     def periods(self) -> tuple[str, ...]:
@@ -191,6 +224,20 @@ class Tariff(_Model):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tariff:
         return cls.model_validate(data)
+
+
+def base_price_problems(prices: dict[str, float]) -> Iterator[str]:
+    """Keys must be months ('2026-10'), values positive prices per kWh."""
+    for month, price in prices.items():
+        try:
+            dt.date.fromisoformat(f"{month}-01")
+            ok = len(str(month)) == 7
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            yield f"base_prices: {month!r} is not a month; write YYYY-MM, e.g. 2026-10"
+        elif not isinstance(price, int | float) or not price > 0:
+            yield f"base_prices: {month}: {price!r} is not a price above 0 (per kWh)"
 
 
 def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:

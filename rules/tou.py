@@ -29,7 +29,7 @@ class Classification:
 
     periods: tuple[str, ...]
     period: np.ndarray  # int16 per interval, index into periods
-    price: np.ndarray  # float64 per interval (currency/kWh)
+    price: np.ndarray  # float64 per interval (currency/kWh, or × flat price; see `money`)
     day: np.ndarray  # int64 per interval: local day index from first_day
     minute: np.ndarray  # int16 per interval: local minute of day at the start
     days: tuple[dt.date, ...]
@@ -37,6 +37,7 @@ class Classification:
     adjusted: np.ndarray  # bool per day: China's adjusted workday (调休)
     version: np.ndarray  # int per day
     triggered: np.ndarray  # bool per day: any trigger fired
+    money: np.ndarray  # bool per day: prices are currency (False: multiples of the flat price)
 
     def day_type_names(self) -> list[str]:
         return [DAY_TYPES[c] for c in self.day_type]
@@ -105,10 +106,11 @@ def classify(
     price_table = np.stack(prices) if prices else np.zeros((0, len(periods)))
     k = day_key[day]
     period = table[k, minute]
+    factor = np.array([tariff.price_factor(d) for d in days], np.float64)
     return Classification(
         periods=periods,
         period=period,
-        price=price_table[k, period],
+        price=price_table[k, period] * factor[day],
         day=day,
         minute=minute,
         days=days,
@@ -116,6 +118,7 @@ def classify(
         adjusted=adjusted,
         version=version_of_day,
         triggered=triggered,
+        money=np.array([tariff.cost_is_money(d) for d in days], bool),
     )
 
 

@@ -76,7 +76,11 @@ def urdb_to_dict(data: dict[str, Any]) -> dict[str, Any]:
     rate = _rate(data)
     structure = rate.get("energyratestructure")
     if not isinstance(structure, list) or not structure:
-        raise UrdbError("'energyratestructure' is missing or empty: not an energy TOU tariff")
+        raise UrdbError(
+            "an incomplete URDB tariff: 'energyratestructure' (the price of each energy period) "
+            f"is {'empty' if 'energyratestructure' in rate else 'missing'} — a demand-only or "
+            "fixed-charge rate, or a summary export; download the full rate from the OpenEI "
+            "API with detail=full")
     prices: dict[str, float] = {}
     notes: list[str] = []
     for i, tiers in enumerate(structure):
@@ -85,7 +89,8 @@ def urdb_to_dict(data: dict[str, Any]) -> dict[str, Any]:
         tier = tiers[0]
         if "rate" not in tier:
             raise UrdbError(f"'energyratestructure' period {i} tier 0 has no 'rate'")
-        prices[str(i)] = float(tier["rate"]) + float(tier.get("adj") or 0.0)
+        prices[str(i)] = _number(tier["rate"], i, "rate") + _number(tier.get("adj") or 0.0, i,
+                                                                      "adj")
         if len(tiers) > 1:
             notes.append(f"period {i}: {len(tiers)} tiers, only the first is billed")
     if rate.get("fueladjustmentsmonthly"):
@@ -110,9 +115,12 @@ def urdb_to_dict(data: dict[str, Any]) -> dict[str, Any]:
             }
         )
     start = rate.get("startdate")
-    effective = (
-        dt.datetime.fromtimestamp(int(start), dt.UTC).date() if start else dt.date(1900, 1, 1)
-    )
+    try:
+        effective = (
+            dt.datetime.fromtimestamp(int(start), dt.UTC).date() if start else dt.date(1900, 1, 1)
+        )
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise UrdbError(f"'startdate' {start!r} is not a Unix time in seconds") from None
     title = " — ".join(str(rate[k]) for k in ("utility", "name") if rate.get(k)) or "URDB tariff"
     source = rate.get("uri") or (
         f"OpenEI URDB {rate['label']}" if rate.get("label") else "OpenEI URDB"
@@ -131,7 +139,25 @@ def from_urdb(data: dict[str, Any]) -> Tariff:
     return Tariff.from_dict(urdb_to_dict(data))
 
 
+def _number(value: Any, period: int, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise UrdbError(f"'energyratestructure' period {period} tier 0 '{key}' = {value!r} is "
+                        "not a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise UrdbError(f"'energyratestructure' period {period} tier 0 '{key}' = {value!r} is "
+                        "not a number") from None
+
+
+#: Keys only a URDB rate has; a native tariff has `versions` instead.
+_URDB_KEYS = {"label", "utility", "eiaid", "sector", "uri", "startdate", "enddate",
+              "energyratestructure", "energyweekdayschedule", "energyweekendschedule",
+              "demandratestructure", "flatdemandstructure", "fixedchargefirstmeter"}
+
+
 def looks_like_urdb(data: Any) -> bool:
-    if isinstance(data, dict) and isinstance(data.get("items"), list) and data["items"]:
-        data = data["items"][0]
-    return isinstance(data, dict) and "energyratestructure" in data
+    """A URDB rate (or an API response holding rates), complete or not."""
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        return True
+    return isinstance(data, dict) and "versions" not in data and bool(_URDB_KEYS & set(data))

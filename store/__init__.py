@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 
 from store.base import Aggregate, Store
 from store.errors import StoreError, StoreRejected, StoreUnavailable, StoreURLError
-from store.types import Bucket, RawReadings, Row, Series
+from store.types import Bucket, Latest, RawReadings, Row, Series, Totals
 
 DEFAULT_SQLITE = "civicwatt.db"
 
-__all__ = ["Aggregate", "Bucket", "RawReadings", "Row", "Series", "Store", "StoreError",
-           "StoreRejected", "StoreURLError", "StoreUnavailable", "open_store"]
+__all__ = ["Aggregate", "Bucket", "Latest", "RawReadings", "Row", "Series", "Store",
+           "StoreError", "StoreRejected", "StoreURLError", "StoreUnavailable", "Totals",
+           "open_store"]
 
 
 def open_store(url: str | None, base_dir: Path | None = None) -> Store:

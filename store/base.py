@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
-from store.types import Bucket, RawReadings, Row
+from store.calendar import Every
+from store.types import Bucket, Latest, RawReadings, Row, Totals
 
 Aggregate = Literal["sum", "mean", "max", "min", "last", "count"]
 
@@ -51,6 +52,32 @@ class Store(Protocol):
         where: Mapping[str, str] | None = None,
     ) -> list[Bucket]: ...
 
+    def totals(
+        self,
+        measurement: str,
+        fields: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        every: Every,
+        tz: str,
+        group_by: Sequence[str] = (),
+        where: Mapping[str, str] | None = None,
+    ) -> list[Totals]:
+        """Sums of `fields` per local calendar bucket of the IANA zone `tz` (15m, hour, day,
+        month, year; `store.calendar`) and group, computed by the database."""
+        ...
+
+    def latest(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        group_by: Sequence[str] = ("point",),
+        where: Mapping[str, str] | None = None,
+    ) -> list[Latest]:
+        """Per group: the newest `value` in [start_ns, end_ns), its time, and the count."""
+        ...
+
     def delete(
         self,
         measurement: str,
@@ -62,6 +89,9 @@ class Store(Protocol):
         is recomputed, e.g. intervals re-metered after a tariff correction)."""
         ...
 
-    def ping(self) -> None: ...
+    def ping(self) -> None:
+        """Raise StoreUnavailable (with its cause) unless the store would take a write now,
+        as far as the backend can tell without writing."""
+        ...
 
     def close(self) -> None: ...

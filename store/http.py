@@ -1,4 +1,5 @@
-"""HTTP for the InfluxDB backends: pooled keep-alive connections, errors mapped to store errors."""
+"""HTTP for the InfluxDB backends: pooled keep-alive connections, and the one mapping from an
+HTTP answer to a store error (`classify`), shared by InfluxDB 1.x and 2.x/3.x."""
 
 from __future__ import annotations
 
@@ -8,8 +9,50 @@ from urllib.parse import urlencode
 
 import urllib3
 
-from store.errors import StoreRejected, StoreUnavailable
+from store.errors import StoreError, StoreRejected, StoreUnavailable
 from store.influxql import parse_results
+
+#: what a 400/422 says when the store refused a *line* (1.x, 2.x and 3.x wordings); any other
+#: 4xx body is about the request or the account, never a reason to dead-letter data
+_BAD_LINE = ("unable to parse", "partial write", "field type conflict", "invalid field",
+             "invalid tag", "invalid number", "invalid boolean", "bad timestamp",
+             "missing fields", "missing tag", "beyond retention", "max-values-per-tag",
+             "parsing failed", "invalid line", "failed to parse", "line protocol")
+
+
+def classify(status: int, text: str, where: str, write: bool = True,
+             retry_after: str | None = None) -> StoreError:
+    """The store error for an HTTP error answer (status ≥ 400) to a write or a query.
+
+    Credentials, a missing database, a rate limit and server errors are outages
+    (`StoreUnavailable` with a cause); only a write refused for a bad line is `StoreRejected`.
+    A query the server cannot run (400) is `StoreRejected` too: retrying cannot help.
+    """
+    message = f"{where}: HTTP {status}: {text}"
+    lowered = text.lower()
+    hint = _seconds(retry_after)
+    if status in (401, 403):
+        return StoreUnavailable(message, "auth")
+    if status == 404 or "not found" in lowered and ("database" in lowered
+                                                    or "bucket" in lowered):
+        return StoreUnavailable(message, "database_missing")
+    if status == 429:
+        return StoreUnavailable(message, "rate_limited", hint)
+    if status >= 500:
+        return StoreUnavailable(message, "server_error", hint)
+    if status == 413 or not write and status == 400:
+        return StoreRejected(message)  # too big: bisecting splits it; a bad query: a bug
+    if status in (400, 422) and any(p in lowered for p in _BAD_LINE):
+        return StoreRejected(message)
+    return StoreUnavailable(message, "refused", hint)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """A Retry-After header in seconds (the HTTP-date form is ignored: backoff applies)."""
+    try:
+        return max(0.0, float(retry_after)) if retry_after else None
+    except ValueError:
+        return None
 
 
 class InfluxHTTP:
@@ -34,13 +77,12 @@ class InfluxHTTP:
             response = self._pool.request(method, url, body=body, preload_content=preload,
                                           headers={**self._headers, **(headers or {})})
         except urllib3.exceptions.HTTPError as exc:
-            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}") from exc
-        if response.status >= 500:
-            raise StoreUnavailable(f"{self.description}: HTTP {response.status}: "
-                                   f"{_error_text(response)}")
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}",
+                                   "network") from exc
         if response.status >= 400:
-            raise StoreRejected(f"{self.description}: HTTP {response.status}: "
-                                f"{_error_text(response)}")
+            raise classify(response.status, _error_text(response), self.description,
+                           write=path.endswith("/write"),
+                           retry_after=response.headers.get("Retry-After"))
         return response
 
     def query(self, database: str, query: str, method: str = "GET") -> Iterator[dict]:
@@ -73,8 +115,14 @@ def _lines(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
 
 
 def _error_text(response: urllib3.BaseHTTPResponse) -> str:
-    text = response.data.decode(errors="replace").strip()
+    """The error a 1.x (`error`) or 2.x/3.x (`message`) JSON body carries, else the text."""
+    return error_text(response.data)
+
+
+def error_text(body: bytes | str | None) -> str:
+    text = (body.decode(errors="replace") if isinstance(body, bytes) else body or "").strip()
     try:
-        return json.loads(text).get("error", text)
+        document = json.loads(text)
+        return str(document.get("error") or document.get("message") or text)[:500]
     except (ValueError, AttributeError):
         return text[:500]

@@ -1,17 +1,17 @@
 """InfluxDB 1.x: line protocol `POST /write` in batches, InfluxQL `/query` for reads.
 
 URL: `influxdb1://[user:password@]host:port/database[?tls=true&batch=5000&timeout=10]`.
-The database is created on first use if it is missing.
+The database is created when a write finds it missing (needs an admin user; otherwise the
+error says to create it). Errors are classified by `store.http.classify`.
 """
 
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Mapping, Sequence
 from urllib.parse import SplitResult, parse_qs, unquote
 
-from store.errors import StoreRejected, StoreURLError
+from store.errors import StoreRejected, StoreUnavailable, StoreURLError
 from store.http import InfluxHTTP
 from store.influxql import InfluxQLReader, delete_statement, ident
 from store.lineprotocol import encode
@@ -35,8 +35,6 @@ class InfluxDB1Store(InfluxQLReader):
         self.description = redact(url)
         self._http = InfluxHTTP(f"{scheme}://{url.hostname}:{url.port or 8086}",
                                 self.description, headers, float(options.get("timeout", 10)))
-        self._created = False
-        self._lock = threading.Lock()
         super().__init__(self._run)
 
     def _run(self, query: str):
@@ -47,17 +45,21 @@ class InfluxDB1Store(InfluxQLReader):
             if "database not found" not in str(exc):
                 raise
 
-    def _ensure_database(self) -> None:
-        if not self._created:
+    def _create_database(self) -> None:
+        """Create the missing database; a user without the right to is told what to ask for."""
+        try:
             list(self._http.query(self.database, f"CREATE DATABASE {ident(self.database)}",
                                   method="POST"))
-            self._created = True
+        except (StoreUnavailable, StoreRejected) as exc:
+            if "HTTP 403" not in str(exc) and "admin privilege" not in str(exc):
+                raise  # down, or a wrong password: the cause is already right
+            raise StoreUnavailable(
+                f"{self.description}: database {self.database!r} does not exist and this user "
+                f"may not create it ({exc}); create it (CREATE DATABASE "
+                f"{ident(self.database)}) or grant the user admin rights",
+                "database_missing") from exc
 
     def write(self, rows: Sequence[Row]) -> None:
-        if not rows:
-            return
-        with self._lock:
-            self._ensure_database()
         for start in range(0, len(rows), self.batch_size):
             self.write_lines(encode(rows[start:start + self.batch_size]))
 
@@ -66,12 +68,10 @@ class InfluxDB1Store(InfluxQLReader):
         try:
             self._http.request("POST", "/write", {"db": self.database, "precision": "ns"},
                                body=body)
-        except StoreRejected as exc:
-            if "database not found" not in str(exc):
+        except StoreUnavailable as exc:
+            if exc.cause != "database_missing":
                 raise
-            self._created = False
-            with self._lock:
-                self._ensure_database()
+            self._create_database()  # idempotent in InfluxDB, so racing writers are fine
             self._http.request("POST", "/write", {"db": self.database, "precision": "ns"},
                                body=body)
 
@@ -87,7 +87,9 @@ class InfluxDB1Store(InfluxQLReader):
                 raise
 
     def ping(self) -> None:
-        self._http.request("GET", "/ping")
+        """An empty write: unlike GET /ping it checks the credentials and the database too
+        (creating it as a first write would), so /healthz catches a rotated password."""
+        self.write_lines(b"")
 
     def close(self) -> None:
         self._http.close()

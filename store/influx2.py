@@ -19,8 +19,8 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from store.errors import StoreRejected, StoreUnavailable, StoreURLError
-from store.http import InfluxHTTP
+from store.errors import StoreError, StoreUnavailable, StoreURLError
+from store.http import InfluxHTTP, classify, error_text
 from store.influx1 import redact
 from store.influxql import InfluxQLReader
 from store.lineprotocol import encode
@@ -60,12 +60,10 @@ class InfluxDB2Store(InfluxQLReader):
         try:
             self._writer.write(self.bucket, self.org, body, WritePrecision.NS)
         except ApiException as exc:
-            error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
-            raise error(f"{self.description}: HTTP {exc.status}: {exc.body or exc.reason}"
-                        ) from exc
+            raise self._error(exc, "") from exc
         except (HTTPError, OSError) as exc:
-            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}"
-                                   ) from exc
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}",
+                                   "network") from exc
 
     def delete(self, measurement: str, start_ns: int, end_ns: int,
                where: Mapping[str, str] | None = None) -> None:
@@ -76,11 +74,18 @@ class InfluxDB2Store(InfluxQLReader):
             self._client.delete_api().delete(_rfc3339(start_ns), _rfc3339(end_ns - 1), predicate,
                                               self.bucket, self.org)
         except ApiException as exc:
-            error = StoreUnavailable if (exc.status or 500) >= 500 else StoreRejected
-            raise error(f"{self.description}: delete: HTTP {exc.status}: "
-                        f"{exc.body or exc.reason}") from exc
+            raise self._error(exc, " delete") from exc
         except (HTTPError, OSError) as exc:
-            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}") from exc
+            raise StoreUnavailable(f"{self.description}: {type(exc).__name__}: {exc}",
+                                   "network") from exc
+
+    def _error(self, exc: ApiException, what: str) -> StoreError:
+        """The same classification as 1.x: only a refused line is a rejection."""
+        headers = exc.headers or {}
+        return classify(exc.status or 500, error_text(exc.body) or str(exc.reason),
+                        self.description + what, write=not what,
+                        retry_after=headers.get("Retry-After") if hasattr(headers, "get")
+                        else None)
 
     def ping(self) -> None:
         self._http.request("GET", "/ping")

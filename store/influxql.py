@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from store.base import Aggregate
-from store.types import Bucket, RawReadings, Row, Series
+from store.calendar import INFLUX_UNIT, Every, calendar
+from store.types import Bucket, Latest, RawReadings, Row, Series, Totals
 
 RunQuery = Callable[[str], Iterator[dict]]
 
@@ -96,6 +97,49 @@ class InfluxQLReader:
                     buckets.append(Bucket(int(time_ns), group, float(value)))
         buckets.sort()
         return buckets
+
+    def totals(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
+               every: Every, tz: str, group_by: Sequence[str] = (),
+               where: Mapping[str, str] | None = None) -> list[Totals]:
+        cal = calendar(every, start_ns, end_ns, tz)
+        sums = ", ".join(f"SUM({ident(f)})" for f in fields)
+        groups = "".join(f", {ident(g)}" for g in group_by)
+        query = (f"SELECT {sums} FROM {ident(measurement)} "
+                 f"WHERE {_where(start_ns, end_ns, where)} "
+                 f"GROUP BY time({INFLUX_UNIT[cal.native]}){groups} fill(none) tz({literal(tz)})")
+        cells: dict[tuple, list[float | None]] = {}
+        for series in self._run(query):
+            tags = series.get("tags") or {}
+            group = tuple(tags.get(g, "") for g in group_by)
+            for time_ns, *values in series.get("values", []):
+                bucket = cal.index(int(time_ns))
+                if bucket is None:
+                    continue
+                into = cells.setdefault((cal.starts[bucket], group), [None] * len(fields))
+                for i, value in enumerate(values):
+                    if value is not None:
+                        into[i] = float(value) + (into[i] or 0.0)
+        return sorted(Totals(t, g, tuple(v)) for (t, g), v in cells.items())
+
+    def latest(self, measurement: str, start_ns: int, end_ns: int,
+               group_by: Sequence[str] = ("point",),
+               where: Mapping[str, str] | None = None) -> list[Latest]:
+        base = (f"FROM {ident(measurement)} WHERE {_where(start_ns, end_ns, where)} GROUP BY "
+                + ", ".join(ident(g) for g in group_by))
+        counts = {}
+        for series in self._run(f'SELECT COUNT("value") {base}'):
+            counts[_group(series, group_by)] = int(series["values"][0][1])
+        found = []
+        for series in self._run(f'SELECT LAST("value") {base}'):  # time = the reading's
+            group = _group(series, group_by)
+            time_ns, value = series["values"][0][:2]
+            found.append(Latest(group, int(time_ns), value, counts.get(group, 0)))
+        return sorted(found)
+
+
+def _group(series: dict, group_by: Sequence[str]) -> tuple[str, ...]:
+    tags = series.get("tags") or {}
+    return tuple(tags.get(g, "") for g in group_by)
 
 
 def _raw_from(collected: Mapping[str, Iterable[list]]) -> RawReadings:

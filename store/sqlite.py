@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from store.base import Aggregate
+from store.calendar import Every, calendar
 from store.errors import StoreUnavailable
-from store.types import Bucket, RawReadings, Row, Series
+from store.types import Bucket, Latest, RawReadings, Row, Series, Totals
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -37,8 +38,6 @@ ON CONFLICT (series_id, time_ns) DO UPDATE SET
 """
 
 
-
-
 class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -47,10 +46,12 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # FULL like the spool: the writer deletes spooled readings once write() returns, so
+            # a power cut must not undo a commit (the cost is in bench/README.md)
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"{self.description}: cannot open: {exc}") from exc
+            raise StoreUnavailable(f"{self.description}: cannot open: {exc}", "local") from exc
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}
 
@@ -129,6 +130,60 @@ class SQLiteStore:
             found = self._db.execute(sql, args).fetchall()
         return _aggregate_rows(found, len(group_by), fn)
 
+    def totals(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
+               every: Every, tz: str, group_by: Sequence[str] = (),
+               where: Mapping[str, str] | None = None) -> list[Totals]:
+        cal = calendar(every, start_ns, end_ns, tz)
+        sums = ", ".join("SUM(s.value)" if f == "value" else "SUM(json_extract(s.fields, ?))"
+                         for f in fields)
+        with self._lock, self._guard("read"):
+            series = self._series_where(measurement, where)
+            if not series:
+                return []
+            found = self._db.execute(
+                f"SELECT s.series_id, {cal.sql_key('s.time_ns')} AS k, {sums} FROM samples s "
+                f"WHERE s.series_id IN ({','.join('?' * len(series))}) AND s.time_ns >= ? "
+                "AND s.time_ns < ? GROUP BY s.series_id, k",
+                [*(f"$.{f}" for f in fields if f != "value"), *series, start_ns, end_ns],
+            ).fetchall()
+        cells: dict[tuple, list[float | None]] = {}
+        for sid, key, *values in found:
+            bucket = cal.fold[key]
+            group = tuple(series[sid].get(g, "") for g in group_by)
+            _add(cells.setdefault((cal.starts[bucket], group), [None] * len(fields)), values)
+        return sorted(Totals(t, g, tuple(v)) for (t, g), v in cells.items())
+
+    def latest(self, measurement: str, start_ns: int, end_ns: int,
+               group_by: Sequence[str] = ("point",),
+               where: Mapping[str, str] | None = None) -> list[Latest]:
+        with self._lock, self._guard("read"):
+            series = self._series_where(measurement, where)
+            if not series:
+                return []
+            # SQLite returns the bare column `value` from the row holding MAX(time_ns)
+            found = self._db.execute(
+                "SELECT series_id, MAX(time_ns), value, COUNT(*) FROM samples "
+                f"WHERE series_id IN ({','.join('?' * len(series))}) AND time_ns >= ? "
+                "AND time_ns < ? GROUP BY series_id", [*series, start_ns, end_ns]).fetchall()
+        groups: dict[tuple, Latest] = {}
+        for sid, time_ns, value, count in found:
+            group = tuple(series[sid].get(g, "") for g in group_by)
+            seen = groups.get(group)
+            if seen is None or time_ns > seen.time_ns:
+                groups[group] = Latest(group, time_ns, value, count + (seen.count if seen else 0))
+            else:
+                groups[group] = seen._replace(count=seen.count + count)
+        return sorted(groups.values())
+
+    def _series_where(self, measurement: str, where: Mapping[str, str] | None) -> dict[int, dict]:
+        """Series id → tags of the measurement's series whose tags match `where`."""
+        sql = "SELECT id, tags FROM series r WHERE r.measurement = ?"
+        args: list = [measurement]
+        for key, value in (where or {}).items():
+            sql += " AND json_extract(r.tags, ?) = ?"
+            args += [f"$.{key}", value]
+        return {sid: json.loads(tags) for sid, tags in self._db.execute(sql, args)}
+
     def _select(self, columns: str, measurement: str, start_ns: int, end_ns: int,
                 where: Mapping[str, str] | None) -> tuple[str, list]:
         sql = (f"SELECT {columns} FROM samples s JOIN series r ON r.id = s.series_id "
@@ -170,6 +225,12 @@ def _fields_json(row: Row) -> str:
                          "are not finite; the store cannot hold NaN or infinity") from exc
 
 
+def _add(into: list[float | None], values: Sequence[float | None]) -> None:
+    for i, value in enumerate(values):
+        if value is not None:
+            into[i] = value if into[i] is None else into[i] + value
+
+
 def _aggregate_rows(found: list[tuple], n_groups: int, fn: Aggregate) -> list[Bucket]:
     """Aggregate (bucket, *group, time, value) rows; done here so `last` needs no window SQL."""
     cells: dict[tuple, list[tuple[int, float]]] = {}
@@ -196,5 +257,5 @@ class _SQLiteErrors:
 
     def __exit__(self, kind, exc, tb) -> bool:
         if exc is not None and isinstance(exc, sqlite3.Error):
-            raise StoreUnavailable(f"{self.message}: {exc}") from exc
+            raise StoreUnavailable(f"{self.message}: {exc}", "local") from exc
         return False

@@ -95,3 +95,21 @@ class Bucket(NamedTuple):
     time_ns: int
     group: tuple[str, ...]
     value: float
+
+
+class Totals(NamedTuple):
+    """Sums per local calendar bucket: its start (epoch ns), the group's tag values, one sum per
+    field asked for (None where no row of the bucket has that field)."""
+
+    time_ns: int
+    group: tuple[str, ...]
+    values: tuple[float | None, ...]
+
+
+class Latest(NamedTuple):
+    """The newest reading of a group in a range, and how many readings it has there."""
+
+    group: tuple[str, ...]
+    time_ns: int
+    value: float | None
+    count: int

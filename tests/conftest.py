@@ -27,8 +27,8 @@ def _factory(tmp_path_factory, kind):
     """Start services of one kind on demand; stop them all when the test ends."""
     started = []
 
-    def make(*args):
-        service = kind(tmp_path_factory.mktemp(kind.name), *args)
+    def make(*args, **kwargs):
+        service = kind(tmp_path_factory.mktemp(kind.name), *args, **kwargs)
         service.start()
         started.append(service)
         return service
@@ -55,7 +55,8 @@ def influxdb(tmp_path_factory) -> Iterator[InfluxDB1]:
 
 @pytest.fixture
 def influxdb_factory(tmp_path_factory) -> Iterator:
-    """`make()` → a started InfluxDB 1.x of the test's own (to stop and restart)."""
+    """`make(auth=False)` → a started InfluxDB 1.x of the test's own (to stop and restart;
+    `auth=True`: `auth-enabled = true` with an admin user, see `InfluxDB1`)."""
     make, started = _factory(tmp_path_factory, InfluxDB1)
     yield make
     for server in started:

@@ -138,6 +138,9 @@ class Mosquitto(_Process):
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # started as root, Mosquitto drops to user `mosquitto`, which cannot write into a
+            # root-owned temporary folder: its queues would silently not survive a restart
+            "user root\n"
             "persistence true\n"
             f"persistence_location {self.folder}/\n"
             "max_queued_messages 0\n"
@@ -151,16 +154,23 @@ class Mosquitto(_Process):
 
 
 class InfluxDB1(_Process):
-    """A real InfluxDB 1.x (`influxd`) with both listeners on free ports."""
+    """A real InfluxDB 1.x (`influxd`) with both listeners on free ports.
+
+    With `auth=True` it runs with `auth-enabled = true` and an admin user (`ADMIN`); the
+    helpers below (`query`, `create_user`, `set_password`) then authenticate as that admin.
+    """
 
     name = "influxd"
+    ADMIN = ("admin", "admin-secret")
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, auth: bool = False) -> None:
         super().__init__(folder)
         self.binary = require_binary("influxd")
         self.port = free_port()
         self.rpc_port = free_port()
         self.conf = folder / "influxdb.conf"
+        self.auth = auth
+        self._admin_made = False
 
     @property
     def http(self) -> str:
@@ -176,7 +186,7 @@ class InfluxDB1(_Process):
             f'[data]\n  dir = "{self.folder}/data"\n  wal-dir = "{self.folder}/wal"\n'
             '  query-log-enabled = false\n'
             f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
-            '  max-body-size = 0\n'
+            f'  max-body-size = 0\n  auth-enabled = {str(self.auth).lower()}\n'
             '[monitor]\n  store-enabled = false\n'
             '[continuous_queries]\n  enabled = false\n'
         )
@@ -186,11 +196,34 @@ class InfluxDB1(_Process):
         with urllib.request.urlopen(f"{self.http}/ping", timeout=1) as response:
             return response.status == 204
 
-    def query(self, q: str, database: str = "civicwatt_test") -> dict:
+    def start(self) -> None:
+        super().start()
+        if self.auth and not self._admin_made:  # the first admin needs no credentials, once
+            self.query(f"CREATE USER {self.ADMIN[0]} WITH PASSWORD '{self.ADMIN[1]}' WITH ALL "
+                       "PRIVILEGES", method="POST", as_admin=False)
+            self._admin_made = True
+
+    def query(self, q: str, database: str = "civicwatt_test", method: str = "GET",
+              as_admin: bool = True) -> dict:
         """Run an InfluxQL query (for assertions independent of civicwatt's reader)."""
+        import base64
         import json
         import urllib.parse
 
         params = urllib.parse.urlencode({"db": database, "q": q, "epoch": "ns"})
-        with urllib.request.urlopen(f"{self.http}/query?{params}", timeout=30) as response:
+        request = urllib.request.Request(f"{self.http}/query?{params}", method=method)
+        if self.auth and as_admin:
+            token = base64.b64encode(":".join(self.ADMIN).encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
+
+    def create_user(self, user: str, password: str, database: str) -> None:
+        """A non-admin user with read and write rights on `database` (created here)."""
+        for statement in (f'CREATE DATABASE "{database}"',
+                          f"CREATE USER {user} WITH PASSWORD '{password}'",
+                          f'GRANT ALL ON "{database}" TO {user}'):
+            self.query(statement, database, method="POST")
+
+    def set_password(self, user: str, password: str) -> None:
+        self.query(f"SET PASSWORD FOR {user} = '{password}'", method="POST")

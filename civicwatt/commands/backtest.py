@@ -16,13 +16,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[red]backtest:[/red] {msg}", highlight=False)
+    err.print(f"[red]backtest:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -48,7 +49,17 @@ def backtest(
         "--country", help="ISO code for public holidays (CN: chinesecalendar)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
-    """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier)."""
+    """Backtest day-ahead forecasts vs seasonal naive (same hour one week earlier).
+
+    The CSV needs --test-days days to score plus a week of history before them.
+
+    Examples:
+
+        civicwatt backtest --csv building.csv --tz Asia/Shanghai --country CN
+
+        civicwatt backtest --csv building.csv --tz Europe/London --test-days 14 \\
+            --predictions predictions.csv --json
+    """
     from pydantic import ValidationError
 
     from civicwatt.hourly_csv import CsvError, read_hourly_csv, write_predictions_csv
@@ -56,10 +67,12 @@ def backtest(
     from forecaster.data import HourlyHistory
     from forecaster.settings import ForecastSettings
 
+    if predictions is not None and (predictions.is_dir() or not predictions.parent.is_dir()):
+        _fail(f"--predictions {predictions}: give a file path in an existing folder")
     try:
         settings = ForecastSettings(timezone=tz, country=country, horizon_hours=horizon)
     except ValidationError as exc:
-        _fail("; ".join(e["msg"] for e in exc.errors()))
+        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
     try:
         time_ns, kwh, temp = read_hourly_csv(csv)
         history = HourlyHistory(time_ns, kwh, temp)
@@ -70,6 +83,10 @@ def backtest(
         _fail(f"{csv}: {detail.get('valid_hours', 0)} hours with a kwh value; a backtest needs "
               f"at least {detail.get('needed_hours', '?')} before its first origin plus "
               f"--test-days ({test_days}) days to score: give a longer file")
+    _enough_days(csv, history, settings, horizon, test_days)
+    warnings = _warnings(csv, history)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     with Progress(TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("origins", total=test_days)
@@ -80,9 +97,13 @@ def backtest(
         _fail(f"{csv}: no hour could be scored; it needs at least {settings.min_history_days} "
               f"days before the first of the last {test_days} days, and a week for the baseline")
     if predictions is not None:
-        write_predictions_csv(predictions, result.time_ns, result.actual, result.forecast)
+        try:
+            write_predictions_csv(predictions, result.time_ns, result.actual, result.forecast)
+        except OSError as exc:
+            _fail(f"--predictions {predictions}: cannot write ({exc.strerror or exc}); give a "
+                  "file path in an existing folder")
     if as_json:
-        sys.stdout.write(json.dumps(_clean(summary)) + "\n")
+        sys.stdout.write(json.dumps(_clean({**summary, "warnings": warnings})) + "\n")
     else:
         b = summary["baseline"]
         cov = result.coverage()
@@ -92,3 +113,35 @@ def backtest(
             f"NMBE={b['nmbe']:+.3f} MAPE={b['mape']:.3f} | coverage 80%={cov['80']:.2f} "
             f"95%={cov['95']:.2f}"
         )
+
+
+def _enough_days(csv: Path, history, settings, horizon: int, test_days: int) -> None:
+    """Exit 1 unless the file holds `test_days` scoreable days after the model's minimum."""
+    from forecaster.backtest import origins
+
+    day_ns = 86_400 * 10**9
+    t = history.time_ns
+    need_before = settings.min_history_days * day_ns
+    every = origins(history, settings.timezone, len(t), horizon)
+    usable = int((every - t[0] >= need_before).sum())
+    if usable >= test_days:
+        return
+    days = (int(t[-1]) - int(t[0])) // day_ns + 1
+    _fail(f"{csv}: {days} days of data; --test-days {test_days} needs {test_days} days to score "
+          f"after {settings.min_history_days} days of history (and a full --horizon {horizon} h "
+          f"after each midnight), {test_days + settings.min_history_days} days in all. "
+          + (f"Lower --test-days to {usable} or give a longer file" if usable else
+             "Give a longer file"))
+
+
+def _warnings(csv: Path, history) -> list[str]:
+    """The data problems the score silently includes, as sentences."""
+    said = {
+        "data.negative": lambda d: f"{d['hours']} hour(s) with negative kWh (an export or a "
+                                   "counter read backwards?); they are scored as given",
+        "data.gaps": lambda d: f"{d['missing_hours']} hour(s) missing "
+                               f"({d['fraction']:.1%}); those hours are not scored",
+        "data.outliers": lambda d: f"{d['hours']} hour(s) above {d['above_kwh']:.4g} kWh "
+                                   "(far above the median); check the meter",
+    }
+    return [f"{csv}: {said[w.code](w.detail)}" for w in history.warnings if w.code in said]

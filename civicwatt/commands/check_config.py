@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from civicwatt.commands.common import load_site_or_exit
@@ -15,10 +16,40 @@ from civicwatt.config import PurposeTree, SiteConfig
 
 
 def check_config(
-    file: Annotated[Path, typer.Argument(help="the site YAML, e.g. config/example-site.yaml")],
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="the site YAML, e.g. config/example-site.yaml")],
 ) -> None:
-    """Validate a site config: cross-references, ranges, environment variables."""
-    Console().print(summary(load_site_or_exit(file), file))
+    """Validate a site config: cross-references, ranges, URLs, environment variables.
+
+    Lists every problem (file:line: field = value — what is allowed) and exits 1,
+    or prints a summary (and any warnings) and exits 0.
+
+    Examples:
+
+        civicwatt check-config config/example-site.yaml
+
+        CIVICWATT_STORE_URL=influxdb1://127.0.0.1:8086/civicwatt \\
+            civicwatt check-config config/example-site.yaml
+    """
+    config = load_site_or_exit(file)
+    Console().print(summary(config, file))
+    warn(config, file)
+
+
+def warn(config: SiteConfig, file: Path) -> None:
+    """Figures that would mislead a reader (exit code stays 0): file:line: warning: …"""
+    from civicwatt.config.advice import advice
+    from civicwatt.config.errors import Problem, render_path
+    from civicwatt.config.yamlfile import YamlDocument
+
+    found = advice(config)
+    if not found:
+        return
+    doc = YamlDocument(file)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    for path, value, message in found:
+        problem = Problem(str(file), doc.line(path), render_path(path), value, message)
+        err.print(f"[yellow]warning:[/] {escape(str(problem))}")
 
 
 def summary(config: SiteConfig, file: Path) -> Table:
@@ -39,4 +70,19 @@ def summary(config: SiteConfig, file: Path) -> Table:
     table.caption = "points by purpose: " + ", ".join(
         f"{code} {tree.by_code[code].name(config.site.language)} {n}"
         for code, n in sorted(purposes.items()))
+    if config.platform is not None:
+        table.caption += "\n" + _platform_line(config)
     return table
+
+
+def _platform_line(config: SiteConfig) -> str:
+    from civicwatt.platform.plan import plan_buildings, sent_codes
+    from civicwatt.platform.profiles import get
+
+    p = config.platform
+    plans = plan_buildings(config, p, get(p.profile))
+    mode = "AES" if p.encrypt else "plain XML"
+    return (f"platform {p.profile} {p.host}:{p.port} ({mode}, md5 {p.md5_order}, gateway "
+            f"{p.gateway_id}): " + "; ".join(
+                f"{plan.building} → {plan.platform_id} sends {', '.join(sent_codes(plan))}"
+                for plan in plans))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from civicwatt.commands.common import load_site_or_exit
@@ -24,7 +25,7 @@ StoreOption = Annotated[str | None, typer.Option(
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}",
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}",
                                               markup=True, highlight=False)
     return typer.Exit(1)
 
@@ -47,11 +48,21 @@ def build(
         "deploy/grafana"),
     store_url: StoreOption = None,
     dashboards_path: Annotated[str, typer.Option(
-        help="where Grafana sees the dashboards folder")] = "/var/lib/grafana/dashboards",
+        metavar="DIR", help="where Grafana sees the dashboards folder (an absolute path inside "
+                            "the Grafana container)")] = "/var/lib/grafana/dashboards",
 ) -> None:
-    """Write dashboard JSON and Grafana file-provisioning YAML (datasource + provider)."""
+    """Write dashboard JSON and Grafana file-provisioning YAML (datasource + provider).
+
+    Examples:
+
+        civicwatt dashboards build --config site.yaml \\
+            --store-url influxdb1://influxdb:8086/civicwatt --out deploy/grafana
+    """
     from civicwatt.dashboards.provisioning import DashboardsError, datasource_for, write_all
 
+    if not dashboards_path.startswith("/"):
+        raise _fail(f"--dashboards-path {dashboards_path!r}: an absolute path as Grafana sees "
+                    "it, e.g. /var/lib/grafana/dashboards")
     site = load_site_or_exit(config)
     boards = _boards(site)
     try:
@@ -80,12 +91,18 @@ def push(
     grafana: Annotated[str, typer.Option("--grafana", help="Grafana base URL, e.g. "
                                          "http://localhost:3000", show_default=False)],
     store_url: StoreOption = None,
-    timeout: Annotated[float, typer.Option(help="seconds per API call")] = 10.0,
+    timeout: Annotated[float, typer.Option(min=0.1, max=600, help="seconds per API call")] = 10.0,
 ) -> None:
     """Upsert datasource, folder and dashboards through Grafana's HTTP API (idempotent).
 
     Credentials from the environment: GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD.
+
+    Example:
+
+        GRAFANA_TOKEN=glsa_... civicwatt dashboards push --config site.yaml \\
+            --grafana http://localhost:3000 --store-url influxdb1://influxdb:8086/civicwatt
     """
+    from civicwatt.config.urls import http_url_problem
     from civicwatt.dashboards.provisioning import (
         DashboardsError,
         datasource_for,
@@ -94,6 +111,8 @@ def push(
     from civicwatt.dashboards.push import connect
     from civicwatt.dashboards.push import push as do_push
 
+    if problem := http_url_problem(grafana):
+        raise _fail(f"--grafana {grafana.split('@')[-1]!r}: {problem}")
     site = load_site_or_exit(config)
     boards = _boards(site)
     url = store_url if store_url is not None else site.store.url

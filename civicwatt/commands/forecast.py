@@ -15,13 +15,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[red]forecast:[/red] {msg}", highlight=False)
+    err.print(f"[red]forecast:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -55,7 +56,14 @@ def forecast(
     shard: Annotated[str, typer.Option("--shard", help="i/N: this replica's share")] = "0/1",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Forecast load and carbon for every building and zone; write `forecast` rows."""
+    """Forecast load and carbon for every building and zone; write `forecast` rows.
+
+    Examples:
+
+        civicwatt forecast --config config/example-site.yaml
+
+        civicwatt forecast --config site.yaml --now 2026-07-01T00:00:00+08:00 --json
+    """
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.jobs.forecast import run_forecast
     from store import StoreError, open_store
@@ -80,14 +88,28 @@ def forecast(
                "targets": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                             for k, v in r.__dict__.items()} for r in run.results]}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        _none_made(run, config)
         return
     table = Table(title=f"forecast 预测: {run.rows_written} rows written", title_justify="left")
-    for col in ("building 楼", "zone 区域", "model 模型", "hours", "mean kWh/h", "notes 说明"):
+    for col in ("building 楼", "zone 区域", "target 对象", "model 模型", "hours",
+                "mean per hour", "notes 说明"):
         table.add_column(col)
     for r in run.results:
-        table.add_row(r.building, r.zone, r.model or "-", str(r.hours),
+        table.add_row(r.building, r.zone, r.target, r.model or "-", str(r.hours),
                       "-" if not math.isfinite(r.mean_kwh) else f"{r.mean_kwh:.1f}",
                       r.error or ", ".join(r.issues))
     table.caption = (f"future temperature 未来气温: {run.temperature}\n"
                      f"emission factor 排放因子: {run.carbon}")
     Console().print(table)
+    _none_made(run, config)
+
+
+def _none_made(run, config: Path) -> None:
+    """Exit 1 when not one target could be forecast: the data cannot answer, say so."""
+    if run.rows_written:
+        return
+    reasons = sorted({r.error for r in run.results if r.error})
+    _fail(f"{config}: no forecast could be made"
+          + (f" — {'; '.join(reasons)}" if reasons else
+             " — no building or zone has an energy meter to forecast")
+          + " (is --now after the data, and has `civicwatt collect` filled the store?)")

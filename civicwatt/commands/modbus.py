@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Modbus commissioning: read and decode registers, scan units, "
@@ -28,9 +29,9 @@ TYPES = ("bool", "int16", "uint16", "int32", "uint32", "int48", "uint48", "int64
 
 def _fail(message: str, hint: str = "") -> typer.Exit:
     err = Console(stderr=True, soft_wrap=True)
-    err.print(f"[bold red]错误 error:[/] {message}", highlight=False)
+    err.print(f"[bold red]错误 error:[/] {escape(message)}", highlight=False)
     if hint:
-        err.print(f"  {hint}", highlight=False)
+        err.print(f"  {escape(hint)}", highlight=False)
     return typer.Exit(1)
 
 
@@ -70,7 +71,8 @@ def _json_value(value: object) -> object:
 def read(
     target: Annotated[str, typer.Argument(metavar="HOST[:PORT]", help="Modbus TCP device or "
                                           "gateway (port 502 by default)")],
-    unit: Annotated[int, typer.Option("--unit", min=0, max=255, help="unit (slave) id")],
+    unit: Annotated[int, typer.Option("--unit", metavar="1-247",
+                                      help="unit (slave) id, 1-247")],
     address: Annotated[int, typer.Option("--address", min=0, max=65535,
                                          help="0-based protocol address (reference 40001 "
                                               "or 30001 is address 0)")],
@@ -83,16 +85,33 @@ def read(
                                        "its length in registers)")] = 1,
     scale: Annotated[float, typer.Option("--scale", help="multiply each value")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="seconds")] = 2.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.05, max=60, help="seconds")] = 2.0,
+    reserved_unit: Annotated[bool, typer.Option(
+        "--reserved-unit", help="allow unit 248-255 (reserved; some Modbus TCP devices answer "
+                                "only on 255)")] = False,
 ) -> None:
-    """Read and decode COUNT consecutive values of TYPE starting at ADDRESS (like mbpoll)."""
+    """Read and decode COUNT consecutive values of TYPE starting at ADDRESS (like mbpoll).
+
+    Examples:
+
+        civicwatt modbus read 192.168.1.20 --unit 1 --address 0 --type uint16
+
+        civicwatt modbus read 127.0.0.1:5020 --unit 1 --function input \\
+            --address 342 --type float32 --json
+    """
     from collector.modbus.client import Link, ModbusError
     from collector.modbus.decode import decode
     from collector.modbus.settings import BIT_FUNCTIONS, MAX_BITS_PER_READ, TYPE_WORDS
 
     order = order.upper()
+    if not (1 <= unit <= 247 or (reserved_unit and 248 <= unit <= 255)):
+        raise _fail(f"--unit {unit} is not a unit id",
+                    "unit ids are 1-247; 0 is broadcast, which never answers a read; 248-255 "
+                    "are reserved (pass --reserved-unit for a device that answers on 255)")
     if type_ not in TYPES:
         raise _fail(f"--type {type_!r} is not a type", f"use one of {', '.join(TYPES)}")
+    if not math.isfinite(scale):
+        raise _fail(f"--scale {scale}: not a finite number", "e.g. --scale 0.1")
     if order not in ("ABCD", "DCBA", "BADC", "CDAB"):
         raise _fail(f"--order {order!r} is not a byte order", "use ABCD, CDAB, BADC or DCBA")
     if function not in ("holding", "input", "coil", "discrete"):
@@ -102,6 +121,7 @@ def read(
         raise _fail(f"--function {function} reads bits", "use --type bool")
     try:
         host, port = parse_target(target)
+        _resolve(host, port)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     words = 1 if function in BIT_FUNCTIONS else (count if type_ == "string"
@@ -123,7 +143,7 @@ def read(
     try:
         raw = asyncio.run(go())
     except ModbusError as exc:
-        raise _fail(f"modbus read: {exc}",
+        raise _fail(f"modbus read: {_described(exc)}",
                     _hint(exc.code, exc.message)) from None
 
     values: list[object] = []
@@ -159,6 +179,25 @@ def read(
     console.print(table)
 
 
+def _resolve(host: str, port: int) -> None:
+    """ValueError when the host name is unknown: said before any Modbus timeout."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ValueError(f"host {host!r} is not known ({exc.args[-1]}): check the spelling, "
+                         "or give the IP address") from None
+
+
+def _described(exc: Exception) -> str:
+    """The error with, when nothing came back at all, the plain fact first."""
+    silent = any(text in str(exc) for text in ("cannot connect", "no answer"))
+    if getattr(exc, "code", None) is None and silent:
+        return f"the host did not answer: {exc}"
+    return str(exc)
+
+
 def _hint(code: int | None, message: str) -> str:
     if code == 2:
         return ("the device has no register there: check the address is 0-based "
@@ -168,8 +207,12 @@ def _hint(code: int | None, message: str) -> str:
     if code in (10, 11):
         return "the gateway has no answer from that unit: check --unit and the RS-485 wiring"
     if "connect" in message:
-        return "check the host, port and that nothing else holds the device's only connection"
-    return "check --unit, the network, and --timeout for a slow gateway"
+        return ("no TCP connection: check the host and port (Modbus TCP is usually 502), that "
+                "the device is on and reachable (ping it), and that nothing else holds its only "
+                "connection")
+    return ("nothing came back, not even a Modbus error: check that the host and port are a "
+            "Modbus TCP device or gateway (a gateway with a wrong --unit usually answers with "
+            "exception 0x0B), the network, and --timeout for a slow gateway")
 
 
 @app.command()
@@ -181,7 +224,14 @@ def scan(
     timeout: Annotated[float, typer.Option("--timeout", min=0.05,
                                            help="seconds to wait per unit")] = 0.3,
 ) -> None:
-    """List the unit ids that answer (any reply but a timeout or gateway exception)."""
+    """List the unit ids that answer (any reply but a timeout or gateway exception).
+
+    Examples:
+
+        civicwatt modbus scan 192.168.1.20
+
+        civicwatt modbus scan 127.0.0.1:5020 --units 1-10 --timeout 0.5
+    """
     from rich.progress import Progress
 
     from collector.modbus.client import Link, ModbusError, ModbusTimeout
@@ -189,6 +239,7 @@ def scan(
     try:
         host, port = parse_target(target)
         ids = parse_units(units)
+        _resolve(host, port)
     except ValueError as exc:
         raise _fail(str(exc)) from None
 
@@ -215,7 +266,7 @@ def scan(
     try:
         found = asyncio.run(go())
     except ModbusError as exc:
-        raise _fail(f"modbus scan: {exc}", _hint(exc.code, exc.message)) from None
+        raise _fail(f"modbus scan: {_described(exc)}", _hint(exc.code, exc.message)) from None
     console = Console(soft_wrap=True)
     if not found:
         console.print(f"{host}:{port}: no unit answered among {len(ids)} tried "
@@ -234,7 +285,12 @@ def scan(
 def plan(
     config: Annotated[Path, typer.Option("--config", help="the site YAML")],
 ) -> None:
-    """Print the read plan of every Modbus device in a site config."""
+    """Print the read plan of every Modbus device in a site config.
+
+    Example:
+
+        civicwatt modbus plan --config config/example-site.yaml
+    """
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.service.modbus import build_poller
 

@@ -12,9 +12,11 @@ import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from civicwatt.commands.common import load_site_or_exit
 
@@ -31,7 +33,14 @@ def report(
         "--out", help="folder for the files; default: report.out_dir")] = None,
     email: Annotated[bool, typer.Option("--email", help="send it to report.email")] = False,
 ) -> None:
-    """Write the daily energy report (HTML, PDF, CSV) and optionally e-mail it."""
+    """Write the daily energy report (HTML, PDF, CSV) and optionally e-mail it.
+
+    Examples:
+
+        civicwatt report --config config/example-site.yaml
+
+        civicwatt report --config site.yaml --date 2026-11-25 --lang en --out /tmp/reports
+    """
     if lang is not None and lang not in ("zh", "en"):
         _fail(f"--lang {lang}: use zh or en")
     day = _day(date)
@@ -42,6 +51,14 @@ def report(
 
     from civicwatt.reports.job import ReportError, default_day, run
     day = day or default_day(site)
+    today = dt.datetime.now(ZoneInfo(site.site.timezone)).date()
+    if day > today:
+        _fail(f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in "
+              f"{site.site.timezone}): there is nothing to report yet; the latest full day is "
+              f"{(today - dt.timedelta(days=1)).isoformat()}")
+    if day == today:
+        err.print(f"[yellow]warning:[/] --date {day.isoformat()} is today: the day is not over, "
+                  "so the report covers it only so far", highlight=False)
     try:
         with err.status(f"report for {day.isoformat()}: reading, rendering"
                         + (", sending" if email else "") + " …"):
@@ -56,7 +73,8 @@ def report(
                   "(energy_interval): run `civicwatt meter` for that day; the report shows "
                   "what is missing", highlight=False)
     if result.email_error:
-        err.print(f"[bold red]e-mail not sent:[/] {result.email_error}", highlight=False)
+        err.print(f"[bold red]e-mail not sent:[/] {escape(str(result.email_error))}",
+                  highlight=False)
         err.print("The report files above were written; re-send with --email once the "
                   "server is reachable.", highlight=False)
         raise typer.Exit(2)
@@ -76,5 +94,5 @@ def _day(text: str | None) -> dt.date | None:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(1)

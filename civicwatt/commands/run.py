@@ -17,7 +17,17 @@ logger = logging.getLogger("civicwatt.run")
 def run(
     config: Annotated[Path, typer.Option("--config", help="the site YAML")],
 ) -> None:
-    """Run the whole pipeline on a schedule until SIGTERM/SIGINT (运行全部服务)."""
+    """Run the whole pipeline on a schedule until SIGTERM/SIGINT (运行全部服务).
+
+    Collectors, spool writer, metering, forecasts, the daily report and setpoints
+    in one process; /healthz and /metrics on service.http.
+
+    Examples:
+
+        civicwatt check-config /etc/civicwatt/site.yaml
+
+        civicwatt run --config /etc/civicwatt/site.yaml
+    """
     from civicwatt.commands.common import load_site_or_exit
     from civicwatt.service.run import Service
     from collector.mqtt.consumer import MqttStartError

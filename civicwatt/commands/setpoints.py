@@ -25,7 +25,14 @@ def plan(
                                                         "(default: now)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Print the setpoint commands the rules would issue at a time, and why."""
+    """Print the setpoint commands the rules would issue at a time, and why (sends nothing).
+
+    Examples:
+
+        civicwatt setpoints plan --config config/example-site.yaml
+
+        civicwatt setpoints plan --config site.yaml --at 2026-07-15T11:30 --json
+    """
     from civicwatt.jobs.setpoints import SetpointJob, utc
 
     err = Console(stderr=True, soft_wrap=True)

@@ -24,22 +24,32 @@ def _fail(message: str) -> None:
 
 @app.command("import")
 def import_(
-    source: Annotated[Path, typer.Argument(help="URDB JSON: one rate, or an API response.")],
+    source: Annotated[Path, typer.Argument(metavar="FILE",
+                                           help="URDB JSON: one rate, or an API response.")],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the YAML here (default: stdout).")
     ] = None,
 ) -> None:
-    """Convert an OpenEI URDB tariff into a native tariff YAML."""
+    """Convert an OpenEI URDB tariff into a native tariff YAML.
+
+    Example:
+
+        civicwatt tariff import urdb-rate.json --out config/tariffs/my-utility.yaml
+    """
+    from civicwatt.config import ConfigError
+    from civicwatt.config.yamlfile import read_text
     from rules.urdb import UrdbError, looks_like_urdb, urdb_to_dict
 
     try:
-        data = json.loads(source.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        _fail(f"{source}: file not found")
-    except (OSError, ValueError) as exc:
-        _fail(f"{source}: not a JSON file ({exc})")
+        data = json.loads(read_text(source, "URDB JSON"))
+    except ConfigError as exc:
+        _fail(f"{source}: {exc.problems[0].allowed}")
+    except ValueError as exc:
+        _fail(f"{source}: not a JSON file ({exc}); export the rate from OpenEI as JSON")
     if not looks_like_urdb(data):
-        _fail(f"{source}: no 'energyratestructure': not a URDB energy tariff")
+        _fail(f"{source}: not an OpenEI URDB tariff (no URDB keys such as label, utility or "
+              "energyratestructure); a native tariff YAML needs no import — check it with "
+              "`civicwatt tariff check`")
     try:
         native = urdb_to_dict(data)
         from rules.tariffs import Tariff
@@ -61,9 +71,17 @@ def import_(
 
 @app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="Native tariff YAML or URDB JSON.")],
+    path: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Native tariff YAML or URDB JSON.")],
 ) -> None:
-    """Validate a tariff file; name every overlap, gap or missing price."""
+    """Validate a tariff file; name every overlap, gap or missing price.
+
+    Examples:
+
+        civicwatt tariff check civicwatt/data/tariffs/guangdong-general-ic.yaml
+
+        civicwatt tariff check urdb-rate.json
+    """
     try:
         tariff = load_tariff(path)
     except InputError as exc:

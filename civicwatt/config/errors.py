@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ _MISSING = _Missing()
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    text = repr(value.isoformat() if isinstance(value, date) else value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -38,3 +39,11 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(map(str, problems)))
+
+
+def render_path(path: tuple) -> str:
+    """('points', 12, 'modbus', 'address') → 'points[12].modbus.address'."""
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text

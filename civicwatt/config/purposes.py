@@ -1,7 +1,8 @@
 """Purposes: the sub-item (分项) codes of the public-building energy metering guideline.
 
-Codes follow the guideline's layout — 2-digit energy category + sub-item
-letter A–D + level-1 digit + level-2 character — as quoted by the sources in
+Codes follow the guideline's layout — 2-digit energy category (01 electricity,
+02 water, 03 gas, 04 heat, 05 cooling, 06 other energy: `rules.energy`) +
+sub-item letter A–D + level-1 digit + level-2 character — as quoted by the sources in
 shared/reference/domain.md §1 (confidence: medium; check against the 2008
 MOHURD 导则 before relying on codes after 01D10). A site may add its own
 codes under any parent (`purposes:` in the site config).
@@ -47,6 +48,7 @@ DEFAULT_PURPOSES: tuple[Purpose, ...] = (
     _p("03000", "燃气", "Gas", None),
     _p("04000", "集中供热量", "District heating", None),
     _p("05000", "集中供冷量", "District cooling", None),
+    _p("06000", "其他能源", "Other energy (fuels)", None),
 )
 
 

@@ -13,23 +13,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from civicwatt.api.settings import ApiSettings
 from civicwatt.config.purposes import Purpose
 from civicwatt.metering.settings import MeteringSettings
+from civicwatt.platform.settings import PlatformSettings
 from civicwatt.reports.settings import ReportSettings
 from collector.modbus.settings import ModbusBinding, ModbusSettings
 from collector.mqtt.settings import MqttBinding, MqttSettings
 from forecaster.settings import ForecastConfig
+from rules.calendar import CalendarSpec
+from rules.energy import QUANTITIES
 from rules.setpoint_settings import SetpointSettings
 
-Quantity = Literal["energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
-                   "status"]
-
-#: The one unit each quantity is stored in; bindings scale raw values into it.
-CANONICAL_UNITS: dict[str, tuple[str, ...]] = {
-    "energy": ("kWh",), "power": ("kW",), "temperature": ("°C", "degC"), "humidity": ("%",),
-    "water": ("m3", "m³"), "gas": ("m3", "m³"), "setpoint": ("°C", "degC", "%", "kW"),
-    "status": ("", "state"),
-}
+Quantity = Literal[tuple(QUANTITIES)]  # type: ignore[valid-type]
 
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 
@@ -44,7 +40,8 @@ class SiteInfo(_Model):
     timezone: str = Field(description="IANA name, e.g. Asia/Shanghai")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     language: Literal["zh", "en"] = "zh"
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$", description="holiday calendar")
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$",
+                         description="ISO 3166; the default of calendar.country")
     grid_region: str | None = Field(default=None, description="emission-factor region")
 
     @field_validator("timezone")
@@ -66,10 +63,25 @@ class Zone(_Model):
     zones: list[Zone] = Field(default_factory=list, description="nested zones")
 
 
-class Baseline(_Model):
-    """2020 baseline and reduction targets (十四五 public-institution plan)."""
+BaselineKind = Literal["own", "national_average", "provincial_average", "quota"]
+_TARGETS = ("target_reduction_per_m2", "target_reduction_per_person",
+            "target_reduction_co2_per_m2")
 
-    year: int = 2020
+
+class Baseline(_Model):
+    """What the year to date is compared with, and what kind of figure that is.
+
+    `own`: this building's base-year figures, with the 十四五 reduction targets;
+    `national_average` / `provincial_average`: a published average of public
+    institutions (a comparison, no target); `quota`: an energy quota (定额), the
+    limit itself. The report names it so ("vs national public-institution
+    average 2020"); `name` overrides that label.
+    """
+
+    kind: BaselineKind | None = Field(default=None, description="own | national_average | "
+                                      "provincial_average | quota; required (check-config)")
+    name: str = Field(default="", description="the report's label, e.g. 广东省公共机构 2020 年平均")
+    year: int = Field(default=2020, ge=2000, le=2100)
     kgce_per_m2: float | None = Field(default=None, gt=0)
     kgce_per_person: float | None = Field(default=None, gt=0)
     kgco2_per_m2: float | None = Field(default=None, gt=0)
@@ -77,11 +89,22 @@ class Baseline(_Model):
     target_reduction_per_person: float = Field(default=0.06, ge=0, lt=1)
     target_reduction_co2_per_m2: float = Field(default=0.07, ge=0, lt=1)
 
+    @model_validator(mode="after")
+    def _kind(self) -> Baseline:
+        given = [k for k in _TARGETS if k in self.model_fields_set]
+        if self.kind not in ("own", None) and given:
+            raise ValueError(f"{', '.join(given)}: reduction targets apply to the building's own "
+                             f"baseline (kind: own), not to a {self.kind.replace('_', ' ')}")
+        return self
+
 
 class Building(_Model):
     id: str = Field(pattern=ID_PATTERN)
     name: str = ""
     floor_area_m2: float = Field(gt=0)
+    heated_area_m2: float | None = Field(default=None, gt=0,
+                                         description="district heating's billed area; default "
+                                                     "floor_area_m2")
     occupants: int = Field(ge=0)
     baseline: Baseline | None = None
     zones: list[Zone] = Field(default_factory=list)
@@ -93,18 +116,21 @@ class Point(_Model):
     id: str = Field(pattern=ID_PATTERN)
     building: str
     zone: str = Field(default="", description="a zone id; empty = the whole building")
-    purpose: str = Field(default="", description="sub-item code, e.g. 01A10 (energy, power, "
-                                                 "water and gas points need one)")
+    purpose: str = Field(default="", description="sub-item code under the class's code, e.g. "
+                                                 "01A10 (every metered point needs one)")
     quantity: Quantity
     unit: str
     name: str = ""
     min: float | None = Field(default=None, description="physical minimum (reject below)")
     max: float | None = Field(default=None, description="physical maximum (reject above)")
     max_kw: float | None = Field(default=None, gt=0,
-                                 description="energy: the circuit's maximum demand; a counter "
-                                             "step implying more is flagged, not billed")
+                                 description="electricity: the circuit's maximum demand; a "
+                                             "counter step implying more is flagged, not billed")
+    max_rate: float | None = Field(default=None, gt=0,
+                                   description="any counter: the most it can count per hour in "
+                                               "its unit (m3/h, GJ/h, kg/h; kW for electricity)")
     rollover: float | None = Field(default=None, gt=0,
-                                   description="energy: the value the counter wraps at")
+                                   description="a counter: the value it wraps at")
     parent: str | None = Field(default=None, description="the meter this one is a sub-meter of")
     mqtt: MqttBinding | None = None
     modbus: ModbusBinding | None = None
@@ -115,12 +141,27 @@ class Point(_Model):
             raise ValueError("a point has one source: give `mqtt` or `modbus`, not both")
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.max_kw is not None and self.max_rate is not None:
+            raise ValueError("give max_kw or max_rate, not both (max_kw is max_rate in kW)")
+        if self.max_kw is not None and self.quantity not in ("energy", "power"):
+            raise ValueError(f"max_kw is for electricity; a {self.quantity} counter takes "
+                             "max_rate in its unit per hour")
         return self
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The most the counter may rise per hour (its class's unit), if declared."""
+        return self.max_rate if self.max_rate is not None else self.max_kw
 
     @property
     def zone_id(self) -> str:
         """The zone tag: the zone, or the building id for a whole-building meter."""
         return self.zone or self.building
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Its series tags besides site and point (`collector.series.point_series`)."""
+        return {"building": self.building, "zone": self.zone_id, "purpose": self.purpose}
 
     @property
     def source(self) -> str:
@@ -138,6 +179,9 @@ class ServiceSettings(_Model):
                       description="host:port of /healthz and /metrics (loopback by default)")
     spool: str = Field(default="spool.db", description="durable spool, relative to the config")
     spool_capacity: int = Field(default=5_000_000, ge=1000, description="readings")
+    dead_letter_capacity: int = Field(default=1_000_000, ge=1, description="dead-letter rows; "
+                                      "past it bad messages are held and /healthz says "
+                                      "'dead-letter full'")
     metering_every_s: float = Field(default=900, gt=0, description="metering job period")
     forecast_every_s: float = Field(default=3600, gt=0, description="forecast job period")
     setpoints_every_s: float = Field(default=300, gt=0, description="setpoint rules period")
@@ -160,10 +204,17 @@ class SiteConfig(_Model):
     modbus: ModbusSettings = Field(default_factory=ModbusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    calendar: CalendarSpec | None = Field(
+        default=None, description="day types for billing, reports, forecasts and setpoints; "
+                                  "see civicwatt.config.calendar.site_calendar")
     metering: MeteringSettings | None = None
     setpoints: SetpointSettings | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    platform: PlatformSettings | None = Field(default=None, description="upload to the energy-"
+                                              "monitoring platform (数据远传)")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="the read API on "
+                             "service.http (civicwatt.api)")
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -1,10 +1,12 @@
 """What the dashboards need to know about a site, derived once from its config.
 
-The point sets are computed from the config's meter tree so every query names
-the exact points it sums: `roots` (energy counters with no parent meter, the
-building totals) and `leaves` (energy counters no other meter hangs under, the
-sub-item breakdown). Summing both would double count; summing by tag alone
-would also pick up any roll-up rows another job might write.
+The point sets come from the config's meter tree (`civicwatt.config.meters`,
+the same one the daily report sums by) so every query names the exact points
+it sums: `roots` (meters with no parent meter, the building totals),
+`class_roots` (the same for every energy class: water, gas, heat …) and
+`leaves` (meters no other meter hangs under, the sub-item breakdown).
+Summing both would double count; summing by tag alone would also pick up any
+roll-up rows another job might write.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from civicwatt.config import PurposeTree, SiteConfig
+from civicwatt.config.meters import meter_tree
+from civicwatt.metering.classes import class_roots
+from rules.energy import CLASSES
 
 DATASOURCE_UID = "civicwatt-influxql"
 FOLDER_UID = "civicwatt"
@@ -61,8 +66,9 @@ class BuildingInfo:
     name: str
     floor_area_m2: float
     occupants: int
-    roots: tuple[str, ...]  # energy counters without a parent: the building total
+    roots: tuple[str, ...]  # electricity counters without a parent: the building total
     main_power: tuple[str, ...]  # power points of a top-level purpose
+    class_roots: tuple[str, ...] = ()  # every class's root counters: 综合能耗 (kgce), CO₂
 
 
 @dataclass
@@ -71,27 +77,28 @@ class SiteContext:
     datasource_uid: str = DATASOURCE_UID
     buildings: list[BuildingInfo] = field(init=False)
     leaves: tuple[str, ...] = field(init=False)
+    class_roots: dict[str, tuple[str, ...]] = field(init=False)
     children: dict[str, tuple[str, ...]] = field(init=False)
     tree: PurposeTree = field(init=False)
 
     def __post_init__(self) -> None:
         cfg = self.config
         self.tree = PurposeTree(tuple(cfg.purposes))
-        energy = [p for p in cfg.points if p.quantity == "energy"]
-        energy_ids = {p.id for p in energy}
-        children: dict[str, list[str]] = {}
-        for p in energy:
-            if p.parent in energy_ids:
-                children.setdefault(p.parent, []).append(p.id)
-        self.children = {k: tuple(v) for k, v in children.items()}
-        self.leaves = tuple(p.id for p in energy if p.id not in self.children)
+        meters = meter_tree(cfg)
+        self.children = {k: tuple(v) for k, v in meters.children().items()}
+        self.leaves = tuple(meters.leaves)
+        per_building = class_roots(cfg)  # sub-meters would double count
+        self.class_roots = {c.name: tuple(p for by in per_building.values()
+                                          for p in by.get(c.name, ()))
+                            for c in CLASSES if any(c.name in by for by in per_building.values())}
         top = {code for code, p in self.tree.by_code.items() if p.parent is None}
         self.buildings = [
             BuildingInfo(
                 b.id, b.name or b.id, b.floor_area_m2, b.occupants,
-                tuple(p.id for p in energy if p.building == b.id and p.parent not in energy_ids),
+                tuple(meters.roots.get(b.id, ())),
                 tuple(p.id for p in cfg.points if p.building == b.id and p.quantity == "power"
-                      and p.purpose in top))
+                      and p.purpose in top),
+                tuple(p for roots in per_building[b.id].values() for p in roots))
             for b in cfg.buildings]
 
     # -- site facts ---------------------------------------------------------------------
@@ -118,6 +125,10 @@ class SiteContext:
     @property
     def roots(self) -> tuple[str, ...]:
         return tuple(p for b in self.buildings for p in b.roots)
+
+    @property
+    def all_class_roots(self) -> tuple[str, ...]:
+        return tuple(p for roots in self.class_roots.values() for p in roots)
 
     @property
     def main_power(self) -> tuple[str, ...]:

@@ -12,13 +12,12 @@ from civicwatt.dashboards.context import SiteContext, one_of
 from civicwatt.dashboards.model import Dashboard, Target, row
 from civicwatt.dashboards.panels import bars, by_name, gauge_bars, lines, table, timeline, variables
 from civicwatt.dashboards.text import t
-
-_QUANTITIES = ("energy", "power", "temperature", "humidity", "water", "gas", "setpoint", "status")
+from rules.energy import QUANTITIES
 
 
 def build(ctx: SiteContext) -> Dashboard:
     lang, tz = ctx.lang, ctx.tz_clause
-    used = tuple(q for q in _QUANTITIES if ctx.points_of(q)) or ("energy",)
+    used = tuple(q for q in QUANTITIES if ctx.points_of(q)) or ("energy",)
     readings = f'FROM /^({"|".join(used)})$/'
     where = ctx.where(zone=True)
     counters = "GROUP BY time($__interval), \"component\", \"instance\""

@@ -1,4 +1,5 @@
-"""Site overview: live power, today against the forecast, TOU split, cost, carbon, KPIs."""
+"""Site overview: live power, today against the forecast, TOU split, cost, carbon, KPIs on
+综合能耗, and every energy class (water, gas, heat …) in its own unit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from civicwatt.dashboards.context import DEMAND_WINDOW, SiteContext, one_of, q
 from civicwatt.dashboards.model import Dashboard, Panel, Target, row
 from civicwatt.dashboards.panels import (
     band_overrides,
+    bars,
     by_name,
     display_names,
     lines,
@@ -15,6 +17,7 @@ from civicwatt.dashboards.panels import (
     variables,
 )
 from civicwatt.dashboards.text import t
+from rules.energy import BY_NAME
 
 
 def forecast_target(ctx: SiteContext, target: str, every: str, bands: bool = True,
@@ -60,12 +63,15 @@ def live_power(ctx: SiteContext, latest: bool = False) -> Target:
 
 
 def _per_building(ctx: SiteContext, divisor: str, field: str) -> list[Target]:
+    """Σ field / the building's area or occupants: kWh over its electricity roots, kgce and
+    CO₂ over every class's roots (综合能耗)."""
     out = []
     for b in ctx.buildings:
         value = getattr(b, divisor)
-        if not b.roots or not value:
+        roots = b.roots if field == "kwh" else b.class_roots
+        if not roots or not value:
             continue
-        where = ctx.where(points=b.roots, extra=f'"building" = {q(b.id)}')
+        where = ctx.where(points=roots, extra=f'"building" = {q(b.id)}')
         out.append(Target(f'SELECT sum("{field}") / {value:g} FROM "energy_interval" '
                           f'WHERE {where}', alias=b.name))
     return out
@@ -77,7 +83,7 @@ def build(ctx: SiteContext) -> Dashboard:
     energy = Target(f'SELECT sum("kwh") FROM "energy_interval" WHERE {ctx.where(points=ctx.roots)}')
     cost = Target(f'SELECT sum("cost") FROM "energy_interval" WHERE {ctx.where(points=ctx.roots)}')
     co2 = Target(f'SELECT sum("co2_kg") FROM "energy_interval" '
-                 f'WHERE {ctx.where(points=ctx.roots)}')
+                 f'WHERE {ctx.where(points=ctx.all_class_roots or ctx.roots)}')
     kgce_thresholds = []
     for b in ctx.buildings:
         if b.id and ctx.config.building(b.id).baseline:
@@ -126,6 +132,40 @@ def build(ctx: SiteContext) -> Dashboard:
         stat(t("co2_m2", lang), _per_building(ctx, "floor_area_m2", "co2_kg"),
              "suffix: kgCO₂/m²", w=6, h=5, time_from="now/y", decimals=2),
     ]
+    panels += energy_classes(ctx)
     return Dashboard(ctx.uid("overview"), f"{t('overview', lang)} · {ctx.config.site.name}",
                      panels, variables(ctx), tags=["civicwatt", "energy"], timezone=ctx.tz,
                      time_from="now-24h", refresh="1m")
+
+
+#: Grafana units of the classes' canonical units.
+_UNITS = {"kWh": "kwatth", "m3": "suffix: m³", "GJ": "suffix: GJ", "kg": "masskg"}
+
+
+def energy_classes(ctx: SiteContext) -> list[Panel]:
+    """Every metered class: 综合能耗 by class this month, and each class per day in its unit."""
+    if not ctx.class_roots:
+        return []
+    lang = ctx.lang
+    names = {c: BY_NAME[c].name_in(lang) for c in ctx.class_roots}
+    every = ctx.where(points=ctx.all_class_roots)
+    panels: list[Panel] = [
+        row(t("classes", lang)),
+        pie(t("kgce_by_class", lang),
+            [Target(f'SELECT sum("kgce") FROM "energy_interval" WHERE {every} '
+                    'GROUP BY "energy"', alias="$tag_energy")],
+            "suffix: kgce", w=8, h=8, time_from="now/M", overrides=display_names(names)),
+        stat(t("kgce_mtd", lang), [Target(f'SELECT sum("kgce") FROM "energy_interval" '
+                                          f'WHERE {every}')],
+             "suffix: kgce", w=4, h=8, time_from="now/M", decimals=0),
+    ]
+    for name, roots in ctx.class_roots.items():
+        energy = BY_NAME[name]
+        unit = "m³" if energy.unit == "m3" else energy.unit
+        title = t("class_daily", lang).format(name=names[name], unit=unit)
+        panels.append(bars(title, [Target(
+            f'SELECT sum("amount") FROM "energy_interval" WHERE {ctx.where(points=roots)} '
+            f'GROUP BY time(1d), "building" fill(none) {ctx.tz_clause}',
+            alias="$tag_building")], _UNITS[energy.unit], w=12, h=8, time_from="now-30d/d",
+            overrides=display_names({b.id: b.name for b in ctx.buildings})))
+    return panels

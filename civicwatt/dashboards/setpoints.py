@@ -8,8 +8,10 @@ from civicwatt.dashboards.panels import bars, by_name, lines, table, variables
 from civicwatt.dashboards.text import t
 from rules.setpoint_governor import STATUSES
 
-_STATUS_COLOURS = {"planned": "yellow", "sent": "blue", "acked": "light-blue", "applied": "green",
-                   "rejected": "red", "expired": "orange", "overridden": "purple"}
+_STATUS_COLOURS = {"planned": "yellow", "sent": "blue", "unconfirmed": "light-yellow",
+                   "acked": "light-blue", "applied": "green", "rejected": "red",
+                   "expired": "orange", "overridden": "purple", "refused": "dark-red",
+                   "failed": "semi-dark-red"}
 
 
 def build(ctx: SiteContext) -> Dashboard:

@@ -29,6 +29,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kwh_person": ("人均用电 kWh/人", "Energy per occupant (kWh/person)"),
     "kgce_m2": ("单位面积能耗 kgce/m²", "Energy use per m² (kgce/m²)"),
     "co2_m2": ("单位面积碳排放 kgCO₂/m²", "CO₂ per m² (kgCO₂/m²)"),
+    # energy classes (overview)
+    "classes": ("分类能耗", "Energy classes"),
+    "kgce_by_class": ("综合能耗构成（本月，kgce）", "Total energy by class (MTD, kgce)"),
+    "kgce_mtd": ("本月综合能耗", "Total energy MTD"),
+    "class_daily": ("{name}（按日，{unit}）", "{name} per day ({unit})"),
+    "class_mtd": ("本月{name}", "{name} MTD"),
     # sub-items
     "by_subitem": ("分项用电（按日）", "Energy by sub-item (daily)"),
     "subitem_share": ("分项构成", "Sub-item breakdown"),

@@ -26,7 +26,7 @@ class SimulatedBMS:
 
     def __init__(self, building: DemoBuilding, broker_port: int, protocol: str) -> None:
         self.building = building
-        self.points = [m.point for m in building.meters if m.point not in MODBUS_UNITS]
+        self.points = [p for p in building.points if p not in MODBUS_UNITS]
         version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-bms",
                                   protocol=version)

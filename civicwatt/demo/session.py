@@ -12,13 +12,15 @@
 
 History starts `days` + 1 days before yesterday, so the day-ahead forecast
 of yesterday has that much to learn from and yesterday has its same weekday
-of the week before to compare with.
+of the week before to compare with; `days` below what those need
+(`min_days`) is raised to it, and the result says so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -32,7 +34,14 @@ from civicwatt.config import load_site
 from civicwatt.demo.broker import DemoBroker
 from civicwatt.demo.building import HOUR_NS, DemoBuilding, midnight_days_ago_ns
 from civicwatt.demo.devices import SimulatedBMS, SimulatedMeters, history_times
-from civicwatt.demo.site import BUILDING, FLOOR_AREA_M2, MODBUS_UNITS, WEATHER_CSV, write_site
+from civicwatt.demo.site import (
+    BUILDING,
+    FLOOR_AREA_M2,
+    MODBUS_UNITS,
+    OCCUPANTS,
+    WEATHER_CSV,
+    write_site,
+)
 from civicwatt.service.pipeline import Pipeline
 from collector.modbus.poller import point_series
 from collector.spool import Spool, open_sink
@@ -40,6 +49,8 @@ from rules.clock import local_midnight_ns
 from store import Row, open_store
 
 logger = logging.getLogger(__name__)
+#: The InfluxDB of the compose stack (deploy/docker-compose.yml) as Grafana reaches it.
+GRAFANA_STORE = "influxdb2://influxdb:8086?org=civicwatt&bucket=civicwatt"
 
 
 @dataclass
@@ -50,17 +61,33 @@ class DemoResult:
     report_day: dt.date
     readings: int
     building: DemoBuilding
+    days: int  # days of history back-filled (at least `min_days()`)
+
+
+def min_days() -> int:
+    """The fewest `--days` that give yesterday a day-ahead forecast (the forecaster's minimum
+    history, one spare day) and a same weekday last week to compare with."""
+    from forecaster.settings import ForecastSettings
+
+    return max(ForecastSettings().min_history_days, 7)
 
 
 def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | None = None,
              language: str = "zh", step: Callable[[str], None] = logger.info) -> DemoResult:
     """Run the whole demo in `out`; `step` is told what is happening, for a progress display."""
+    if days < min_days():
+        step(f"--days {days} is too short for a forecast of yesterday and last week's "
+             f"comparison: back-filling {min_days()} days")
+        days = min_days()
+    out = out.resolve()  # every path the demo prints works from any directory
     out.mkdir(parents=True, exist_ok=True)
     _start_afresh(out, own_store=store_url is None)
     store_url = store_url or f"sqlite://{(out / 'civicwatt.db').resolve()}"
     now_ns = time.time_ns()
     building = DemoBuilding("Asia/Shanghai", FLOOR_AREA_M2,
-                            midnight_days_ago_ns("Asia/Shanghai", days + 2, now_ns))
+                            midnight_days_ago_ns("Asia/Shanghai", days + 2, now_ns),
+                            occupants=OCCUPANTS,  # a leak on the report day's two nights:
+                            leak_from_ns=midnight_days_ago_ns("Asia/Shanghai", 2, now_ns))
     (out / "broker").mkdir(exist_ok=True)
     with ExitStack() as running:  # whatever started is stopped, also when a later step fails
         broker = DemoBroker(out / "broker").start()
@@ -69,7 +96,8 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
         running.callback(meters.stop)
         step(f"MQTT broker ({broker.kind}) on {broker.url}, Modbus meters on "
              f"127.0.0.1:{meters.port}")
-        config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language)
+        config = write_site(out, broker.url, broker.protocol, meters.port, store_url, language,
+                            _months(building.origin_ns, now_ns, building.tz))
         site = load_site(config)
         store = open_store(site.store.url, site.base_dir)
         pipeline = Pipeline(site, store, site.base_dir / site.service.spool, monitor_every=2.0)
@@ -89,6 +117,16 @@ def run_demo(out: Path, days: int = 14, live_s: float = 8.0, store_url: str | No
             time.sleep(2.0)
     _wait_for_spool(site.base_dir / site.service.spool)
     return _analyse(site, store, config, store_url, building, readings, days, step)
+
+
+def _months(start_ns: int, end_ns: int, tz) -> list[str]:
+    """'YYYY-MM' of every local month from start to end (inclusive)."""
+    first, last = (dt.datetime.fromtimestamp(t / 1e9, tz).date() for t in (start_ns, end_ns))
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 def _start_afresh(out: Path, own_store: bool) -> None:
@@ -165,4 +203,16 @@ def _analyse(site, store, config: Path, store_url: str, building: DemoBuilding, 
     step(f"writing the daily report for {day}")
     report = run(site, day)
     store.close()
-    return DemoResult(config, store_url, report.files, day, readings, building)
+    return DemoResult(config, store_url, report.files, day, readings, building, days)
+
+
+def next_commands(result: DemoResult) -> list[str]:
+    """What to run next, each runnable as printed from any directory (absolute paths, quoted)."""
+    config = shlex.quote(str(result.config))
+    sample = shlex.quote(str(Path(__file__).parent / "data" / "ucam_b52_2019.csv"))
+    grafana = shlex.quote(str(result.config.parent / "grafana"))
+    influx = shlex.quote(GRAFANA_STORE)
+    return [f"civicwatt check-config {config}",
+            f"civicwatt report --config {config} --lang en",
+            f"civicwatt backtest --csv {sample} --tz Europe/London",
+            f"civicwatt dashboards build --config {config} --store-url {influx} --out {grafana}"]

@@ -6,19 +6,25 @@ from pathlib import Path
 
 import yaml
 
-from civicwatt.demo.building import MAIN, SUB_METERS
+from civicwatt.demo.building import CLASS_METERS, MAIN, SUB_METERS
 
 BUILDING = "demo"
 FLOOR_AREA_M2 = 8000.0
+HEATED_AREA_M2 = 1500.0  # the district-heated wing (the rest heats with gas)
 OCCUPANTS = 320
 #: Meters read over Modbus (SDM630 profile, unit ids 1..); the others come over MQTT.
 MODBUS_UNITS = {"demo.main": 1, "demo.chiller": 2, "demo.pumps": 3}
 TEMPERATURE_POINT = "demo.outdoor_temp"
 WEATHER_CSV = "weather-forecast.csv"  # what a weather service would fill: timestamp,temp_c
+#: The shipped Beijing tariff holds ratios; the demo prices them with this made-up flat price.
+ILLUSTRATIVE_FLAT_PRICE = 0.65
+PRICE_SOURCE = "演示用示意价格，非电网公告 illustrative demo price, not an announced one"
 
 
 def topic(point: str) -> str:
-    return f"demo/{point.removeprefix('demo.').replace('.', '/')}/energy"
+    """The BMS topic of a meter: its counter's quantity last (energy, water, gas, heat)."""
+    quantity = next((m.quantity for m in CLASS_METERS if m.point == point), "energy")
+    return f"demo/{point.removeprefix('demo.').replace('.', '/')}/{quantity}"
 
 
 def _zone(zone: str) -> str:
@@ -38,6 +44,10 @@ def _points() -> list[dict]:
         else:
             point["mqtt"] = {"topic": topic(meter.point)}
         points.append(point)
+    for meter in CLASS_METERS:
+        points.append({"id": meter.point, "building": BUILDING, "zone": _zone(meter.zone),
+                       "purpose": meter.purpose, "quantity": meter.quantity, "unit": meter.unit,
+                       "mqtt": {"topic": topic(meter.point)}})
     points.append({"id": "demo.main.kw", "building": BUILDING, "purpose": MAIN.purpose,
                    "quantity": "power", "unit": "kW", "min": 0, "max": 5000,
                    "modbus": {"device": "meter-1", "field": "power"}})
@@ -52,8 +62,10 @@ def _points() -> list[dict]:
 
 
 def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
-               store_url: str, language: str, timezone: str = "Asia/Shanghai") -> Path:
-    """Write `site.yaml` for the demo building into `folder` and return its path."""
+               store_url: str, language: str, months: list[str],
+               timezone: str = "Asia/Shanghai") -> Path:
+    """Write `site.yaml` for the demo building into `folder` and return its path; `months`
+    ('YYYY-MM') get the illustrative flat price."""
     config = {
         "version": 1,
         "site": {"id": "demo", "name": "演示办公楼 Demo office building", "timezone": timezone,
@@ -61,8 +73,10 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
                  "grid_region": "north"},
         "buildings": [{
             "id": BUILDING, "name": "演示楼 Demo building", "floor_area_m2": FLOOR_AREA_M2,
-            "occupants": OCCUPANTS,
-            "baseline": {"kgce_per_m2": 18.48, "kgce_per_person": 329.56, "kgco2_per_m2": 60},
+            "heated_area_m2": HEATED_AREA_M2, "occupants": OCCUPANTS,
+            # the 2020 averages of all public institutions, not this building's own figures
+            "baseline": {"kind": "national_average", "year": 2020, "kgce_per_m2": 18.48,
+                         "kgce_per_person": 329.56},
             "zones": [
                 {"id": "demo.f1", "name": "一层 Ground floor",
                  "zones": [{"id": "demo.f1.it", "name": "信息机房 IT room"}]},
@@ -82,9 +96,15 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
         "service": {"spool": "spool.db"},
         "metering": {
             "tariff": "beijing-general-ic-single-part-under-1kv",
+            "base_prices": dict.fromkeys(months, ILLUSTRATIVE_FLAT_PRICE),
+            "base_prices_source": PRICE_SOURCE,
             "temperature_point": TEMPERATURE_POINT,
             "virtual_meters": [{"id": "demo.unmetered", "formula": "demo.main - sum(children)",
                                 "building": BUILDING, "purpose": MAIN.purpose}],
+            "prices": {"water": {"price": 7.15, "unit": "m3"},
+                       "gas": {"price": 3.03, "unit": "m3"},
+                       "heat": {"per_m2_season": 45,
+                                "season": {"start": "11-15", "end": "03-15"}}},
         },
         "forecast": {"temperature_point": TEMPERATURE_POINT,
                      "temperature_forecast_csv": WEATHER_CSV},

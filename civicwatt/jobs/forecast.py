@@ -2,14 +2,14 @@
 
 Every building and zone (see `forecast_inputs.targets`) is fitted and forecast in a process
 pool. Rows: measurement `forecast`, tags site, building, zone (the building id for a whole
-building), target (`load` kWh/h or `carbon` kgCO2e/h), model; fields value, lower/upper (80%
+building), target (`load` kWh/h or `carbon` kgCO2e/h; with `forecast.targets` also `gas`,
+`heat`, … per building, in the class's unit per hour), model; fields value, lower/upper (80%
 interval), lower95/upper95 (95% interval), issued_at (epoch ns, UTC). Time = the forecast hour's
 start (UTC). Re-running for the same hour overwrites (idempotent store writes).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,14 +17,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.calendar import site_calendar
 from civicwatt.jobs.forecast_inputs import (
     HOUR_NS,
     Target,
+    hourly_amounts,
     hourly_energy,
     hourly_temperature,
     targets,
@@ -34,6 +35,7 @@ from civicwatt.jobs.forecast_weather import (
     read_temperature_csv,
     read_temperature_topic,
 )
+from civicwatt.metering.classes import class_roots
 from forecaster import (
     CarbonSettings,
     DataSufficiencyError,
@@ -44,6 +46,7 @@ from forecaster import (
     HourlyHistory,
     forecast_load_and_carbon,
 )
+from rules.clock import day_bounds, to_local
 from store import Row, Series, Store
 
 logger = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class TargetResult:
     mean_kwh: float = float("nan")
     issues: list[str] = field(default_factory=list)
     error: str = ""
+    target: str = "load"  # load (electricity), or another class (gas, heat, …)
 
 
 @dataclass
@@ -74,14 +78,14 @@ class ForecastRun:
 
 
 def model_settings(config: SiteConfig) -> ForecastConfig:
-    """The site's `forecast:` section with timezone/country from the site when not set there."""
+    """The site's `forecast:` section on the site's clock and calendar (`calendar:`)."""
     fc: ForecastConfig = getattr(config, "forecast", None) or ForecastConfig()
-    update = {}
+    calendar = site_calendar(config)
+    update = {"country": calendar.country, "subdivision": calendar.subdivision,
+              "calendar": calendar}
     if "timezone" not in fc.model_fields_set:
         update["timezone"] = config.site.timezone
-    if "country" not in fc.model_fields_set:
-        update["country"] = config.site.country
-    return fc.model_copy(update=update) if update else fc
+    return fc.model_copy(update=update)
 
 
 def _temperature_point(config: SiteConfig, fc: ForecastConfig, building: str) -> str | None:
@@ -159,9 +163,9 @@ def _future_temperature(config: SiteConfig, fc: ForecastConfig, hours: np.ndarra
     return None, "; ".join(notes)
 
 
-def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, str]:
+def _fit_one(task: tuple) -> tuple[str, str, str, Forecast | None, Forecast | None, str]:
     """In a worker process: fit and forecast one target; errors come back as text."""
-    building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
+    target, building, zone, time_ns, kwh, temp, future_t, future_temp, settings = task
     first = int(np.argmax(np.isfinite(kwh)))  # a meter newer than the window: start at its data
     time_ns, kwh = time_ns[first:], kwh[first:]
     temp = None if temp is None else temp[first:]
@@ -169,14 +173,14 @@ def _fit_one(task: tuple) -> tuple[str, str, Forecast | None, Forecast | None, s
         hist = HourlyHistory(time_ns, kwh, temp, min_days=settings.min_history_days)
         load, carbon = forecast_load_and_carbon(hist, FutureInput(future_t, future_temp),
                                                 settings)
-        return building, zone, load, carbon, ""
+        return target, building, zone, load, carbon, ""
     except DataSufficiencyError as exc:
-        return building, zone, None, None, f"not enough history: {exc}"
+        return target, building, zone, None, None, f"not enough history: {exc}"
     except ValueError as exc:
-        return building, zone, None, None, f"bad input: {exc}"
+        return target, building, zone, None, None, f"bad input: {exc}"
     except Exception as exc:  # one bad target must not cost every other its forecast
-        logger.exception("Forecast of building %s zone %s failed", building, zone)
-        return building, zone, None, None, f"{type(exc).__name__}: {exc}"
+        logger.exception("Forecast of %s of building %s zone %s failed", target, building, zone)
+        return target, building, zone, None, None, f"{type(exc).__name__}: {exc}"
 
 
 def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
@@ -186,14 +190,10 @@ def day_ahead_rows(rows: list[Row], tz: str, issued_at_ns: int) -> list[Row]:
     like the backtest's midnight origins the model was chosen by, and it is the forecast a
     report compares the day with. `forecast` keeps only the latest run, which later runs
     revise with the day's own readings; other runs write no snapshot."""
-    zone = ZoneInfo(tz)
     history_end = issued_at_ns // HOUR_NS * HOUR_NS
-    day = dt.datetime.fromtimestamp(history_end / 1e9, zone).date()
-    midnight = int(dt.datetime.combine(day, dt.time(), zone).timestamp()) * 10**9
+    midnight, next_midnight = day_bounds(to_local(history_end, tz).date(), tz)
     if history_end != midnight:
         return []
-    next_midnight = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
-                        .timestamp()) * 10**9
     return [Row(Series("forecast_day_ahead", row.series.tags), row.time_ns, row.fields)
             for row in rows if midnight <= row.time_ns < next_midnight]
 
@@ -216,14 +216,16 @@ def _tasks(config: SiteConfig, store: Store, fc: ForecastConfig, now_ns: int,
     start = end - n * HOUR_NS
     time_ns = start + HOUR_NS * np.arange(n, dtype=np.int64)
     future_t = end + HOUR_NS * np.arange(fc.horizon_hours, dtype=np.int64)
-    per_point, _ = hourly_energy(store, config, start, n)
+    per_point = hourly_energy(store, config, start, n)[0] if "electricity" in fc.targets else {}
+    classes = _class_targets(config, fc)
+    per_point |= hourly_amounts(store, [p for _, tg in classes for p in tg.points], start, n)
     future_temp, temp_note = _future_temperature(config, fc, future_t)
     temp_cache: dict[str, np.ndarray] = {}
     tasks = []
-    for tg in chosen:
+    for target, tg in [("load", t) for t in chosen if "electricity" in fc.targets] + classes:
         have = [per_point[p] for p in tg.points if p in per_point]
         if not have:
-            tasks.append((tg.building, tg.zone, None, None, None, None, None, fc))
+            tasks.append((target, tg.building, tg.zone, None, None, None, None, None, fc))
             continue
         stack = np.vstack(have)
         kwh = np.where(np.isfinite(stack).all(axis=0), np.nansum(stack, axis=0), np.nan)
@@ -233,8 +235,17 @@ def _tasks(config: SiteConfig, store: Store, fc: ForecastConfig, now_ns: int,
             if tp not in temp_cache:
                 temp_cache[tp] = hourly_temperature(store, tp, start, n)
             temp = temp_cache[tp]
-        tasks.append((tg.building, tg.zone, time_ns, kwh, temp, future_t, future_temp, fc))
+        tasks.append((target, tg.building, tg.zone, time_ns, kwh, temp, future_t, future_temp,
+                      fc))
     return tasks, temp_note
+
+
+def _class_targets(config: SiteConfig, fc: ForecastConfig) -> list[tuple[str, Target]]:
+    """(class, a building over its root meters of it) for each other class in
+    `forecast.targets` that a building meters."""
+    roots = class_roots(config)
+    return [(energy, Target(b, b, roots[b][energy])) for energy in fc.targets
+            if energy != "electricity" for b in roots if roots[b].get(energy)]
 
 
 def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | None = None,
@@ -250,10 +261,13 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     carbon, carbon_note = carbon_settings(config, fc, now_ns)
     plain = ForecastSettings(**{k: getattr(fc, k) for k in ForecastSettings.model_fields},
                              ).model_copy(update={"carbon": carbon})
-    tasks = [(*t[:-1], plain) for t in tasks]
-    ready = [t for t in tasks if t[2] is not None]
-    results = [TargetResult(t[0], t[1], error="no energy readings in the history window")
-               for t in tasks if t[2] is None]
+    # each building on its own closures (calendar.closures[].buildings)
+    tasks = [(*t[:-1], plain.model_copy(update={"calendar": fc.calendar.for_building(t[1])}))
+             for t in tasks]
+    ready = [t for t in tasks if t[3] is not None]
+    results = [TargetResult(t[1], t[2], target=t[0],
+                            error="no energy readings in the history window")
+               for t in tasks if t[3] is None]
     workers = workers or fc.workers or os.cpu_count() or 1
     if ready and workers > 1 and len(ready) > 1:
         # forkserver, not fork: `civicwatt run` calls this from a scheduler thread while the
@@ -264,14 +278,16 @@ def run_forecast(config: SiteConfig, store: Store, now_ns: int, workers: int | N
     else:
         outcomes = [_fit_one(t) for t in ready]
     rows: list[Row] = []
-    for building, zone, load, carbon, error in outcomes:
+    for target, building, zone, load, carbon, error in outcomes:
         if load is None or carbon is None:
-            results.append(TargetResult(building, zone, error=error))
+            results.append(TargetResult(building, zone, target=target, error=error))
             continue
-        rows += forecast_rows(config.site.id, building, zone, "load", load, now_ns)
-        rows += forecast_rows(config.site.id, building, zone, "carbon", carbon, now_ns)
+        rows += forecast_rows(config.site.id, building, zone, target, load, now_ns)
+        if target == "load":  # carbon is electricity's; other classes are forecast as amounts
+            rows += forecast_rows(config.site.id, building, zone, "carbon", carbon, now_ns)
         results.append(TargetResult(building, zone, load.model, int(load.time_ns.size),
-                                    float(np.mean(load.value)), [i.code for i in load.issues]))
+                                    float(np.mean(load.value)), [i.code for i in load.issues],
+                                    target=target))
     if rows:
         store.write(rows + day_ahead_rows(rows, fc.timezone, now_ns))
     return ForecastRun(now_ns, len(rows), results, temp_note, carbon_note)

@@ -129,6 +129,14 @@ def hourly_energy(store: Store, config: SiteConfig, start_ns: int, n_hours: int,
     return series, source
 
 
+def hourly_amounts(store: Store, points: list[str], start_ns: int, n_hours: int,
+                   ) -> dict[str, np.ndarray]:
+    """Per metered point of any class: hourly amount (its unit) from `energy_interval`."""
+    raw = store.read_raw("energy_interval", start_ns, start_ns + n_hours * HOUR_NS, points,
+                         field="amount")
+    return {pid: _bin_sum(*raw.of(pid), start_ns, n_hours) for pid in raw.points}
+
+
 def hourly_temperature(store: Store, point: str, start_ns: int, n_hours: int) -> np.ndarray:
     """Hourly mean of an outdoor-air temperature point (°C); NaN where no reading."""
     raw = store.read_raw("temperature", start_ns, start_ns + n_hours * HOUR_NS, [point])

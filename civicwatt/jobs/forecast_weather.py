@@ -1,7 +1,7 @@
 """Forecast outdoor temperature from a weather service: a CSV file or a retained MQTT message.
 
 Both carry hour starts with a UTC offset and °C:
-- CSV `timestamp,temp_c`;
+- CSV `timestamp,temp_c`, read by the one hourly-CSV reader (`civicwatt.hourly_csv`);
 - MQTT: the retained message on a topic, JSON `[{"ts": "2024-07-01T08:00:00+08:00",
   "temp_c": 31.5}, ...]` (`timestamp` is accepted for `ts`; `ts` may also be epoch seconds).
 """
@@ -9,55 +9,30 @@ Both carry hour starts with a UTC offset and °C:
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from civicwatt.hourly_csv import CsvError, parse_timestamps, read_timestamped_csv
 from collector.mqtt.settings import MqttSettings
 
 __all__ = ["TemperatureSourceError", "read_temperature_csv", "read_temperature_topic"]
-
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 class TemperatureSourceError(Exception):
     """The forecast temperature cannot be used; the message says where and why."""
 
 
-def _parse_times(stamps: list[str], where: str) -> np.ndarray:
-    import pandas as pd
-
-    for i, s in enumerate(stamps):
-        if not _OFFSET.search(s):
-            raise TemperatureSourceError(f"{where}: item {i + 1}: timestamp {s!r} has no UTC "
-                                         "offset; write e.g. 2024-07-01T00:00:00+08:00")
-    try:
-        t = pd.to_datetime(pd.Series(stamps), utc=True, format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise TemperatureSourceError(f"{where}: {exc}") from exc
-    return pd.DatetimeIndex(t).as_unit("ns").asi8.copy()
-
-
 def read_temperature_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`timestamp,temp_c` → (epoch ns UTC, °C), sorted."""
-    import pandas as pd
-
+    """`timestamp,temp_c` (hour starts) → (epoch ns UTC, °C), sorted; the same reader and
+    errors as every hourly CSV (`civicwatt.hourly_csv`)."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise TemperatureSourceError(f"{path}: file not found") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TemperatureSourceError(f"{path}: not a readable CSV ({exc})") from exc
-    if not {"timestamp", "temp_c"} <= set(df.columns):
-        raise TemperatureSourceError(f"{path}: header must be timestamp,temp_c "
-                                     f"(found {','.join(df.columns)})")
-    t = _parse_times([s.strip() for s in df["timestamp"]], str(path))
-    temp = pd.to_numeric(df["temp_c"].str.strip(), errors="coerce").to_numpy(float)
-    order = np.argsort(t)
-    return t[order], temp[order]
+        time_ns, values = read_timestamped_csv(path, ("temp_c",))
+    except CsvError as exc:
+        raise TemperatureSourceError(str(exc)) from None
+    return time_ns, values["temp_c"]
 
 
 def parse_payload(payload: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -78,8 +53,11 @@ def parse_payload(payload: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
         temps.append(float(value))
     if epoch and stamps:
         raise TemperatureSourceError(f"{where}: mix of epoch and ISO timestamps")
-    t = (np.asarray(epoch, dtype=np.float64) * 1e9).astype(np.int64) if epoch else \
-        _parse_times([str(s) for s in stamps], where)
+    try:
+        t = (np.asarray(epoch, dtype=np.float64) * 1e9).astype(np.int64) if epoch else \
+            parse_timestamps([str(s) for s in stamps], where, first_line=1, item="item")
+    except CsvError as exc:
+        raise TemperatureSourceError(str(exc)) from None
     order = np.argsort(t)
     return t[order], np.asarray(temps)[order]
 

@@ -1,20 +1,22 @@
 """The metering job: store readings → `energy_interval` rows, idempotently.
 
-For each chunk of local days it reads the metered points' counters (and
-integrated power points) with a margin on both sides (`metering.lookback`, so
-the range edges interpolate across gaps exactly as one long run would), runs
-the pure engine (`rules.engine.meter`), and writes one row per point and
-interval with tags site, building, zone, purpose, point, period and fields
-kwh, cost, co2_kg, kgce, estimated. Rows are keyed by series and interval
-start, so a re-run overwrites instead of adding. Intervals the readings do
-not cover yet are not written (the next run fills them).
+For each chunk of local days it reads the metered points' counters — every
+energy class, each from its own measurement (`energy`, `water`, `gas`, `heat`,
+…), and integrated power points — with a margin on both sides
+(`metering.lookback`, so the range edges interpolate across gaps exactly as one
+long run would), runs the pure engine (`rules.engine.meter`), and writes one
+row per point and interval: tags site, building, zone, purpose, point, energy
+(the class) and period (TOU classes only); fields amount, unit, kwh
+(electricity, = amount), cost, co2_kg, kgce, estimated. Rows are keyed by
+series and interval start, so a re-run overwrites instead of adding. Intervals
+the readings do not cover yet are not written (the next run fills them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,12 +25,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from civicwatt.config import SiteConfig, load_site
-from civicwatt.metering.files import load_coal_factors, load_emission_factors, load_site_tariff
+from civicwatt.metering.classes import MeteredPoints, metered_points
+from civicwatt.metering.files import load_emission_factors, load_site_tariff
 from civicwatt.metering.settings import MeteringSettings, parse_duration
-from rules.aggregate import Balance, balance, parse_formula, virtual_meter
+from rules.aggregate import Balance, balance, parse_formula
+from rules.carbon import EmissionFactors, grid_factor
 from rules.clock import local_midnight_ns, parse_interval
+from rules.energy import BY_NAME
 from rules.engine import MeterResult, meter
-from rules.intervals import ENERGY, POWER, PointRules, sort_readings
+from rules.intervals import sort_readings
+from rules.prices import unpriced
 from rules.tariffs import Tariff
 from store import Row, Series, Store, open_store
 
@@ -46,7 +52,8 @@ class JobSummary:
     days: int = 0
     points: int = 0
     rows: int = 0
-    kwh: float = 0.0
+    kwh: float = 0.0  # electricity
+    amounts: dict[str, float] = field(default_factory=dict)  # class → Σ amount (its unit)
     estimated: int = 0
     events: list[dict] = field(default_factory=list)
     balances: list[Balance] = field(default_factory=list)
@@ -60,14 +67,15 @@ class _Plan:
     site: SiteConfig
     settings: MeteringSettings
     tariff: Tariff
-    ids: tuple[str, ...]
-    rules: PointRules
-    energy_ids: list[str]
-    power_ids: list[str]
+    metered: MeteredPoints
     interval_ns: int
     max_gap_ns: int | None
     lookback_ns: int
-    coal: float
+    grid: EmissionFactors | None  # the factor table, unless metering.emission_factor is set
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.metered.ids
 
 
 def _plan(site: SiteConfig, interval_ns: int | None) -> _Plan:
@@ -77,28 +85,20 @@ def _plan(site: SiteConfig, interval_ns: int | None) -> _Plan:
             "the site config has no `metering:` section; add at least `metering: {tariff: "
             "beijing-general-ic-single-part-under-1kv}` (see README, Metering)"
         )
-    tariff = load_site_tariff(m, site.base_dir)
-    energy = [p for p in site.points if p.quantity == "energy"]
-    power = [site.point_by_id(pid) for pid in m.power_points]
-    points = energy + power
-    rules = PointRules(
-        np.array([ENERGY] * len(energy) + [POWER] * len(power), np.int8),
-        np.array([p.rollover if p.rollover else np.nan for p in points], np.float64),
-        np.array([p.max_kw if p.max_kw else np.nan for p in points], np.float64),
-    )
-    coal_path = site.base_dir / m.coal_factors if m.coal_factors else None
+    tariff = load_site_tariff(site)
+    grid = None
+    if m.emission_factor is None:
+        grid = load_emission_factors(site.base_dir / m.emission_factors
+                                     if m.emission_factors else None)
     return _Plan(
         site=site,
         settings=m,
         tariff=tariff,
-        ids=tuple(p.id for p in points),
-        rules=rules,
-        energy_ids=[p.id for p in energy],
-        power_ids=[p.id for p in power],
+        metered=metered_points(site),
         interval_ns=interval_ns or parse_interval(m.interval),
         max_gap_ns=parse_duration(m.max_gap) if m.max_gap else None,
         lookback_ns=parse_duration(m.lookback),
-        coal=load_coal_factors(coal_path).electricity(m.coal_convention),
+        grid=grid,
     )
 
 
@@ -129,6 +129,9 @@ def meter_site(
     """Meter local days [first, end) and write `energy_interval`; returns what happened."""
     plan = _plan(site, interval_ns)
     summary = JobSummary(days=(end - first).days, points=len(plan.ids))
+    summary.notes += [f"cost: no price for {name}; add metering.prices.{name} (e.g. {{price: "
+                      f"…, unit: {BY_NAME[name].unit}}})"
+                      for name in unpriced(plan.metered.energy, plan.settings.prices)]
     chunk = dt.timedelta(days=plan.settings.chunk_days)
     starts = []
     day = first
@@ -171,9 +174,7 @@ def meter_recent(site: SiteConfig, store: Store, now: dt.datetime, days: int = 1
 def _read(plan: _Plan, store: Store, start_ns: int, end_ns: int):
     index = {pid: i for i, pid in enumerate(plan.ids)}
     parts = []
-    for measurement, ids in (("energy", plan.energy_ids), ("power", plan.power_ids)):
-        if not ids:
-            continue
+    for measurement, ids in plan.metered.by_quantity().items():
         raw = store.read_raw(measurement, start_ns, end_ns, ids)
         remap = np.array([index.get(p, -1) for p in raw.points], np.int64)
         pi = remap[raw.point_index] if len(raw) else np.empty(0, np.int64)
@@ -194,12 +195,20 @@ def _meter_chunk(
     if plan.settings.temperature_point:
         raw = store.read_raw("temperature", lo, hi, [plan.settings.temperature_point])
         temperature = (raw.time_ns, raw.value)
+    classes = plan.metered.classes
+    accounts = plan.metered.tiered_accounts()
+    if accounts and first.day != 1:  # tiers count the month's volume from its first day
+        volume = classes.billing.month_volume.copy()
+        month_start = local_midnight_ns(first.replace(day=1), zone)
+        for a in accounts:
+            volume[a] = _amount(store, plan, plan.ids[a], month_start, lo)
+        classes = replace(classes, billing=replace(classes.billing, month_volume=volume))
     result = meter(
         pi,
         t,
         v,
         plan.ids,
-        plan.rules,
+        plan.metered.rules,
         plan.tariff,
         plan.site.site.timezone,
         first,
@@ -208,52 +217,61 @@ def _meter_chunk(
         max_gap_ns=plan.max_gap_ns,
         temperature=temperature,
         co2_factor=plan.settings.emission_factor,
-        kgce_factor=plan.coal,
+        classes=classes,
     )
-    if plan.settings.emission_factor is None:
+    if plan.grid is not None:
         result = _with_table_carbon(plan, result, summary)
     summary.events += [e for e in result.energy.events.records(plan.ids) if lo <= e["time_ns"] < hi]
     return result
 
 
+def _amount(store: Store, plan: _Plan, point: str, start_ns: int, end_ns: int) -> float:
+    """A point's metered amount in [start, end) as already stored (month-to-date for tiers)."""
+    if end_ns <= start_ns:
+        return 0.0
+    buckets = store.aggregate(MEASUREMENT, "amount", start_ns, end_ns, end_ns - start_ns,
+                              where={"site": plan.site.site.id, "point": point})
+    return float(sum(b.value for b in buckets))
+
+
 def _with_table_carbon(plan: _Plan, result: MeterResult, summary: JobSummary) -> MeterResult:
-    m, site = plan.settings, plan.site.site
-    factors = load_emission_factors(
-        plan.site.base_dir / m.emission_factors if m.emission_factors else None
-    )
-    region = factors.resolve(site.grid_region, site.country)
+    site = plan.site.site
+    region = plan.grid.resolve(site.grid_region, site.country)
     if region is None:
-        summary.notes.append(f"no emission factor for region {site.grid_region!r}: co2_kg omitted")
+        note = f"no emission factor for region {site.grid_region!r}: co2_kg omitted"
+        if note not in summary.notes:
+            summary.notes.append(note)
         return result
     cls = result.classification
-    year = np.array([d.year for d in cls.days], np.int64)[cls.day]
-    per, used = factors.per_interval(region, year, cls.minute // 60)
-    for y, data_year in used.items():
-        note = f"carbon: {region} factor of data year {data_year} used for {y}"
-        if data_year != y and note not in summary.notes:
-            summary.notes.append(note)
-    return MeterResult(result.points, result.bounds_ns, result.energy, cls, per, plan.coal)
+    per, notes = grid_factor(plan.grid, region, cls.days, cls.day, cls.minute)
+    summary.notes += [n for n in notes if n not in summary.notes]
+    return result.with_grid_factor(per)
 
 
-def _series(plan: _Plan, tags: dict[str, str], periods: tuple[str, ...]) -> list[Series]:
-    return [Series.of(MEASUREMENT, **tags, period=name) for name in periods]
+def _series(tags: dict[str, str], energy: str, periods: tuple[str, ...]) -> list[Series]:
+    """One series per TOU period for electricity; one without a period for other classes."""
+    if energy == "electricity":
+        return [Series.of(MEASUREMENT, **tags, energy=energy, period=name) for name in periods]
+    return [Series.of(MEASUREMENT, **tags, energy=energy)] * len(periods)
 
 
-def _rows_for(series: list[Series], kwh: np.ndarray, est: np.ndarray, result: MeterResult):
+def _rows_for(series: list[Series], energy: str, values: dict, est: np.ndarray,
+              result: MeterResult):
     cls = result.classification
-    co2 = result.co2_factor
-    for k in np.flatnonzero(np.isfinite(kwh)):
-        energy = float(kwh[k])
-        fields: dict[str, float | bool] = {
-            "kwh": energy,
-            "kgce": energy * result.kgce_factor,
+    amount = values["amount"]
+    unit = BY_NAME[energy].unit
+    for k in np.flatnonzero(np.isfinite(amount)):
+        fields: dict[str, float | bool | str] = {
+            "amount": float(amount[k]),
+            "unit": unit,
             "estimated": bool(est[k]),
         }
-        price = cls.price[k]
-        if np.isfinite(price):
-            fields["cost"] = energy * float(price)
-        if co2 is not None and np.isfinite(co2[k]):
-            fields["co2_kg"] = energy * float(co2[k])
+        if energy == "electricity":
+            fields["kwh"] = fields["amount"]
+        for name in ("cost", "kgce", "co2_kg"):
+            value = values[name][k]
+            if np.isfinite(value):
+                fields[name] = float(value)
         yield Row(series[cls.period[k]], int(result.bounds_ns[k]), fields)
 
 
@@ -278,26 +296,29 @@ def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) 
             summary.rows += len(batch)
             batch.clear()
 
-    kwh, est = result.energy.kwh, result.energy.estimated
-    for p, pid in enumerate(plan.ids):
-        point = plan.site.point_by_id(pid)
+    amount, est = result.energy.amount, result.energy.estimated
+    energy = plan.metered.energy
+    for p, point in enumerate(plan.metered.points):
         tags = {
             "site": site_id,
             "building": point.building,
             "zone": point.zone_id,
             "purpose": point.purpose,
-            "point": pid,
+            "point": point.id,
         }
-        for row in _rows_for(_series(plan, tags, result.periods), kwh[p], est[p], result):
+        series = _series(tags, energy[p], result.periods)
+        for row in _rows_for(series, energy[p], result.fields([p]), est[p], result):
             batch.append(row)
             flush()
-        summary.kwh += float(np.nansum(kwh[p]))
+        total = float(np.nansum(amount[p]))
+        summary.amounts[energy[p]] = summary.amounts.get(energy[p], 0.0) + total
+        summary.kwh += total if energy[p] == "electricity" else 0.0
         summary.estimated += int(est[p].sum())
     index = {pid: i for i, pid in enumerate(plan.ids)}
     children = _children(plan)
     for vm in plan.settings.virtual_meters:
         coef = parse_formula(vm.formula, plan.ids, children)
-        values, flags = virtual_meter(coef, index, kwh, est)
+        rows = [index[pid] for pid in coef]
         tags = {
             "site": site_id,
             "building": vm.building,
@@ -305,7 +326,10 @@ def _write(plan: _Plan, store: Store, result: MeterResult, summary: JobSummary) 
             "purpose": vm.purpose,
             "point": vm.id,
         }
-        batch.extend(_rows_for(_series(plan, tags, result.periods), values, flags, result))
+        kind = energy[rows[0]]
+        values = result.fields(rows, list(coef.values()))
+        flags = est[rows].any(axis=0)
+        batch.extend(_rows_for(_series(tags, kind, result.periods), kind, values, flags, result))
         flush()
     flush(force=True)
 
@@ -322,9 +346,9 @@ def _children(plan: _Plan) -> dict[str, list[str]]:
 def _accumulate_balance(plan: _Plan, result: MeterResult, sums: dict[str, list[float]]) -> None:
     """Parent vs Σ children over intervals where all of them have data."""
     index = {pid: i for i, pid in enumerate(plan.ids)}
-    kwh = result.energy.kwh
+    amount = result.energy.amount
     for parent, kids in _children(plan).items():
-        rows = kwh[[index[parent], *(index[k] for k in kids)]]
+        rows = amount[[index[parent], *(index[k] for k in kids)]]
         ok = np.isfinite(rows).all(axis=0)
         total = sums.setdefault(parent, [0.0, 0.0])
         total[0] += float(rows[0, ok].sum())

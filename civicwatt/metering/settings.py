@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civicwatt.paths import SHIPPED_CONFIG as CONFIG_DIR
+from rules.prices import ClassPrice, check_prices
 
 
 class VirtualMeter(BaseModel):
@@ -28,7 +28,7 @@ class MeteringSettings(BaseModel):
 
     tariff: str = Field(
         description="tariff file (YAML or URDB JSON), relative to the config, "
-        "or the name of a shipped one in config/tariffs/"
+        "or the name of a shipped one in civicwatt/data/tariffs/"
     )
     interval: str = Field(default="15m", description="interval length: 5m, 15m, 30m, 1h")
     max_gap: str | None = Field(
@@ -50,15 +50,31 @@ class MeteringSettings(BaseModel):
         description="kgCO2/kWh for every interval (overrides the table and site.grid_region)",
     )
     emission_factors: str | None = Field(
-        default=None, description="factor table; default config/emission_factors.yaml"
+        default=None, description="factor table; default civicwatt/data/emission_factors.yaml"
     )
-    coal_factors: str | None = Field(default=None, description="default config/coal_factors.yaml")
+    coal_factors: str | None = Field(default=None,
+                                     description="default civicwatt/data/coal_factors.yaml")
     coal_convention: Literal["equivalent", "equal_value"] = "equivalent"
-    holidays: list[dt.date] = Field(default_factory=list, description="site holidays")
-    workdays: list[dt.date] = Field(default_factory=list, description="site extra workdays")
+    base_prices: dict[str, float] | str | None = Field(
+        default=None, description="ratio tariffs: the month's flat (agency-purchase) price per "
+        "kWh, {2026-10: 0.6523, ...}, or a CSV (month,price) / YAML file of them")
+    base_prices_source: str = Field(
+        default="", description="where the base prices come from; shown next to the cost")
+    prices: dict[str, ClassPrice] = Field(
+        default_factory=dict,
+        description="class → price for water, gas, heat, cooling, fuels (electricity: tariff)",
+    )
+    factors: str | None = Field(
+        default=None,
+        description="kgce/CO2 factors per class over civicwatt/data/class_factors.yaml",
+    )
     virtual_meters: list[VirtualMeter] = Field(default_factory=list)
     balance_tolerance_pct: float = Field(default=5.0, ge=0)
     chunk_days: int = Field(default=7, ge=1, le=62, description="days metered per store read")
+    late_days: int = Field(
+        default=35, ge=0, le=366,
+        description="the service re-meters days that late data touched up to this far back",
+    )
 
     @field_validator("interval")
     @classmethod
@@ -68,11 +84,21 @@ class MeteringSettings(BaseModel):
         parse_interval(text)
         return text
 
+    @field_validator("base_prices")
+    @classmethod
+    def _months(cls, prices: dict[str, float] | str | None) -> dict[str, float] | str | None:
+        from rules.tariffs import base_price_problems
+
+        if isinstance(prices, dict):
+            for problem in base_price_problems(prices):
+                raise ValueError(problem.removeprefix("base_prices: "))
+        return prices
+
     @field_validator("max_gap", "lookback")
     @classmethod
     def _duration(cls, text: str | None) -> str | None:
-        if text is not None:
-            parse_duration(text)
+        if text is not None and parse_duration(text) <= 0:
+            raise ValueError(f"duration {text!r}: must be longer than 0, e.g. 30m")
         return text
 
 
@@ -106,18 +132,29 @@ def check_metering(
         return []
     from civicwatt.metering.files import (
         InputError,
+        load_base_prices,
+        load_class_factors,
         load_coal_factors,
         load_emission_factors,
         load_tariff,
     )
     from rules.aggregate import FormulaError, parse_formula
+    from rules.energy import class_of
 
     found: list[tuple[tuple, object, str]] = []
     shipped = CONFIG_DIR / "tariffs"
     try:
-        load_tariff(resolve_file(metering.tariff, base_dir, shipped))
+        tariff = load_tariff(resolve_file(metering.tariff, base_dir, shipped))
+        if metering.base_prices and tariff.price_basis != "ratio":
+            found.append((("metering", "base_prices"), metering.base_prices,
+                          f"only for a ratio tariff; {tariff.name!r} holds money "
+                          "(price_basis: money): remove base_prices"))
     except (FileNotFoundError, InputError) as exc:
         found.append((("metering", "tariff"), metering.tariff, str(exc)))
+    try:
+        load_base_prices(metering, base_dir)
+    except InputError as exc:
+        found.append((("metering", "base_prices"), metering.base_prices, str(exc)))
     by_id = {p.id: p for p in points.values()}
     temp = metering.temperature_point
     if temp is not None and (temp not in by_id or by_id[temp].quantity != "temperature"):
@@ -125,7 +162,7 @@ def check_metering(
     for i, pid in enumerate(metering.power_points):
         if pid not in by_id or by_id[pid].quantity != "power":
             found.append((("metering", "power_points", i), pid, "the id of a power point"))
-    metered = [p.id for p in by_id.values() if p.quantity == "energy"]
+    metered = [p.id for p in by_id.values() if p.quantity != "power" and class_of(p.quantity)]
     metered += [p for p in metering.power_points if p in by_id]
     children: dict[str, list[str]] = {}
     for p in by_id.values():
@@ -133,15 +170,20 @@ def check_metering(
             children.setdefault(p.parent, []).append(p.id)
     for i, vm in enumerate(metering.virtual_meters):
         try:
-            parse_formula(vm.formula, metered, children)
+            terms = parse_formula(vm.formula, metered, children)
         except FormulaError as exc:
             found.append(
                 (
                     ("metering", "virtual_meters", i, "formula"),
                     vm.formula,
-                    f"{exc}; names are energy points or listed power_points",
+                    f"{exc}; names are metered points (counters) or listed power_points",
                 )
             )
+            continue
+        kinds = sorted({class_of(by_id[t].quantity).name for t in terms})
+        if len(kinds) > 1:
+            found.append((("metering", "virtual_meters", i, "formula"), vm.formula,
+                          f"points of one energy class (this mixes {', '.join(kinds)})"))
         if vm.id in by_id:
             found.append(
                 (
@@ -175,4 +217,12 @@ def check_metering(
         load_coal_factors(base_dir / path if path else None)
     except InputError as exc:
         found.append((("metering", "coal_factors"), metering.coal_factors, str(exc)))
+    try:
+        load_class_factors(base_dir / metering.factors if metering.factors else None)
+    except InputError as exc:
+        found.append((("metering", "factors"), metering.factors, str(exc)))
+    for path, message in check_prices(metering.prices):
+        price = metering.prices[path[0]]
+        value = getattr(price, path[1]) if len(path) > 1 else path[0]
+        found.append((("metering", "prices", *path), value, message))
     return found

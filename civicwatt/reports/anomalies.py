@@ -3,11 +3,14 @@
 - after_hours: a meter's mean load in the after-hours window is above its usual
   night baseload (median of the previous `history_days` nights) by a ratio and
   an absolute margin;
-- non_working: on a weekend or public holiday, a meter used more than on its
-  usual non-working day (median of the non-working days in the history);
+- non_working: on a weekend, public or site holiday or closure day (the site's
+  calendar, per building), a meter used more than on its usual non-working day
+  (median of the non-working days in the history);
 - silent: no reading for `silent_hours` up to the end of the day;
 - reset: the counter went backwards and it was not a rollover;
-- imbalance: a parent meter and the sum of its sub-meters differ beyond a share.
+- imbalance: a parent meter and the sum of its sub-meters differ beyond a share;
+- water_leak, gas_closed, heat_weather: the other energy classes' findings
+  (`civicwatt.reports.classes`).
 
 Vectorised over points (one bincount per statistic), so 500 meters cost the
 same handful of numpy calls as five.
@@ -20,18 +23,14 @@ import datetime as dt
 import numpy as np
 
 from civicwatt.config import SiteConfig
-from civicwatt.reports.data import DAY_NS, ReportInputs
-from civicwatt.reports.days import (
-    HOUR_NS,
-    day_type,
-    is_working,
-    local_day_index,
-    minute_of_day,
-    to_local,
-)
-from civicwatt.reports.meters import MeterTree
+from civicwatt.config.calendar import site_calendar
+from civicwatt.config.meters import MeterTree
+from civicwatt.reports import classes
+from civicwatt.reports.data import ReportInputs
 from civicwatt.reports.model import Anomaly, Completeness
 from civicwatt.reports.settings import AnomalyThresholds
+from rules.calendar import CalendarSpec, day_kind, is_working
+from rules.clock import DAY_NS, HOUR_NS, local_day_index, minute_of_day, to_local
 
 MIN_HISTORY_NIGHTS = 3
 MIN_HISTORY_NON_WORKING = 2
@@ -43,8 +42,10 @@ def find(config: SiteConfig, tree: MeterTree, inputs: ReportInputs, interval_ns:
              *_non_working(config, tree, inputs, interval_ns, th),
              *_silent(tree, inputs, interval_ns, th),
              *_resets(config, tree, inputs),
-             *_imbalance(tree, inputs, th)]
-    order = {"silent": 0, "reset": 1, "imbalance": 2, "after_hours": 3, "non_working": 4}
+             *_imbalance(tree, inputs, th),
+             *classes.find(config, inputs, th, interval_ns)]
+    order = {"silent": 0, "reset": 1, "imbalance": 2, "water_leak": 3, "after_hours": 4,
+             "non_working": 5, "gas_closed": 6, "heat_weather": 7}
     found.sort(key=lambda a: (order[a.kind], -a.severity, a.point))
     return found
 
@@ -119,29 +120,38 @@ def _after_hours(tree: MeterTree, inputs: ReportInputs, interval_ns: int,
 
 def _non_working(config: SiteConfig, tree: MeterTree, inputs: ReportInputs, interval_ns: int,
                  th: AnomalyThresholds) -> list[Anomaly]:
-    kind = day_type(inputs.day, config.site.country)
-    if is_working(kind):
+    calendar = site_calendar(config)
+    resting = {b.id for b in config.buildings if not is_working(inputs.day, calendar, b.id)}
+    if not resting:
         return []
     first = _history_first_day(inputs)
     sums, counts = _day_matrix(inputs, None)
-    off = np.array([not is_working(day_type(first + dt.timedelta(days=d), config.site.country))
-                    for d in range(sums.shape[1])], bool)
+    days = [first + dt.timedelta(days=d) for d in range(sums.shape[1])]
+    off = {b: _off_days(days, calendar, b) for b in resting}
     per_day = DAY_NS // interval_ns
-    full = (counts >= 0.9 * per_day) & off[None, :]
-    usual_days = np.where(full, sums, np.nan)
-    valid = full.sum(axis=1)
+    full = counts >= 0.9 * per_day
     today = _today(inputs, None)
     found = []
     for i, point in enumerate(inputs.history.points):
-        if point not in tree.building or point not in today or valid[i] < MIN_HISTORY_NON_WORKING:
+        building = tree.building.get(point)
+        if building not in resting or point not in today:
             continue
-        usual = float(np.nanmedian(usual_days[i]))
+        usual_days = sums[i][full[i] & off[building]]
+        if usual_days.size < MIN_HISTORY_NON_WORKING:
+            continue
+        usual = float(np.median(usual_days))
         kwh = today[point][0]
         if kwh > usual * (1 + th.non_working_ratio) and kwh - usual >= th.non_working_min_kwh:
             found.append(Anomaly("non_working", tree.building[point], point, {
-                "kwh": kwh, "usual_kwh": usual, "days": int(valid[i]), "day_type": kind,
+                "kwh": kwh, "usual_kwh": usual, "days": int(usual_days.size),
+                "day_type": day_kind(inputs.day, calendar, building),
                 "change": kwh / usual - 1 if usual else float("inf")}, kwh - usual))
     return found
+
+
+def _off_days(days: list[dt.date], calendar: CalendarSpec, building: str) -> np.ndarray:
+    """Which history days were non-working days for `building` (weekends, holidays, closed)."""
+    return np.array([not is_working(d, calendar, building) for d in days], bool)
 
 
 def last_seen(tree: MeterTree, inputs: ReportInputs, interval_ns: int) -> dict[str, int]:

@@ -13,20 +13,33 @@ from collections.abc import Sequence
 import numpy as np
 
 from civicwatt.config import PurposeTree, SiteConfig
+from civicwatt.config.calendar import site_calendar
+from civicwatt.config.meters import MeterTree, meter_tree
+from civicwatt.metering.classes import class_roots
 from civicwatt.reports import anomalies, forecasts, kpis
+from civicwatt.reports.classes import class_table
 from civicwatt.reports.data import METRICS, Intervals, ReportInputs
-from civicwatt.reports.days import HOUR_NS, NS, day_type, to_local
-from civicwatt.reports.meters import MeterTree, meter_tree
-from civicwatt.reports.model import Curve, DailyReport, Peak, Scope, Totals
+from civicwatt.reports.model import (
+    CostUnit,
+    Curve,
+    DailyReport,
+    Peak,
+    Scope,
+    Totals,
+    earliest_peak,
+)
 from civicwatt.reports.splits import contributions, period_rows, tree_rows
 from civicwatt.reports.text import texts
+from rules.calendar import day_kind, term_on
+from rules.clock import HOUR_NS, NS, to_local
 from store import RawReadings
 
 DEFAULT_INTERVAL_NS = 15 * 60 * NS
 
 
 def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
-             generated_at: dt.datetime, tree: MeterTree | None = None) -> DailyReport:
+             generated_at: dt.datetime, tree: MeterTree | None = None,
+             cost: CostUnit | None = None) -> DailyReport:
     tree = tree or meter_tree(config)
     t = texts(language)
     interval_ns = infer_interval(inputs.day_rows)
@@ -36,6 +49,7 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     zone_parents = {z: (parent or building) for z, (building, parent) in config.zones().items()}
     zone_names = _zone_names(config)
 
+    by_class = class_roots(config)
     buildings: list[Scope] = []
     for b in config.buildings:
         members = [p for p, owner in tree.building.items() if owner == b.id]
@@ -49,7 +63,9 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
         scope = _scope("building", b.id, b.name or b.id, b.floor_area_m2, b.occupants, members,
                        roots, day, purposes, language, inputs, interval_ns)
         scope.zones = zones
-        scope.ytd = kpis.year_to_date([b], {b.id: roots}, inputs, interval_ns)
+        _classes(scope, day.rows, by_class.get(b.id, {}), language)
+        scope.ytd = kpis.year_to_date([b], {b.id: roots + _others(by_class.get(b.id, {}))},
+                                      inputs, interval_ns)
         forecasts.attach(scope, fc.get(b.id), inputs)
         buildings.append(scope)
 
@@ -59,7 +75,14 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     people = sum(b.occupants for b in config.buildings)
     site = _scope("site", config.site.id, config.site.name, area, people, all_members, all_roots,
                   day, purposes, language, inputs, interval_ns)
-    site.ytd = kpis.year_to_date(config.buildings, tree.roots, inputs, interval_ns)
+    site_classes: dict[str, list[str]] = {}
+    for by in by_class.values():
+        for energy, points in by.items():
+            site_classes.setdefault(energy, []).extend(points)
+    _classes(site, day.rows, site_classes, language)
+    site.ytd = kpis.year_to_date(
+        config.buildings, {b.id: tree.roots.get(b.id, []) + _others(by_class.get(b.id, {}))
+                           for b in config.buildings}, inputs, interval_ns)
     forecasts.attach(site, forecasts.site_sum([fc.get(b.id) for b in config.buildings
                                                if tree.roots.get(b.id)]), inputs)
 
@@ -72,10 +95,13 @@ def assemble(config: SiteConfig, inputs: ReportInputs, language: str,
     if unknown:
         notes.append(t["note_unknown_points"].format(n=len(unknown),
                                                      points=", ".join(unknown[:5])))
+    calendar = site_calendar(config)
+    term = term_on(inputs.day, calendar)
     return DailyReport(
-        config.site.id, config.site.name, inputs.day, day_type(inputs.day, config.site.country),
+        config.site.id, config.site.name, inputs.day, day_kind(inputs.day, calendar),
         inputs.tz, config.site.currency, interval_ns // (60 * NS), generated_at, site, buildings,
-        found, complete, thresholds.completeness_min, notes)
+        found, complete, thresholds.completeness_min, notes, cost,
+        term.name if term else ("" if calendar.terms else None))
 
 
 class _Day:
@@ -104,6 +130,20 @@ class _Day:
     def total(self, roots: Sequence[str]) -> Totals:
         m = self.mask(roots)
         return Totals(*(_nansum(self.rows.values[name][m]) for name in METRICS))
+
+
+def _classes(scope: Scope, rows: Intervals, roots: dict, language: str) -> None:
+    """The scope's 分类能耗 table; its KPIs then count every class (综合能耗)."""
+    scope.classes, scope.combined = class_table(rows, scope.totals, roots, language)
+    water = next((r.amount for r in scope.classes if r.energy == "water"), float("nan"))
+    scope.intensity = kpis.intensity(scope.combined, scope.floor_area_m2, scope.occupants,
+                                     water)
+
+
+def _others(by_class: dict[str, tuple[str, ...]]) -> list[str]:
+    """Root meters of the classes other than electricity (their YTD kgce and CO₂ count)."""
+    return [p for energy, points in by_class.items() if energy != "electricity"
+            for p in points]
 
 
 def _raw_totals(raw: dict[str, RawReadings], roots: Sequence[str]) -> Totals | None:
@@ -166,7 +206,7 @@ def _curve(rows: Intervals, mask: np.ndarray, inputs: ReportInputs,
     actual[seen == 0] = np.nan
     slots, inverse = np.unique(times, return_inverse=True)
     per_slot = np.bincount(inverse, kwh)
-    best = int(np.argmax(per_slot))
+    best = earliest_peak(per_slot)
     peak = Peak(float(per_slot[best]) / (interval_ns / HOUR_NS), to_local(int(slots[best]),
                                                                         inputs.tz))
     return Curve(hours, actual), peak

@@ -1,8 +1,9 @@
 """Read what the daily report needs from the store — the only I/O on the way in.
 
 The contract is the store, not the jobs that fill it: `energy_interval` rows
-(tags site, building, zone, purpose, point, period; fields kwh, cost, co2_kg,
-kgce, estimated) from the metering engine, `forecast` rows (tags site,
+(tags site, building, zone, purpose, point, energy, period; fields amount, unit,
+kwh, cost, co2_kg, kgce, estimated — rows without an `energy` tag are
+electricity) from the metering engine, `forecast` rows (tags site,
 building, zone, target, model; fields value, lower, upper, lower95, upper95,
 issued_at) from the forecaster, and raw `energy` counter readings.
 """
@@ -16,11 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from civicwatt.config import SiteConfig
-from civicwatt.reports.days import NS, day_bounds
+from rules.clock import day_bounds
 from store import RawReadings, Row, Store
 
 METRICS = ("kwh", "cost", "co2_kg", "kgce")
-DAY_NS = 86400 * NS
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class Intervals:
     values: dict[str, np.ndarray]  # METRICS → float64, NaN where the field is absent
     estimated: np.ndarray  # bool
     tags: dict[str, dict[str, str]]  # point → its building/zone/purpose tags as stored
+    energies: tuple[str, ...] = ("electricity",)
+    energy: np.ndarray | None = None  # int32 index into energies; None = all electricity
+    amount: np.ndarray | None = None  # float64 in the class's unit; None = kwh
 
     def __len__(self) -> int:
         return int(self.time_ns.size)
@@ -50,6 +53,9 @@ class Intervals:
         t = np.empty(n, np.int64)
         est = np.zeros(n, bool)
         vals = {m: np.full(n, np.nan) for m in METRICS}
+        energies: dict[str, int] = {"electricity": 0}
+        kind = np.zeros(n, np.int32)
+        amount = np.full(n, np.nan)
         for i, row in enumerate(rows):
             series = row.series
             point = series.tag("point")
@@ -66,7 +72,18 @@ class Intervals:
                 if value is not None:
                     vals[m][i] = value
             est[i] = bool(fields.get("estimated", False))
-        return cls(tuple(points), pi, t, tuple(periods), per, vals, est, tags)
+            kind[i] = energies.setdefault(series.tag("energy", "electricity"), len(energies))
+            value = fields.get("amount", fields.get("kwh"))
+            if value is not None:
+                amount[i] = value
+        return cls(tuple(points), pi, t, tuple(periods), per, vals, est, tags,
+                   tuple(energies), kind, amount)
+
+    def of_class(self, energy: str) -> np.ndarray:
+        """Row mask of one energy class."""
+        if energy not in self.energies or self.energy is None:
+            return np.full(len(self), energy == "electricity")
+        return self.energy == self.energies.index(energy)
 
     def point_sums(self, metric: str) -> dict[str, float]:
         """Σ metric per point (NaN-free; a point whose field is always absent gets NaN)."""
@@ -102,11 +119,16 @@ class ReportInputs:
     forecasts: list[Row]  # from the day's start to the end of the next day
     raw: RawReadings  # the day's `energy` counter readings
     notes: list[str] = field(default_factory=list)
+    class_history: RawReadings | None = None  # amount of the other classes' meters, history
+    # and the day (the leak, closed-day and weather checks)
+    temperature: RawReadings | None = None  # the outdoor point, history and the day
 
 
 def read_inputs(store: Store, config: SiteConfig, day: dt.date, roots: Sequence[str],
-                energy_points: Sequence[str]) -> ReportInputs:
-    """Everything the report reads, in a handful of range queries."""
+                energy_points: Sequence[str], class_points: Sequence[str] = (),
+                class_roots: Sequence[str] = ()) -> ReportInputs:
+    """Everything the report reads, in a handful of range queries. `class_points` are the
+    meters of the other energy classes (water, gas, heat …), `class_roots` their roots."""
     tz = config.site.timezone
     site = {"site": config.site.id}
     start, end = day_bounds(day, tz)
@@ -124,8 +146,25 @@ def read_inputs(store: Store, config: SiteConfig, day: dt.date, roots: Sequence[
     raw = store.read_raw("energy", start, end, points=list(energy_points)) if energy_points \
         else store.read_raw("energy", start, start)
     ytd = {point: _year_to_date(store, point, ytd_start, end, site["site"]) for point in roots}
+    ytd |= {point: _year_to_date(store, point, ytd_start, end, site["site"], count="amount")
+            for point in class_roots}
+    class_history = temperature = None
+    if class_points:
+        class_history = store.read_raw("energy_interval", history_start, end,
+                                       points=list(class_points), field="amount")
+        outdoor = _outdoor_point(config)
+        if outdoor is not None:
+            temperature = store.read_raw("temperature", history_start, end, points=[outdoor])
     return ReportInputs(day, tz, start, end, day_rows, week_ago, history, history_start, ytd,
-                        ytd_start, forecasts, raw)
+                        ytd_start, forecasts, raw, class_history=class_history,
+                        temperature=temperature)
+
+
+def _outdoor_point(config: SiteConfig) -> str | None:
+    """The outdoor temperature point: metering's, the forecaster's, else none."""
+    if config.metering and config.metering.temperature_point:
+        return config.metering.temperature_point
+    return config.forecast.temperature_point
 
 
 def _forecasts(store: Store, site: dict, start: int, end: int, next_end: int) -> list[Row]:
@@ -138,7 +177,8 @@ def _forecasts(store: Store, site: dict, start: int, end: int, next_end: int) ->
     return today + [row for row in latest if row.time_ns >= end]
 
 
-def _year_to_date(store: Store, point: str, start: int, end: int, site: str) -> YearToDate:
+def _year_to_date(store: Store, point: str, start: int, end: int, site: str,
+                  count: str = "kwh") -> YearToDate:
     where = {"site": site, "point": point}
     every = end - start  # one or two buckets; their sum is the range's total
 
@@ -146,4 +186,5 @@ def _year_to_date(store: Store, point: str, start: int, end: int, site: str) -> 
         buckets = store.aggregate("energy_interval", name, start, end, every, fn, where=where)
         return float(sum(b.value for b in buckets))
 
-    return YearToDate(total("kwh"), total("kgce"), total("co2_kg"), int(total("kwh", "count")))
+    kwh = total("kwh") if count == "kwh" else 0.0
+    return YearToDate(kwh, total("kgce"), total("co2_kg"), int(total(count, "count")))

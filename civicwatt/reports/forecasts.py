@@ -16,8 +16,8 @@ import numpy as np
 
 from civicwatt.config import SiteConfig
 from civicwatt.reports.data import ReportInputs
-from civicwatt.reports.days import HOUR_NS, NS, to_local
-from civicwatt.reports.model import Curve, ForecastCheck, NextDay, Scope
+from civicwatt.reports.model import Curve, ForecastCheck, NextDay, Scope, earliest_peak
+from rules.clock import HOUR_NS, NS, day_bounds, to_local
 from store import Row
 
 BANDS = ("value", "lower", "upper", "lower95", "upper95")
@@ -69,7 +69,6 @@ def by_building(rows: list[Row], config: SiteConfig,
 
 
 def _hours_after(inputs: ReportInputs) -> int:
-    from civicwatt.reports.days import day_bounds
     start, end = day_bounds(inputs.day + dt.timedelta(days=1), inputs.tz)
     return int((end - start) // HOUR_NS)
 
@@ -125,7 +124,7 @@ def attach(scope: Scope, fc: HourlyForecast | None, inputs: ReportInputs) -> Non
     nxt = b["value"][n:]
     ok = ~np.isnan(nxt)
     if ok.any():
-        peak = int(np.nanargmax(nxt))
+        peak = earliest_peak(nxt)
         carbon = fc.carbon[n:]
         lower, upper = b["lower"][n:], b["upper"][n:]
         scope.next_day = NextDay(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from civicwatt.reports.model import Anomaly
+from civicwatt.reports.model import Anomaly, CostUnit, Reference
 from civicwatt.reports.text import MONTHS, texts
 
 SYMBOLS = {"CNY": "¥", "USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "HKD": "HK$"}
@@ -36,6 +36,55 @@ def money(value: float | None, currency: str) -> str:
     text = f"{abs(value):,.2f}"
     sign = "−" if value < 0 else ""
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def cost(value: float | None, unit: CostUnit, language: str) -> str:
+    """Money with its currency, or a relative cost as "1,234.56 × flat price" (no currency)."""
+    if unit.money:
+        return money(value, unit.currency)
+    return NONE if missing(value) else f"{number(value, 2)} {texts(language)['x_flat']}"
+
+
+def unit_price(total: float | None, kwh: float | None, unit: CostUnit, language: str) -> str:
+    """Mean price: "¥0.81/kWh", or "1.21 × flat price" for relative costs."""
+    if missing(total) or not kwh or missing(kwh):
+        return NONE
+    value = total / kwh
+    return f"{money(value, unit.currency)}/kWh" if unit.money else \
+        f"{number(value, 2)} {texts(language)['x_flat']}"
+
+
+def _word(change: float | None, language: str, prefix: str, **more: str) -> str:
+    if missing(change):
+        return NONE
+    t = texts(language)
+    if round(change * 100, 1) == 0:
+        return t[f"{prefix}.level"].format(**more)
+    key = f"{prefix}.above" if change > 0 else f"{prefix}.below"
+    return t[key].format(pct=percent(abs(change)), **more)
+
+
+def versus(change: float | None, ref: str, language: str) -> str:
+    """One sign convention, in words: +0.12 → "12.0% above the same day last week"."""
+    return _word(change, language, "cmp", ref=ref)
+
+
+def direction(change: float | None, language: str) -> str:
+    """The same convention where a header names the reference: "12.0% above" / "高 12.0%"."""
+    return _word(change, language, "dir")
+
+
+def reference(ref: Reference | None, language: str) -> str:
+    """What a baseline is, as the report names it: "national public-institution average 2020"."""
+    if ref is None:
+        return ""
+    return ref.name or texts(language)[f"ref.{ref.kind}"].format(year=ref.year)
+
+
+def status(ref: Reference, on_track: bool, language: str) -> str:
+    """Own baseline: on track / above target; quota: within / above; average: below / above."""
+    group = ref.kind if ref.kind in ("own", "quota") else "average"
+    return texts(language)[f"status.{group}.{'ok' if on_track else 'bad'}"]
 
 
 def percent(value: float | None, signed: bool = False, digits: int = 1) -> str:
@@ -79,8 +128,10 @@ def evidence(anomaly: Anomaly, language: str) -> str:
         return t["ev.silent_never"]
     shown = {}
     for key, value in f.items():
-        if key in ("change", "share", "threshold"):
-            shown[key] = percent(value, signed=key == "share")
+        if key == "share" and anomaly.kind == "imbalance":
+            shown[key] = direction(-value, language)  # (parent − Σ sub-meters) / parent
+        elif key in ("change", "share", "threshold"):
+            shown[key] = percent(value)
         elif key == "day_type":
             shown[key] = t[f"day_types.{value}"]
         elif key in ("last_seen", "at"):

@@ -14,10 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from civicwatt.config import SiteConfig
+from civicwatt.config.meters import meter_tree
+from civicwatt.metering.classes import class_roots
 from civicwatt.reports.assemble import assemble
 from civicwatt.reports.data import read_inputs
-from civicwatt.reports.meters import meter_tree
-from civicwatt.reports.model import DailyReport
+from civicwatt.reports.model import CostUnit, DailyReport
+from rules.energy import METERED
 from store import StoreError, open_store
 
 
@@ -46,13 +48,35 @@ def build_report(config: SiteConfig, day: dt.date, language: str,
     tree = meter_tree(config)
     roots = [p for points in tree.roots.values() for p in points]
     energy = [p.id for p in config.points if p.quantity == "energy" and p.id in tree.building]
+    others = [p.id for p in config.points if p.quantity in METERED and p.quantity != "energy"]
+    other_roots = [p for by in class_roots(config).values() for energy_class, points in
+                   by.items() if energy_class != "electricity" for p in points]
     store = open_store(config.store.url, base_dir=config.base_dir)
     try:
-        inputs = read_inputs(store, config, day, roots, energy)
+        inputs = read_inputs(store, config, day, roots, energy, others, other_roots)
     finally:
         store.close()
     generated = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(config.site.timezone))
-    return assemble(config, inputs, language, generated, tree)
+    return assemble(config, inputs, language, generated, tree, cost_unit(config, day))
+
+
+def cost_unit(config: SiteConfig, day: dt.date) -> CostUnit:
+    """Whether the day's costs are money: a ratio tariff needs the month's base price."""
+    currency = config.site.currency
+    if config.metering is None:
+        return CostUnit(currency)
+    from civicwatt.metering.files import InputError, load_site_tariff
+
+    try:
+        tariff = load_site_tariff(config)
+    except (InputError, FileNotFoundError) as exc:
+        raise ReportError(f"metering.tariff: {exc}") from None
+    week_ago = day - dt.timedelta(days=7)
+    money = tariff.cost_is_money(day)
+    return CostUnit(currency, money,
+                    tariff.price_factor(day) if money and tariff.price_basis == "ratio" else None,
+                    config.metering.base_prices_source, tariff.name, f"{day:%Y-%m}",
+                    tariff.cost_is_money(week_ago) == money)
 
 
 def run(config: SiteConfig, day: dt.date | None = None, language: str | None = None,

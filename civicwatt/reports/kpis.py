@@ -1,10 +1,12 @@
-"""Per-area and per-occupant KPIs, and the year to date against the 2020 baseline.
+"""Per-area and per-occupant KPIs, and the year to date against the buildings' baseline.
 
-The 14th Five-Year Plan targets are annual intensities (kgce/m², kgce/person,
-kgCO₂/m²) cut by a fraction from 2020. The year to date is compared with the
-baseline and the target pro rata to the days of data this year — a straight
-line, which ignores seasonality (winter heating, summer cooling); the report
-says so next to the table.
+A baseline is either the building's own base-year figures — then the 14th
+Five-Year Plan targets are those intensities (kgce/m², kgce/person, kgCO₂/m²)
+cut by a fraction — or a named reference: a national or provincial average
+(compared with, no target) or a quota (the limit itself). The year to date is
+compared pro rata to the days of data this year — a straight line, which
+ignores seasonality (winter heating, summer cooling); the report says so next
+to the table. A scope compares only buildings whose baselines are of one kind.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ import calendar
 from collections.abc import Mapping, Sequence
 
 from civicwatt.config import Building
-from civicwatt.reports.data import DAY_NS, ReportInputs
-from civicwatt.reports.model import Intensity, TargetRow, Totals, YearToDateKpis
+from civicwatt.reports.data import ReportInputs
+from civicwatt.reports.model import Intensity, Reference, TargetRow, Totals, YearToDateKpis
+from rules.clock import DAY_NS
 
 
 def _per(value: float, denominator: float) -> float:
     return value / denominator if denominator else float("nan")
 
 
-def intensity(totals: Totals, area: float, people: int) -> Intensity:
+def intensity(totals: Totals, area: float, people: int,
+              water_m3: float = float("nan")) -> Intensity:
+    """Per m² and per occupant; `totals` should be the combined classes (综合能耗 kgce, all
+    CO₂) with electricity's kWh."""
     return Intensity(_per(totals.kwh, area), _per(totals.kgce, area), _per(totals.co2_kg, area),
                      _per(totals.kwh, people), _per(totals.kgce, people),
-                     _per(totals.co2_kg, people))
+                     _per(totals.co2_kg, people), _per(water_m3, people))
 
 
 def year_to_date(buildings: Sequence[Building], roots: Mapping[str, list[str]],
@@ -43,6 +49,14 @@ def year_to_date(buildings: Sequence[Building], roots: Mapping[str, list[str]],
     kgce = {b: sum(y.kgce for y in v) for b, v in sums.items()}
     co2 = {b: sum(y.co2_kg for y in v) for b, v in sums.items()}
     fraction = days / (366 if calendar.isleap(inputs.day.year) else 365)
+    covered = [b for b in buildings if b.baseline is not None]
+    kinds = {(b.baseline.kind, b.baseline.year, b.baseline.name) for b in covered}
+    partial = [b.name or b.id for b in covered] if 0 < len(covered) < len(buildings) else []
+    if len(kinds) != 1:
+        return YearToDateKpis(days, elapsed, kwh, sum(kgce.values()), sum(co2.values()), [],
+                              partial, mixed=len(kinds) > 1)
+    kind, year, name = kinds.pop()
+    own = kind == "own"
 
     rows: list[TargetRow] = []
     for metric, value_of, denominator, reduction in (
@@ -56,12 +70,10 @@ def year_to_date(buildings: Sequence[Building], roots: Mapping[str, list[str]],
             continue
         size = sum(denominator(b) for b in having)
         baseline = sum(getattr(b.baseline, metric) * denominator(b) for b in having) / size
-        target = sum(getattr(b.baseline, metric) * (1 - getattr(b.baseline, reduction))
+        target = sum(getattr(b.baseline, metric) * (1 - getattr(b.baseline, reduction) * own)
                      * denominator(b) for b in having) / size
         value = sum(value_of[b.id] for b in having) / size
         rows.append(TargetRow(metric, value, baseline * fraction, target * fraction,
                               1 - target / baseline, value / (baseline * fraction) - 1))
-    covered = [b for b in buildings if b.baseline is not None]
-    partial = [b.name or b.id for b in covered] if 0 < len(covered) < len(buildings) else []
     return YearToDateKpis(days, elapsed, kwh, sum(kgce.values()), sum(co2.values()), rows,
-                          partial)
+                          partial, Reference(kind, year, name))

@@ -1,7 +1,10 @@
 """The report model: plain numbers and labels, ready to render in any language.
 
-Units: energy kWh, power kW (hourly mean), cost in the site's currency,
-carbon kgCO₂e, standard coal kgce. Times are aware local datetimes. NaN or
+Units: energy kWh, power kW (hourly mean), cost in the site's currency (or,
+for a ratio tariff without the month's base price, in multiples of the flat
+price: `DailyReport.cost.money` False), carbon kgCO₂e, standard coal kgce; the
+other classes in their own unit (m³, GJ, kg). Every comparison is "this against
+that − 1": +0.12 reads "12 % above". Times are aware local datetimes. NaN or
 None means "not available" and renders as "—".
 """
 
@@ -11,6 +14,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+def earliest_peak(values: np.ndarray) -> int:
+    """Index of the largest value; values equal within float noise (sums of the same energy
+    added in another order) go to the earliest, so the peak is the same every run."""
+    top = np.nanmax(values)
+    return int(np.flatnonzero(values >= top - 1e-9 * max(1.0, abs(top)))[0])
 
 
 @dataclass(frozen=True)
@@ -54,11 +64,37 @@ class Intensity:
     kwh_per_person: float
     kgce_per_person: float
     co2_per_person: float
+    water_per_person: float = float("nan")  # m³ per occupant
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One energy class of a scope (分类能耗): its amount in its own unit and what it
+    converts to. `share` is of 综合能耗 (kgce); NaN for classes outside it (water)."""
+
+    energy: str  # rules.energy class name
+    label: str
+    amount: float
+    unit: str
+    kgce: float
+    share: float
+    cost: float
+    co2_kg: float
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a baseline is: the building's own base-year figures, or a named reference."""
+
+    kind: str  # own | national_average | provincial_average | quota
+    year: int
+    name: str = ""  # the config's own label, if it gave one
 
 
 @dataclass(frozen=True)
 class TargetRow:
-    """Year to date against the 2020 baseline and the reduction target, both pro rata."""
+    """Year to date against the baseline (and, for an own baseline, the reduction target),
+    both pro rata. For a reference the target is the reference itself (a quota's limit)."""
 
     metric: str  # kgce_per_m2 | kgce_per_person | kgco2_per_m2
     value: float
@@ -82,6 +118,8 @@ class YearToDateKpis:
     rows: list[TargetRow]
     partial: list[str] = field(default_factory=list)  # names of the buildings the targets cover,
     # when not all of the scope's buildings have a baseline
+    reference: Reference | None = None
+    mixed: bool = False  # the buildings' baselines are of different kinds: no site comparison
 
 
 @dataclass(frozen=True)
@@ -108,9 +146,9 @@ class ForecastCheck:
     model: str
 
     @property
-    def error(self) -> float:
-        """(forecast − actual) / actual over the hours both cover."""
-        return self.forecast_kwh / self.actual_kwh - 1 if self.actual_kwh else float("nan")
+    def deviation(self) -> float:
+        """actual / forecast − 1 over the hours both cover: −0.38 is "38 % below forecast"."""
+        return self.actual_kwh / self.forecast_kwh - 1 if self.forecast_kwh else float("nan")
 
 
 @dataclass(frozen=True)
@@ -153,13 +191,16 @@ class Scope:
     forecast_check: ForecastCheck | None
     next_day: NextDay | None
     ytd: YearToDateKpis | None
+    classes: list[ClassRow] = field(default_factory=list)  # 分类能耗, electricity first
+    combined: Totals | None = None  # every class: cost, CO₂, 综合能耗 kgce (kwh = electricity)
 
 
 @dataclass(frozen=True)
 class Anomaly:
     """One finding: what, where (building, point) and the evidence as numbers."""
 
-    kind: str  # after_hours | non_working | silent | reset | imbalance
+    kind: str  # after_hours | non_working | silent | reset | imbalance | water_leak |
+    # gas_closed | heat_weather
     building: str
     point: str
     facts: dict  # numbers and times the evidence sentence is built from
@@ -180,6 +221,20 @@ class Completeness:
         return self.measured / self.expected if self.expected else float("nan")
 
 
+@dataclass(frozen=True)
+class CostUnit:
+    """What the day's cost figures are: money in `currency`, or, for a ratio tariff without
+    the month's base price, multiples of the flat price (never shown with a currency sign)."""
+
+    currency: str
+    money: bool = True
+    base_price: float | None = None  # the month's flat price applied to a ratio tariff
+    source: str = ""  # where that base price comes from (metering.base_prices_source)
+    tariff: str = ""
+    month: str = ""  # YYYY-MM of the report day
+    last_week_comparable: bool = True  # last week's cost is in the same unit
+
+
 @dataclass
 class DailyReport:
     site_id: str
@@ -196,6 +251,16 @@ class DailyReport:
     completeness: list[Completeness]
     completeness_min: float
     notes: list[str] = field(default_factory=list)
+    cost: CostUnit | None = None  # None: money in `currency`
+    term: str | None = None  # the day's school term, "" between terms, None without terms
+
+    @property
+    def cost_unit(self) -> CostUnit:
+        return self.cost or CostUnit(self.currency)
+
+    @property
+    def has_forecast(self) -> bool:
+        return any(s.forecast_check or s.next_day for s in self.scopes)
 
     @property
     def scopes(self) -> list[Scope]:

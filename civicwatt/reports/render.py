@@ -9,15 +9,16 @@ the same HTML references its charts by Content-ID instead of data URIs.
 from __future__ import annotations
 
 import base64
-import csv
-import json
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from civicwatt.reports import charts, formatting
-from civicwatt.reports.model import DailyReport, Scope
+from civicwatt.reports.model import Curve, DailyReport
+from civicwatt.reports.tables import write_csvs
 from civicwatt.reports.text import texts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,18 +68,30 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
              images: dict[str, str]) -> dict:
     t = texts(language)
     f = formatting
-    currency = report.currency
+    unit = report.cost_unit
     below = [c for c in report.completeness if c.share < report.completeness_min]
     return {
         "r": report, "t": t, "lang": language, "css": css, "images": images,
         "font": font or "DejaVu Sans", "title": title_of(report, language),
         "date_long": f.date_long(report.day, language),
-        "day_type": t[f"day_types.{report.day_type}"],
+        "day_type": " · ".join([t[f"day_types.{report.day_type}"]] + (
+            [report.term or t["vacation"]] if report.term is not None else [])),
         "highlights": highlights(report, language),
         "incomplete": below,
         "completeness_ok": len(report.completeness) - len(below),
         "num": f.number, "pct": f.percent, "clock": f.clock, "stamp": f.stamp,
-        "money": lambda v: f.money(v, currency),
+        "cost": lambda v: f.cost(v, unit, language),
+        # the other classes are priced in money; a combined cost needs electricity in money too
+        "class_cost": lambda row: (f.cost(row.cost, unit, language) if row.energy == "electricity"
+                                   else f.money(row.cost, unit.currency)),
+        "combined_cost": lambda v: f.money(v, unit.currency) if unit.money else f.NONE,
+        "unit_price": lambda total, kwh: f.unit_price(total, kwh, unit, language),
+        "cost_note": cost_note(report, language),
+        "versus": lambda change, ref: f.versus(change, t[ref], language),
+        "direction": lambda change: f.direction(change, language),
+        "reference": lambda ref: f.reference(ref, language),
+        "status": lambda ref, ok: f.status(ref, ok, language),
+        "caption": lambda curve: curve_caption(curve, language),
         "period_label": lambda k: f.label(k, "periods", language),
         "kind_label": lambda k: f.label(k, "kinds", language),
         "evidence": lambda a: f.evidence(a, language),
@@ -86,6 +99,7 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
         "css_text": lambda s: s.replace("\\", "\\\\").replace('"', '\\"'),
         "building_name": {b.id: b.name for b in report.buildings},
         "missing": f.missing,
+        "unit_label": lambda u: "m³" if u == "m3" else u,
         "page_counter": _page_counter(t["page"]),
         "max_anomalies": MAX_ROWS,
     }
@@ -101,41 +115,71 @@ def _page_counter(pattern: str) -> str:
                      quoted(tail)])
 
 
+def cost_note(report: DailyReport, language: str) -> str:
+    """What the cost figures are: the base price applied to a ratio tariff, or why they are
+    relative; empty for a tariff in money."""
+    unit, t = report.cost_unit, texts(language)
+    if not unit.money:
+        return t["cost_relative"].format(tariff=unit.tariff, month=unit.month)
+    if unit.base_price is None:
+        return ""
+    return t["cost_money"].format(month=unit.month, source=unit.source or "metering.base_prices",
+                                  price=formatting.money(unit.base_price, unit.currency))
+
+
+def curve_caption(curve: Curve, language: str) -> str:
+    """Names only what the chart draws: bars, and the forecast line and bands if present."""
+    t = texts(language)
+    parts = ["caption.actual"]
+    drawn = [("caption.forecast", curve.forecast_kw), ("caption.band80", curve.lower),
+             ("caption.band95", curve.lower95)]
+    parts += [key for key, values in drawn
+              if values is not None and not np.isnan(values).all()]
+    return t["caption.sep"].join(t[key] for key in parts)
+
+
 def highlights(report: DailyReport, language: str) -> list[str]:
-    """Three to six sentences a director reads first."""
+    """Three to seven sentences a director reads first."""
     t = texts(language)
     f = formatting
     s = report.site
     if f.missing(s.totals.kwh):
         return [t["hl.no_data"], t["hl.anomalies"].format(n=len(report.anomalies))]
-    out = [t["hl.energy"].format(kwh=f.number(s.totals.kwh), cost=f.money(s.totals.cost,
-                                 report.currency), co2=f.number(s.totals.co2_kg),
-                                 kgce=f.number(s.totals.kgce))]
+    out = [t["hl.energy"].format(kwh=f.number(s.totals.kwh),
+                                 cost=f.cost(s.totals.cost, report.cost_unit, language),
+                                 co2=f.number(s.totals.co2_kg), kgce=f.number(s.totals.kgce))]
     change = s.totals.change(s.last_week)
     if change is not None:
-        import datetime as dt
         out[-1] += " " + t["hl.week"].format(
-            change=f.percent(change, signed=True),
+            change=f.versus(change, t["ref.last_week"], language),
             date=f.date_short(report.day - dt.timedelta(days=7), language))
     if s.forecast_check is not None:
-        error = s.forecast_check.error
-        out.append(t["hl.forecast"].format(error=f.percent(abs(error)),
-                                           sign=t["higher"] if error > 0 else t["lower"]))
+        out.append(t["hl.forecast"].format(change=f.versus(
+            s.forecast_check.deviation, t["ref.forecast"], language)))
     if s.peak is not None:
         out.append(t["hl.peak"].format(m=report.interval_minutes, kw=f.number(s.peak.kw),
                                        at=f.clock(s.peak.at)))
+    if len(s.classes) > 1 and s.combined is not None and not f.missing(s.combined.kgce):
+        parts = [f"{row.label} {f.percent(row.share)}" for row in s.classes
+                 if not f.missing(row.share) and row.share]
+        out.append(t["hl.classes"].format(kgce=f.number(s.combined.kgce),
+                                          parts=", ".join(parts)))
     out.append(t["hl.anomalies"].format(n=len(report.anomalies)) if report.anomalies
                else t["hl.no_anomalies"])
-    if s.ytd is not None:
+    if s.ytd is not None and s.ytd.reference is not None:
         per_m2 = next((r for r in s.ytd.rows if r.metric == "kgce_per_m2"), None)
         if per_m2 is not None:
-            out.append(t["hl.ytd"].format(value=f.number(per_m2.value), change=f.percent(
-                per_m2.change, signed=True), status=t["on_track" if per_m2.on_track
-                                                      else "off_track"]))
+            ref = s.ytd.reference
+            out.append(t["hl.ytd"].format(
+                value=f.number(per_m2.value),
+                change=f.versus(per_m2.change, f.reference(ref, language), language),
+                status=f.status(ref, per_m2.on_track, language)))
     if s.next_day is not None:
         n = s.next_day
         out.append(t["hl.next"].format(date=f.date_short(n.day, language), kwh=f.number(n.kwh),
                                        kw=f.number(n.peak_kw), at=f.clock(n.peak_hour)))
+    if not report.has_forecast:
+        out.append(t["no_forecast"])
     return out
 
 
@@ -147,85 +191,6 @@ def write_pdf(html: str, path: Path) -> Path:
     from weasyprint import HTML
     HTML(string=html, base_url=str(TEMPLATES)).write_pdf(path)
     return path
-
-
-def write_csvs(report: DailyReport, language: str, folder: Path, stem: str) -> list[Path]:
-    """The report's tables as UTF-8 CSV (with BOM, so spreadsheet programs detect it)."""
-    f = formatting
-    tables: dict[str, tuple[list[str], list[list]]] = {}
-    scopes = report.scopes
-
-    def scope_cols(s: Scope) -> list:
-        return [s.kind, s.id, s.name]
-
-    head = ["scope", "id", "name"]
-    tables["summary"] = (head + [
-        "kwh", "cost", "co2_kg", "kgce", "last_week_kwh", "change_vs_last_week",
-        "forecast_kwh", "forecast_error", "peak_kw", "peak_at", "floor_area_m2", "occupants",
-        "kwh_per_m2", "kgce_per_m2", "co2_per_m2", "kwh_per_person", "kgce_per_person",
-        "co2_per_person"], [scope_cols(s) + [
-            _r(s.totals.kwh, 3), _r(s.totals.cost, 2), _r(s.totals.co2_kg, 3),
-            _r(s.totals.kgce, 3), _r(s.last_week.kwh if s.last_week else None, 3),
-            _r(s.totals.change(s.last_week), 4),
-            _r(s.forecast_check.forecast_kwh if s.forecast_check else None, 3),
-            _r(s.forecast_check.error if s.forecast_check else None, 4),
-            _r(s.peak.kw if s.peak else None, 3), s.peak.at.isoformat() if s.peak else "",
-            s.floor_area_m2, s.occupants, *(_r(v, 5) for v in (
-                s.intensity.kwh_per_m2, s.intensity.kgce_per_m2, s.intensity.co2_per_m2,
-                s.intensity.kwh_per_person, s.intensity.kgce_per_person,
-                s.intensity.co2_per_person))] for s in scopes])
-    split_head = ["kwh", "cost", "co2_kg", "share"]
-    tables["tou"] = (head + ["period", "period_label", *split_head], [
-        scope_cols(s) + [r.key, f.label(r.key, "periods", language), _r(r.kwh, 3),
-                         _r(r.cost, 2), _r(r.co2_kg, 3), _r(r.share, 4)]
-        for s in scopes for r in s.tou])
-    for name, attr in (("purposes", "purposes"), ("zones", "zones")):
-        tables[name] = (head + ["key", "label", "level", "residual", *split_head], [
-            scope_cols(s) + [r.key, r.label, r.level, int(r.residual), _r(r.kwh, 3),
-                             _r(r.cost, 2), _r(r.co2_kg, 3), _r(r.share, 4)]
-            for s in scopes for r in getattr(s, attr)])
-    tables["hourly"] = (head + ["hour_start", "actual_kw", "forecast_kw", "lower80", "upper80",
-                                "lower95", "upper95"], [
-        scope_cols(s) + [hour.isoformat(), _r(s.curve.actual_kw[i], 3), *(
-            _r(band[i] if band is not None else None, 3) for band in (
-                s.curve.forecast_kw, s.curve.lower, s.curve.upper, s.curve.lower95,
-                s.curve.upper95))]
-        for s in scopes for i, hour in enumerate(s.curve.hours)])
-    tables["next_day"] = (head + ["day", "kwh", "lower80_kwh", "upper80_kwh", "peak_kw",
-                                  "peak_hour", "co2_kg", "hours", "model"], [
-        scope_cols(s) + [n.day.isoformat(), _r(n.kwh, 3), _r(n.lower_kwh, 3),
-                         _r(n.upper_kwh, 3), _r(n.peak_kw, 3), n.peak_hour.isoformat(),
-                         _r(n.co2_kg, 3), n.hours, n.model]
-        for s in scopes if (n := s.next_day) is not None])
-    tables["targets"] = (head + ["metric", "ytd_days", "value", "baseline_pro_rata",
-                                 "target_pro_rata", "target_reduction", "change_vs_baseline",
-                                 "on_track"], [
-        scope_cols(s) + [r.metric, _r(s.ytd.days, 2), _r(r.value, 5), _r(r.baseline, 5),
-                         _r(r.target, 5), _r(r.reduction, 4), _r(r.change, 4), int(r.on_track)]
-        for s in scopes if s.ytd is not None for r in s.ytd.rows])
-    tables["anomalies"] = (["kind", "kind_label", "building", "point", "evidence", "facts"], [
-        [a.kind, f.label(a.kind, "kinds", language), a.building, a.point,
-         f.evidence(a, language), json.dumps(a.facts, default=str, ensure_ascii=False)]
-        for a in report.anomalies])
-    tables["completeness"] = (["point", "building", "expected", "measured", "estimated",
-                               "share", "last_seen"], [
-        [c.point, c.building, c.expected, c.measured, c.estimated, _r(c.share, 4),
-         c.last_seen.isoformat() if c.last_seen else ""] for c in report.completeness])
-    written = []
-    for name, (header, rows) in tables.items():
-        path = folder / f"{stem}-{name}.csv"
-        with path.open("w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        written.append(path)
-    return written
-
-
-def _r(value: float | None, digits: int) -> str | float:
-    if formatting.missing(value):
-        return ""
-    return round(float(value), digits)
 
 
 def write_all(report: DailyReport, language: str, font: str | None, folder: Path) -> Rendered:

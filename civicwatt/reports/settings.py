@@ -89,6 +89,19 @@ class AnomalyThresholds(_Model):
                              description="|parent − Σ children| / parent beyond this is flagged")
     imbalance_min_kwh: float = Field(default=10.0, ge=0)
     completeness_min: float = Field(default=0.95, ge=0, le=1)
+    water_night: str = Field(default="01:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+                             description="local hours of the minimum night flow")
+    water_leak_m3_per_h: float = Field(default=0.1, gt=0,
+                                       description="a leak: minimum hourly night flow above this")
+    water_leak_nights: int = Field(default=2, ge=1, le=14, description="...for this many nights")
+    gas_closed_ratio: float = Field(default=0.5, gt=0, description="gas on a closed day above "
+                                    "this share of a usual working day's")
+    gas_closed_min_m3: float = Field(default=5.0, ge=0, description="...and at least this much")
+    heat_ratio: float = Field(default=0.2, gt=0, description="heat above the weather-normalised "
+                              "expectation × (1 + ratio)")
+    heat_min_gj: float = Field(default=1.0, ge=0, description="...and by at least this much")
+    heat_base_c: float = Field(default=18.0, description="base temperature of heating degree "
+                               "days")
 
     @property
     def night(self) -> tuple[int, int]:
@@ -96,13 +109,29 @@ class AnomalyThresholds(_Model):
         start, end = self.after_hours.split("-")
         return _minutes(start), _minutes(end)
 
-    @field_validator("after_hours")
+    @property
+    def water_hours(self) -> tuple[int, int]:
+        """(start, end) minutes after local midnight of the night-flow window."""
+        start, end = self.water_night.split("-")
+        return _minutes(start), _minutes(end)
+
+    @field_validator("after_hours", "water_night")
     @classmethod
     def _clock(cls, text: str) -> str:
         for part in text.split("-"):
             hours, minutes = map(int, part.split(":"))
             if hours > 24 or minutes > 59 or (hours == 24 and minutes):
                 raise ValueError(f"{part} is not a time of day (00:00–24:00)")
+        return text
+
+
+    @field_validator("water_night")
+    @classmethod
+    def _same_night(cls, text: str) -> str:
+        start, end = (_minutes(part) for part in text.split("-"))
+        if start >= end:
+            raise ValueError(f"{text}: the night window lies within one night, after midnight "
+                             "(e.g. 01:00-05:00)")
         return text
 
 

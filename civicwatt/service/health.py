@@ -1,21 +1,18 @@
-"""Health and metrics over HTTP: `/healthz` (JSON, 200 or 503) and `/metrics` (Prometheus text).
+"""Health and metrics: what `/healthz` (JSON, 200 or 503) and `/metrics` (Prometheus text) show.
 
 Components report their state here (broker connected, store reachable, spool
-depth); jobs report each run. The HTTP server only reads these snapshots, so
-a slow scrape never blocks the pipeline.
+depth); jobs report each run. The HTTP server (`civicwatt.service.http`) only
+reads these snapshots, so a slow scrape never blocks the pipeline.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
@@ -56,7 +53,9 @@ class Health:
         self._providers: list[Callable[[], Iterable[Metric]]] = []
 
     def add_check(self, component: str, check: Check) -> None:
-        """`check()` returns (healthy, details); it must be quick and never raise."""
+        """`check()` returns (healthy, details); it must be quick and never raise. Details
+        may list `problems` (one line each, naming the cause and the fix); the snapshot
+        gathers them at the top, so a 503 says why in its first lines."""
         self._checks[component] = check
 
     def add_metrics(self, provider: Callable[[], Iterable[Metric]]) -> None:
@@ -91,8 +90,10 @@ class Health:
         with self._lock:
             jobs = {name: asdict(status) for name, status in self.jobs.items()}
         healthy = all(c["ok"] for c in components.values())
-        return healthy, {"status": "ok" if healthy else "degraded", "components": components,
-                         "jobs": jobs}
+        problems = [f"{name}: {p}" for name, c in components.items() if not c["ok"]
+                    for p in c.get("problems") or [c.get("error", "unhealthy")]]
+        return healthy, {"status": "ok" if healthy else "degraded", "problems": problems,
+                         "components": components, "jobs": jobs}
 
     def metrics(self) -> list[Metric]:
         samples = [Metric("civicwatt_up", 1.0, help="the service is running")]
@@ -134,55 +135,15 @@ class _Collector:
         yield from families.values()
 
 
-class HealthServer:
-    """Serves /healthz and /metrics on a thread; loopback by default."""
+def prometheus_collector(health: Health) -> _Collector:
+    """A prometheus_client collector of `health.metrics()` (for a registry of its own)."""
+    return _Collector(health)
 
-    def __init__(self, health: Health, host: str = "127.0.0.1", port: int = 8080) -> None:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Collector(health))
-        self.health = health
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
+def __getattr__(name: str):
+    """`HealthServer` is the ASGI server of `civicwatt.service.http` now (same calls)."""
+    if name == "HealthServer":
+        from civicwatt.service.http import HttpServer
 
-            def do_GET(self) -> None:
-                if self.path.startswith("/healthz"):
-                    healthy, body = health.snapshot()
-                    self._send(200 if healthy else 503, "application/json",
-                               json.dumps(body, ensure_ascii=False, default=str).encode())
-                elif self.path.startswith("/metrics"):
-                    self._send(200, "text/plain; version=0.0.4; charset=utf-8",
-                               generate_latest(registry))
-                else:
-                    self._send(404, "text/plain", b"try /healthz or /metrics\n")
-
-            def _send(self, status: int, kind: str, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        try:
-            self.server = ThreadingHTTPServer((host, port), Handler)
-        except OSError as exc:
-            raise OSError(f"service.http {host}:{port}: {exc.strerror}; choose a free address "
-                          "for service.http or stop the process that holds it") from exc
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="health-http",
-                                       daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> HealthServer:
-        self.thread.start()
-        logger.info("Health and metrics on %s/healthz and %s/metrics", self.url, self.url)
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return HttpServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

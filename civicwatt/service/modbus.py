@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from civicwatt.config import SHIPPED_CONFIG, SiteConfig
+from civicwatt.config import SiteConfig
 from civicwatt.service.health import Metric
-from collector.modbus.poller import ModbusPoller, point_series, resolve_targets
-from collector.modbus.profiles import load_profiles
+from collector.modbus.poller import ModbusPoller, resolve_targets
+from collector.modbus.profiles import shipped_profiles
+from collector.series import point_series
 from store import Row
 
 
 def build_poller(site: SiteConfig, sink: Callable[[Sequence[Row]], None],
-                 shard: tuple[int, int] = (0, 1)) -> ModbusPoller:
-    """A poller for the site's Modbus points (this replica's shard), readings to `sink`."""
-    profiles = load_profiles(SHIPPED_CONFIG / "devices")
-    bindings = [(point_series(p.quantity, site=site.site.id, building=p.building,
-                              zone=p.zone_id, purpose=p.purpose, point=p.id), p.modbus)
+                 shard: tuple[int, int] = (0, 1),
+                 room: Callable[[], bool] | None = None) -> ModbusPoller:
+    """A poller for the site's Modbus points (this replica's shard), readings to `sink`;
+    `room()` tells a poller backing off from a full spool when to read again."""
+    profiles = shipped_profiles()
+    bindings = [(point_series(p.quantity, site=site.site.id, point=p.id, **p.tags), p.modbus)
                 for p in site.points if p.modbus is not None]
     targets = resolve_targets(site.modbus, profiles, bindings)
-    return ModbusPoller(site.modbus, targets, sink, profiles=profiles, shard=shard)
+    return ModbusPoller(site.modbus, targets, sink, profiles=profiles, shard=shard, room=room)
 
 
 def poller_metrics(poller: ModbusPoller) -> list[Metric]:
@@ -35,14 +37,25 @@ def poller_metrics(poller: ModbusPoller) -> list[Metric]:
             Metric("civicwatt_modbus_readings_total", st.readings, "counter", labels),
             Metric("civicwatt_modbus_last_poll_seconds", st.last_poll_s, "gauge", labels),
         ]
+    out += [Metric("civicwatt_readings_dropped_total", n, "counter", {"reason": reason},
+                   "Modbus readings not taken or not kept (spool_full, not_finite)")
+            for reason, n in sorted(poller.gate.dropped.items())]
     return out
 
 
 def poller_check(poller: ModbusPoller) -> tuple[bool, dict]:
-    """/healthz: healthy while at least one device (or none configured) is online."""
-    states = poller.state.values()
-    offline = {s.device: s.last_error for s in states if s.online is False}
-    healthy = not states or len(offline) < len(poller.state)
-    detail = {s.device: ("unknown" if s.online is None else "online" if s.online else "offline")
-              for s in states}
-    return healthy, {"devices": detail, "offline": offline}
+    """/healthz: unhealthy while a device is offline (or never answered) or while readings
+    are dropped because the spool is full; `problems` names each."""
+    detail, offline = {}, {}
+    for device in poller.state:
+        state, error = poller.status(device)
+        detail[device] = state
+        if state == "offline":
+            offline[device] = error
+    problems = [f"device {d} offline: {e}" for d, e in offline.items()]
+    if poller.gate.refusing:
+        problems.append(f"spool full: Modbus readings are dropped "
+                        f"({poller.gate.dropped.get('spool_full', 0)} so far) and polling "
+                        "backs off until the store drains the spool")
+    return not problems, {"devices": detail, "offline": offline,
+                          "dropped": dict(poller.gate.dropped), "problems": problems}

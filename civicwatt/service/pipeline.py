@@ -17,9 +17,10 @@ from civicwatt.config import SiteConfig
 from collector.mqtt.decode import Decoder, PointInfo
 from collector.mqtt.settings import MqttSettings
 from collector.runner import Collector
-from collector.spool import DEFAULT_CAPACITY, Spool, open_sink
+from collector.spool import DEFAULT_CAPACITY, DEFAULT_DEAD_CAPACITY, Spool, SpoolSink
 from collector.writer import Writer
 from store.base import Store
+from store.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,7 @@ def mqtt_from_site(site: SiteConfig, **overrides: object) -> tuple[MqttSettings,
         {**base, **{k: v for k, v in overrides.items() if v is not None}})
     if settings.tls is not None:
         settings = settings.model_copy(update={"tls": settings.tls.resolved(site.base_dir)})
-    points = [PointInfo(p.id, p.quantity, {"building": p.building, "zone": p.zone_id,
-                                           "purpose": p.purpose}, p.min, p.max, p.mqtt)
-              for p in site.points]
+    points = [PointInfo(p.id, p.quantity, p.tags, p.min, p.max, p.mqtt) for p in site.points]
     return settings, Decoder(settings, points, site=site.site.id)
 
 
@@ -46,6 +45,7 @@ class Pipeline:
 
     def __init__(self, site: SiteConfig, store: Store, spool_path: Path,
                  capacity: int = DEFAULT_CAPACITY, shard: tuple[int, int] = (0, 1),
+                 dead_capacity: int = DEFAULT_DEAD_CAPACITY,
                  instance: str | None = None,
                  mqtt: tuple[MqttSettings, Decoder] | None = None,
                  monitor_every: float = 10.0) -> None:
@@ -58,14 +58,15 @@ class Pipeline:
             mqtt = mqtt_from_site(site)
         if mqtt is not None:
             self.collector = Collector(*mqtt, spool_path, store, instance=instance,
-                                       capacity=capacity, monitor_every=monitor_every)
+                                       capacity=capacity, monitor_every=monitor_every,
+                                       dead_capacity=dead_capacity)
         #: the one writer draining the spool: the MQTT collector's, or one of our own
         self.writer: Writer = (self.collector.writer if self.collector
-                               else Writer(Spool(spool_path, capacity), store))
+                               else Writer(Spool(spool_path, capacity, dead_capacity), store))
         self.poller = None
         if any(p.modbus is not None for p in site.points):
-            self._sink = open_sink(spool_path, capacity)
-            self.poller = build_poller(site, self._sink, shard)
+            self._sink = SpoolSink(spool_path, capacity, dead_capacity)
+            self.poller = build_poller(site, self._sink, shard, room=self._sink.has_room)
         self.instance = instance or f"{socket.gethostname()}:modbus-{shard[0]}/{shard[1]}"
         self.monitor_every = monitor_every
         self._stop = threading.Event()
@@ -111,14 +112,52 @@ class Pipeline:
             thread.join(30)
 
     def check(self) -> tuple[bool, dict]:
-        """For /healthz: broker connection, store reachability, spool depth."""
-        writer = self.writer
-        details: dict = {"spool_depth": writer.spool.depth, "store_ok": writer.stats.store_ok}
-        if writer.stats.last_error:
-            details["store_error"] = writer.stats.last_error
-        ok = writer.stats.store_ok
+        """For /healthz: spool depth, dead letters, broker connection (the store: `store_check`).
+
+        Unhealthy, with `problems` naming each, while the dead-letter table is full, the
+        spool itself fails, or the broker is disconnected."""
+        spool, stats = self.writer.spool, self.writer.stats
+        details: dict = {"spool_depth": spool.depth, "spool_capacity": spool.capacity,
+                         "dead_letters": spool.dead, "dead_letter_capacity": spool.dead_capacity,
+                         "store": stats.status()}
+        problems = []
+        if spool.dead_full:
+            details["held"] = spool.held
+            problems.append(f"dead-letter full ({spool.dead} of {spool.dead_capacity}; "
+                            f"{spool.held} bad messages held): civicwatt deadletter export "
+                            f"--spool {spool.path} --out FILE, then deadletter purge "
+                            "--before DATE --yes")
+        if stats.outage is not None and stats.outage.cause in ("spool", "internal"):
+            problems.append(f"writer failing ({stats.outage.cause}): {stats.outage.error}")
         if self.collector is not None:
             connected = self.collector.consumer.client.is_connected()
             details["broker_connected"] = connected
-            ok = ok and connected
-        return ok, details
+            if not connected:
+                problems.append("MQTT broker disconnected")
+        details["problems"] = problems
+        return not problems, details
+
+    def store_check(self, ping: bool = True) -> tuple[bool, dict]:
+        """For /healthz: the store as the writer last saw it (which catches credentials a
+        ping never checks), and a ping. Unhealthy while the writer is in an outage."""
+        store, stats = self.writer.store, self.writer.stats
+        details: dict = {"url": store.description}
+        outage = stats.outage
+        if outage is not None and outage.cause not in ("spool", "internal"):
+            details.update(cause=outage.cause, error=outage.error, attempts=outage.attempts,
+                           since=_iso(outage.since), what_to_do=outage.hint,
+                           problems=[f"store unavailable ({outage.cause}): {outage.error}"])
+            return False, details
+        if ping:
+            try:
+                store.ping()
+            except StoreError as exc:
+                details.update(error=str(exc), problems=[f"store does not answer: {exc}"])
+                return False, details
+        return True, details
+
+
+def _iso(epoch_s: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds")

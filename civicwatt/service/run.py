@@ -10,6 +10,7 @@ readings, flushes the spool, lets running jobs finish and closes the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,10 +19,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from civicwatt.config import SiteConfig
-from civicwatt.service.health import Health, HealthServer, Metric
+from civicwatt.service.health import Health, Metric
+from civicwatt.service.http import HttpServer
 from civicwatt.service.pipeline import Pipeline
 from civicwatt.service.scheduling import guarded, make_scheduler
-from store import StoreError, open_store
+from store import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +37,48 @@ class Service:
         settings = site.service
         self.store = open_store(site.store.url, site.base_dir)
         self.pipeline = Pipeline(site, self.store, site.base_dir / settings.spool,
-                                 settings.spool_capacity)
+                                 settings.spool_capacity,
+                                 dead_capacity=settings.dead_letter_capacity)
         self.setpoints = self._setpoint_job()
+        self.platform = self._platform_link()
         self.health = Health()
         self.health.add_check("collection", self.pipeline.check)
-        self.health.add_check("store", self._store_check)
+        self.health.add_check("store", self.pipeline.store_check)
+        if self.pipeline.collector is not None:  # broker state, last error, next retry
+            self.health.add_check("mqtt", self.pipeline.collector.consumer.check)
+        if self.setpoints is not None:
+            self.health.add_check("setpoints", self.setpoints.check)
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_check
 
             poller = self.pipeline.poller
             self.health.add_check("modbus", lambda: poller_check(poller))
         self.health.add_metrics(self._metrics)
+        if self.platform is not None:
+            self.health.add_check("platform", self.platform.check)
+            self.health.add_metrics(self.platform.metrics)
         host, port = settings.http.rsplit(":", 1)
-        self.http = HealthServer(self.health, host, int(port))
+        self.http = HttpServer(self.health, host, int(port), self._api())
         self.scheduler = make_scheduler(site.site.timezone)
         self._metered_once = False
+        # metering deletes and rewrites a range of intervals; the platform scan must never read
+        # it half-written (it would offer partial hours)
+        self._intervals = threading.Lock()
         self._add_jobs()
+
+    def _api(self):
+        """The read API (api.enabled): keys from the state file, live Modbus device states."""
+        if not self.site.api.enabled:
+            return None
+        from civicwatt.api.context import Api
+        from civicwatt.api.keys import KeyStore
+
+        poller = self.pipeline.poller
+        devices = (lambda: {d: s.online for d, s in poller.state.items()}) if poller else None
+        jobs = self.health.jobs
+        return Api(self.site, self.store, KeyStore(self.site.base_dir / self.site.service.spool),
+                   devices, lambda: tuple(getattr(jobs.get(j), "last_success", None)
+                                          for j in ("meter", "forecast")))
 
     def _setpoint_job(self):
         if self.site.setpoints is None:
@@ -58,6 +86,13 @@ class Service:
         from civicwatt.jobs.setpoints import SetpointJob
 
         return SetpointJob(self.site, store=self.store, clock=self.clock)
+
+    def _platform_link(self):
+        if self.site.platform is None:
+            return None
+        from civicwatt.platform.service import PlatformLink
+
+        return PlatformLink(self.site, self.store, self.site.base_dir / self.site.service.spool)
 
     def _add_jobs(self) -> None:
         s = self.site.service
@@ -73,6 +108,10 @@ class Service:
         if self.setpoints is not None:
             jobs.append(("setpoints", self.setpoints,
                          IntervalTrigger(seconds=s.setpoints_every_s), soon))
+        if self.platform is not None:
+            jobs.append(("platform", self.upload,
+                         IntervalTrigger(seconds=self.site.platform.every_s),
+                         soon + timedelta(seconds=3)))
         for name, job, trigger, first in jobs:
             extra = {"next_run_time": first} if first else {}
             self.scheduler.add_job(guarded(name, job, self.health), trigger, id=name, name=name,
@@ -80,22 +119,30 @@ class Service:
 
     # -- jobs --------------------------------------------------------------------------
     def meter(self) -> None:
-        """Re-meter yesterday and today; the first run catches up `catch_up_days`."""
+        """Re-meter yesterday and today (the first run: `catch_up_days`), days a failed run
+        missed and days late data touched (civicwatt/jobs/metering_days.py)."""
         if self.site.metering is None:
             return
-        from civicwatt.jobs.metering import meter_recent
+        from civicwatt.jobs.metering_days import meter_due
 
         days = 1 if self._metered_once else self.site.service.catch_up_days
-        summary = meter_recent(self.site, self.store, self.clock(), days=days)
+        with self._intervals:
+            summary = meter_due(self.site, self.store, self.pipeline.writer.spool, self.clock(),
+                                regular_days=days)
         self._metered_once = True
         logger.info("Metering: %d days, %d points, %d energy_interval rows, %.1f kWh, "
-                    "%d estimated intervals, %d counter events", days, summary.points,
+                    "%d estimated intervals, %d counter events", summary.days, summary.points,
                     summary.rows, summary.kwh, summary.estimated, len(summary.events))
         for b in summary.balances:
             if not b.ok:
                 logger.warning("Meter %s and its sub-meters differ by %.1f %% (%.1f of %.1f kWh):"
                                " check for an unmetered circuit or a sub-meter wired to the wrong"
                                " parent", b.parent, b.imbalance_pct, b.imbalance_kwh, b.parent_kwh)
+
+    def upload(self) -> None:
+        """Offer new and re-metered hours to the platform links (never mid-metering)."""
+        with self._intervals:
+            self.platform.scan()
 
     def forecast(self) -> None:
         from civicwatt.jobs.forecast import run_forecast
@@ -116,28 +163,31 @@ class Service:
         logger.info("Daily report written: %s", ", ".join(map(str, result.files)))
 
     # -- health ------------------------------------------------------------------------
-    def _store_check(self) -> tuple[bool, dict]:
-        try:
-            self.store.ping()
-        except StoreError as exc:
-            return False, {"url": self.store.description, "error": str(exc)}
-        return True, {"url": self.store.description}
-
     def _metrics(self) -> list[Metric]:
         writer = self.pipeline.writer
+        spool, stats = writer.spool, writer.stats
         samples = [
-            Metric("civicwatt_spool_depth", writer.spool.depth, help="readings waiting"),
-            Metric("civicwatt_readings_written_total", writer.stats.written, "counter"),
-            Metric("civicwatt_store_up", float(writer.stats.store_ok)),
+            Metric("civicwatt_spool_depth", spool.depth, help="readings waiting"),
+            Metric("civicwatt_readings_written_total", stats.written, "counter"),
+            Metric("civicwatt_store_up", float(stats.store_ok)),
+            Metric("civicwatt_store_write_requests_total", stats.requests, "counter",
+                   help="write requests sent to the store, retries and bisection included"),
+            Metric("civicwatt_dead_letters", spool.dead, help="dead-letter rows (capped)"),
+            Metric("civicwatt_dead_letters_held", spool.held,
+                   help="bad messages held in the spool because the dead-letter table is full"),
         ]
+        if stats.outage is not None:
+            samples.append(Metric("civicwatt_store_outage_seconds",
+                                  time.time() - stats.outage.since, "gauge",
+                                  {"cause": stats.outage.cause}))
         if self.pipeline.collector is not None:
-            stats = self.pipeline.collector.consumer.stats
-            samples += [Metric("civicwatt_mqtt_messages_received_total", stats.received,
+            mqtt = self.pipeline.collector.consumer.stats
+            samples += [Metric("civicwatt_mqtt_messages_received_total", mqtt.received,
                                "counter"),
-                        Metric("civicwatt_mqtt_readings_accepted_total", stats.accepted,
+                        Metric("civicwatt_mqtt_readings_accepted_total", mqtt.accepted,
                                "counter")]
             samples += [Metric("civicwatt_mqtt_rejected_total", n, "counter", {"reason": r})
-                        for r, n in stats.rejected.items()]
+                        for r, n in mqtt.rejected.items()]
         if self.pipeline.poller is not None:
             from civicwatt.service.modbus import poller_metrics
 
@@ -150,6 +200,8 @@ class Service:
         self.pipeline.start()
         if self.setpoints is not None:
             self.setpoints.start()
+        if self.platform is not None:
+            self.platform.start()
         self.scheduler.start()
         logger.info("civicwatt running for site %s: store %s, jobs %s", self.site.site.id,
                     self.store.description, ", ".join(j.id for j in self.scheduler.get_jobs()))
@@ -157,10 +209,15 @@ class Service:
     def stop(self) -> None:
         started = time.monotonic()
         logger.info("Stopping: no new readings; flushing the spool; letting running jobs end")
+        if self.platform is not None:
+            self.platform.request_stop()
         self.pipeline.stop()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:  # not yet, when start() failed on the broker
+            self.scheduler.shutdown(wait=True)
         if self.setpoints is not None:
             self.setpoints.stop()
+        if self.platform is not None:
+            self.platform.stop()
         self.http.stop()
         depth = self.pipeline.writer.spool.depth
         self.store.close()

@@ -1,4 +1,4 @@
-"""The setpoint rules' inputs from the world: TOU period, workday, forecast peak, DR level.
+"""The setpoint rules' inputs from the world: TOU period, closures, forecast peak, DR level.
 
 Each source is a small callable the job is given, so tests (and the tariff
 engine, once wired) can swap one without touching the others.
@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from civicwatt.config import SiteConfig
-from rules.calendar import WORKDAY, CalendarSpec, day_type
+from civicwatt.config.calendar import site_calendar
+from rules.calendar import CalendarSpec, day_kind
 from rules.setpoint_settings import SetpointSettings
-from rules.setpoints import period_at, upcoming_periods
 from store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -25,35 +26,39 @@ log = logging.getLogger(__name__)
 PeriodSource = Callable[[datetime], tuple[str, tuple[tuple[datetime, str], ...]]]
 
 
-def schedule_periods(settings: SetpointSettings, timezone: str,
-                     horizon: timedelta = timedelta(hours=6)) -> PeriodSource:
-    """The `setpoints.period_schedule` fallback (used until a tariff is configured)."""
-    tz = ZoneInfo(timezone)
+def schedule_periods(site: SiteConfig, horizon: timedelta = timedelta(hours=6)) -> PeriodSource:
+    """The `setpoints.period_schedule` fallback (used until a tariff is configured), run as a
+    tariff through the same classifier on the site's calendar."""
+    from rules.period_schedule import NAME, schedule_tariff
 
-    def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
-        return (period_at(settings, now.astimezone(tz)),
-                upcoming_periods(settings, now, timezone, horizon))
-
-    source.description = "setpoints.period_schedule"  # type: ignore[attr-defined]
-    return source
+    settings: SetpointSettings = site.setpoints
+    tariff = schedule_tariff(settings.period_schedule, settings.default_period,
+                             site_calendar(site))
+    return _tou_source(tariff, site.site.timezone, NAME, horizon)
 
 
-def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
-                   step: timedelta = timedelta(minutes=5)) -> PeriodSource | None:
+def tariff_periods(site, horizon: timedelta = timedelta(hours=6)) -> PeriodSource | None:
     """TOU periods from the site's tariff (`metering.tariff`), via the metering engine's
     classifier; None without a `metering:` section. Temperature-triggered periods (a hot
     day's extra sharp hours) are not seen here: no daily maximum is known in advance."""
     metering = getattr(site, "metering", None)
     if metering is None:
         return None
+    from civicwatt.metering.files import load_site_tariff
+
+    tariff = load_site_tariff(site)
+    return _tou_source(tariff, site.site.timezone, f"tariff {tariff.name}", horizon,
+                       fix=f"Add a tariff version that covers this date to {metering.tariff}")
+
+
+def _tou_source(tariff, tz: str, description: str, horizon: timedelta,
+                step: timedelta = timedelta(minutes=5), fix: str = "") -> PeriodSource:
+    """now → (period in force, period changes within the horizon on the local 5-min grid)."""
     import numpy as np
 
-    from civicwatt.metering.files import load_site_tariff
     from rules.clock import Clock
     from rules.tou import TariffGapError, classify
 
-    tariff = load_site_tariff(metering, site.base_dir)
-    tz = site.site.timezone
     step_ns, n = int(step.total_seconds() * 1e9), int(horizon / step)
 
     def source(now: datetime) -> tuple[str, tuple[tuple[datetime, str], ...]]:
@@ -65,8 +70,8 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
         try:
             found = classify(tariff, bounds, clock, first_day)
         except TariffGapError as exc:  # no period known: no TOU demand limit, but keep going
-            log.warning("Setpoints at %s: %s; no TOU level applies. Add a tariff version that "
-                        "covers this date to %s", now.isoformat(), exc, metering.tariff)
+            log.warning("Setpoints at %s: %s; no TOU level applies. %s", now.isoformat(), exc,
+                        fix)
             return "none", ()
         names = [found.periods[i] for i in found.period]
         upcoming = tuple(
@@ -74,23 +79,15 @@ def tariff_periods(site, horizon: timedelta = timedelta(hours=6),
             for k in range(1, len(names)) if names[k] != names[k - 1])
         return names[0], upcoming
 
-    source.description = f"tariff {tariff.name}"  # type: ignore[attr-defined]
+    source.description = description  # type: ignore[attr-defined]
     return source
 
 
-def site_calendar(site: SiteConfig) -> CalendarSpec:
-    """The calendar the site's tariff prices by, with the site's own holidays and workdays;
-    without a tariff, the site's country. Occupancy and TOU periods then agree on a day."""
-    if site.metering is not None:
-        from civicwatt.metering.files import load_site_tariff
-
-        return load_site_tariff(site.metering, site.base_dir).calendar
-    return CalendarSpec(country=site.site.country)
-
-
-def is_workday(day: date, calendar: CalendarSpec) -> bool:
-    """Working day by the tariff engine's calendar (China with 调休 via chinesecalendar)."""
-    return day_type(day, calendar)[0] == WORKDAY
+def closed_zones(site: SiteConfig, calendar: CalendarSpec, day: date) -> frozenset[str]:
+    """The setpoint zones whose building is closed on `day` (`calendar.closures`)."""
+    zones = site.zones()
+    return frozenset(z.zone for z in (site.setpoints.zones if site.setpoints else ())
+                     if day_kind(day, calendar, zones.get(z.zone, (z.zone, None))[0]) == "closed")
 
 
 def forecast_peak(store: Store, site: str, now: datetime, horizon_s: int) -> float | None:
@@ -139,13 +136,18 @@ def parse_dr(payload: bytes, now: datetime, max_age_s: int) -> tuple[int, dateti
 
 
 def parse_state(payload: bytes) -> float | None:
-    """A controller state: a bare number (Home Assistant style) or JSON {"value": n}."""
+    """A controller state: a bare number (Home Assistant style) or JSON {"value": n}; None for
+    anything else, including NaN and ±Infinity (which Python's JSON parser lets through)."""
     try:
         data = json.loads(payload.decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError):  # not JSON, or an integer too long to parse
         return None
     if isinstance(data, dict):
         data = data.get("value")
     if isinstance(data, bool) or not isinstance(data, int | float):
         return None
-    return float(data)
+    try:
+        value = float(data)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None

@@ -13,7 +13,12 @@ from it are skipped. Timeouts mark the device offline; "device busy" is retried;
 "illegal data address" is not retried but isolates the points of that read so the
 next attempt finds the one bad register, and is reported with device and register.
 Device state (online/offline, last error, counters) is kept in `DeviceState`s for
-self-monitoring (`state_rows`).
+self-monitoring (`state_rows`); a device that has not answered within
+`NEVER_ANSWERED_INTERVALS` of its intervals since start counts as offline (`status`).
+
+A sink that refuses (the spool is full while the store is down) stops the polling: the
+`SinkGate` backs off and asks `room()` before the poller reads again, instead of reading
+values it cannot keep, and counts what is dropped (collector/modbus/state.py).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from collector.modbus.client import (
     Link,
@@ -45,6 +50,8 @@ from collector.modbus.settings import (
     RegisterField,
     device_fields,
 )
+from collector.modbus.state import NOT_FINITE, SPOOL_FULL, DeviceState, SinkGate
+from collector.series import point_series  # noqa: F401 (re-exported)
 from store.types import Row, Series
 
 _LOG = logging.getLogger(__name__)
@@ -62,13 +69,6 @@ class PointTarget:
     series: Series
 
 
-def point_series(quantity: str, *, site: str, building: str, zone: str, purpose: str,
-                 point: str) -> Series:
-    """The store series of a point: measurement = quantity, tags from config."""
-    return Series.of(quantity, site=site, building=building, zone=zone, purpose=purpose,
-                     point=point)
-
-
 def resolve_targets(settings: ModbusSettings, profiles: Mapping[str, DeviceProfile],
                     bindings: Iterable[tuple[Series, ModbusBinding]]) -> list[PointTarget]:
     """Resolve (series, binding) pairs into targets; run `check_modbus` first."""
@@ -80,34 +80,6 @@ def resolve_targets(settings: ModbusSettings, profiles: Mapping[str, DeviceProfi
         reg = b.inline if b.inline is not None else device_fields(dev, all_profiles)[b.field or ""]
         out.append(PointTarget(series.tag("point"), dev.id, reg, series))
     return out
-
-
-@dataclass
-class DeviceState:
-    """What self-monitoring exports per device."""
-
-    device: str
-    gateway: str
-    unit: int
-    online: bool | None = None  # None: not polled yet
-    last_error: str = ""
-    last_ok_ns: int = 0
-    failures: int = 0  # consecutive polls that got no answer
-    polls: int = 0
-    reads_ok: int = 0
-    reads_failed: int = 0
-    readings: int = 0
-    next_poll: float = 0.0  # epoch seconds
-    last_poll_s: float = 0.0  # duration of the last poll
-    errors_seen: set[str] = field(default_factory=set, repr=False)
-
-    def fields(self) -> dict[str, float | int | str | bool]:
-        return {
-            "online": int(bool(self.online)), "failures": self.failures, "polls": self.polls,
-            "reads_ok": self.reads_ok, "reads_failed": self.reads_failed,
-            "readings": self.readings, "last_error": self.last_error,
-            "last_poll_s": round(self.last_poll_s, 4),
-        }
 
 
 def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
@@ -145,7 +117,10 @@ class ModbusPoller:
         max_backoff: float = 300.0,
         busy_wait: float = 0.1,
         clock: Callable[[], float] = time.time,
+        room: Callable[[], bool] | None = None,
     ) -> None:
+        """`room()`, if given, says whether the sink would take readings now (asked while
+        backing off from a refusing sink, so no device is read in vain)."""
         self.sink = sink
         self.max_backoff = max_backoff
         self.busy_wait = busy_wait
@@ -185,7 +160,8 @@ class ModbusPoller:
                 self.links[dev.id] = Link.for_gateway(gw, timeout)
             self.state[dev.id] = DeviceState(dev.id, gw.id, dev.unit)
         self._stop = asyncio.Event()
-        self._sink_refusing = False
+        self.gate = SinkGate(room, max_backoff)
+        self.started_at = clock()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -312,8 +288,11 @@ class ModbusPoller:
             else:
                 words = [int(results[ri][off]) for ri, off in locs]  # type: ignore[index]
                 value = value_of(reg, words)
-            if not isinstance(value, float) or not math.isfinite(value):
-                continue  # strings are not readings; NaN/inf is "not available", not a value
+            if not isinstance(value, float):
+                continue  # strings are not readings
+            if not math.isfinite(value):  # NaN/inf is "not available", not a value
+                self.gate.drop(NOT_FINITE, 1)
+                continue
             t_ns = max(stamps[ri] for ri, _ in locs)
             rows.append(Row(targets[name].series, t_ns, {"value": value, "quality": 0}))
         return rows
@@ -334,6 +313,10 @@ class ModbusPoller:
                     await asyncio.wait_for(self._stop.wait(), delay)
                 if self._stop.is_set():
                     return
+            if self.gate.blocked():
+                self.gate.drop(SPOOL_FULL, len(self._targets[device_id]))
+                st.next_poll = self._next_tick(device_id, self.clock())
+                continue
             try:
                 rows = await self.poll_device(device_id)
             except Exception:  # never let one device's surprise stop its loop
@@ -351,6 +334,7 @@ class ModbusPoller:
     async def run(self) -> None:
         """Poll until `stop()`; logs each device's plan first."""
         self._loop = asyncio.get_running_loop()
+        self.started_at = self.clock()
         for line in self.plan_lines():
             _LOG.info("modbus plan: %s", line)
         self._stop.clear()
@@ -362,19 +346,18 @@ class ModbusPoller:
             self.close()
 
     def _deliver(self, device_id: str, rows: list[Row]) -> None:
-        """Hand rows to the sink. A refusing sink (a full spool while the store is down) is
-        logged when it starts and when it ends, not once per device and poll."""
+        """Hand rows to the sink; a refusal makes the gate back off and count them."""
         try:
             self.sink(rows)
         except Exception as exc:
-            if not self._sink_refusing:
-                _LOG.warning("modbus %s: %d readings not spooled (%s); further refusals are not "
-                             "logged until the sink accepts again", device_id, len(rows), exc)
-            self._sink_refusing = True
+            self.gate.refused(device_id, len(rows), exc)
             return
-        if self._sink_refusing:
-            _LOG.warning("modbus: the sink accepts readings again")
-            self._sink_refusing = False
+        self.gate.accepted()
+
+    def status(self, device_id: str) -> tuple[str, str]:
+        """("online" | "offline" | "unknown", last error); see `DeviceState.status`."""
+        return self.state[device_id].status(self.intervals[device_id],
+                                            self.clock() - self.started_at)
 
     def start_background(self) -> threading.Thread:
         """Run the poller on an event loop of its own in a daemon thread (for `civicwatt run`,

@@ -1,13 +1,23 @@
-"""Loading device profiles (a named register map per meter model) from YAML files."""
+"""Device profiles (a named register map per meter model): the one loader of profile YAML.
+
+The shipped profiles are package data of `collector.modbus` (`devices/*.yaml`),
+found with `importlib.resources`, so an installed wheel has them; the config
+check, the poller and the simulator all read them through `shipped_profiles()`.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from collector.modbus.settings import DeviceProfile
+
+#: Where the shipped profiles live inside the installed package.
+SHIPPED_DEVICES = Path(str(files("collector.modbus") / "devices"))
 
 
 class ProfileError(ValueError):
@@ -26,3 +36,9 @@ def load_profiles(directory: Path) -> dict[str, DeviceProfile]:
             raise ProfileError(f"{file}: profile name {profile.name!r} is used twice")
         profiles[profile.name] = profile
     return profiles
+
+
+@cache
+def shipped_profiles() -> dict[str, DeviceProfile]:
+    """The profiles shipped with civicwatt, by name (read once per process)."""
+    return load_profiles(SHIPPED_DEVICES)

@@ -1,7 +1,7 @@
 """Modbus configuration: gateways, devices, register fields, profiles, point bindings.
 
 These pydantic models are the `modbus:` section of the site YAML and the files in
-`config/devices/`. Single-field ranges are enforced by pydantic; everything that
+`collector/modbus/devices/`. Single-field ranges are enforced by pydantic; everything that
 involves several fields or other parts of the config (a device naming a gateway,
 a register running past 65535, a bit past the type's width) is checked by the pure
 function `check_modbus`, which returns every problem as (field path, bad value,
@@ -163,7 +163,7 @@ class ProfileDefaults(_Model):
 
 
 class DeviceProfile(_Model):
-    """A named register map shared by every device of one model (config/devices/*.yaml)."""
+    """A named register map shared by every device of one model (modbus/devices/*.yaml)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     manufacturer: str = ""
@@ -265,7 +265,7 @@ class ModbusSettings(_Model):
     gateways: list[Gateway] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
     profiles: list[DeviceProfile] = Field(
-        default_factory=list, description="site-local profiles, in addition to config/devices/"
+        default_factory=list, description="site-local profiles, in addition to the shipped ones"
     )
 
 

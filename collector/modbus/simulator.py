@@ -244,22 +244,20 @@ def _profile_device(unit: int, registers: dict, size: int) -> SimulatedDevice:
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve simulated meters shaped like a shipped profile, for trying the tools by hand."""
     import argparse
-    from pathlib import Path
 
-    from collector.modbus.profiles import load_profiles
+    from collector.modbus.profiles import SHIPPED_DEVICES, shipped_profiles
 
-    devices_dir = Path(__file__).resolve().parents[2] / "config" / "devices"
     parser = argparse.ArgumentParser(prog="python -m collector.modbus.simulator",
                                      description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5020)
     parser.add_argument("--units", default="1-5", help="unit ids, e.g. 1-5")
     parser.add_argument("--profile", default="eastron-sdm630",
-                        help=f"one of the profiles in {devices_dir}")
+                        help=f"one of the profiles in {SHIPPED_DEVICES}")
     parser.add_argument("--framer", choices=("socket", "rtu"), default="socket",
                         help="rtu = RTU over TCP, like a serial gateway")
     args = parser.parse_args(argv)
-    profiles = load_profiles(devices_dir)
+    profiles = shipped_profiles()
     if args.profile not in profiles:
         parser.error(f"--profile {args.profile!r}: one of {', '.join(sorted(profiles))}")
     lo, _, hi = args.units.partition("-")

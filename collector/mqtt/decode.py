@@ -18,7 +18,7 @@ from typing import NamedTuple
 from collector.mqtt import payload as P
 from collector.mqtt.settings import QUANTITIES, MqttBinding, MqttSettings
 from collector.mqtt.topics import TopicTemplate
-from store.types import Series
+from collector.series import point_series
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class PointInfo:
 
     id: str
     quantity: str
-    tags: Mapping[str, str] = field(default_factory=dict)  # site, building, zone, purpose
+    tags: Mapping[str, str] = field(default_factory=dict)  # building, zone, purpose (site)
     min: float | None = None
     max: float | None = None
     mqtt: MqttBinding | None = None
@@ -69,6 +69,7 @@ class Decoded:
     lines: list[str] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
+    stamped: list[int] = field(default_factory=list)
 
 
 class Decoder:
@@ -85,14 +86,16 @@ class Decoder:
         self.max_bytes = settings.max_payload_bytes
         self.skew_ns = int(settings.future_skew * 1e9)
         self.retention_ns = int(settings.retention * 1e9)
-        self._cache: dict[str, Target | P.Rejected] = {}
+        self._cache: dict[str | bytes, Target | P.Rejected] = {}
         self._created: set[str] = set()
 
     # -- topic → point -------------------------------------------------------------------
-    def resolve(self, topic: str) -> Target | P.Rejected:
+    def resolve(self, topic: str | bytes) -> Target | P.Rejected:
+        """The point a topic (text, or UTF-8 bytes off the wire) feeds; cached."""
         hit = self._cache.get(topic)
         if hit is None:
-            hit = self._resolve(topic)
+            text = _text(topic)
+            hit = self._resolve(text) if text is not None else _BAD_UTF8
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[topic] = hit
@@ -121,7 +124,7 @@ class Decoder:
                                   f"{quantity!r}; known: {', '.join(QUANTITIES)}")
             known = self.points.get(point_id)
             if known is None:
-                tags = {"site": self.site, **fields, "point": point_id}
+                tags = {"site": self.site, **{k: v for k, v in fields.items() if k != "point"}}
                 known = PointInfo(point_id, quantity, tags)
                 if point_id not in self._created:
                     self._created.add(point_id)
@@ -137,8 +140,8 @@ class Decoder:
 
     def _target(self, point: PointInfo, value_path: str, ts_path: str,
                 scale: float = 1.0) -> Target:
-        tags = {"site": self.site, **point.tags, "point": point.id}
-        key = Series(point.quantity, tuple(tags.items())).key
+        key = point_series(point.quantity, **{"site": self.site, **point.tags},
+                           point=point.id).key
         lo, hi = DEFAULT_RANGES.get(point.quantity, (-math.inf, math.inf))
         lo = point.min if point.min is not None else lo
         hi = point.max if point.max is not None else hi
@@ -146,19 +149,25 @@ class Decoder:
                       scale)
 
     # -- messages → lines ----------------------------------------------------------------
-    def decode(self, messages: Iterable[tuple[str | None, bytes, int]], now_ns: int,
+    def decode(self, messages: Iterable[tuple], now_ns: int,
                out: Decoded | None = None) -> Decoded:
-        """Decode (topic, payload, received_ns) messages; never raises for bad input."""
+        """Decode (topic, payload, received_ns, ...) messages; never raises for bad input.
+
+        Topics are str or the raw bytes off the wire. `out.stamped` lists the
+        messages (by position) whose readings took their receive time.
+        """
         out = out if out is not None else Decoded()
         lines = out.lines
         rejected = out.rejected
+        stamped = out.stamped
         newest = now_ns + self.skew_ns
         oldest = now_ns - self.retention_ns
-        for topic, payload, received_ns in messages:
+        for index, message in enumerate(messages):
+            topic, payload, received_ns = message[0], message[1], message[2]
             target = self.resolve(topic) if topic is not None else _BAD_UTF8
             if type(target) is P.Rejected:
                 rejected[target.reason] = rejected.get(target.reason, 0) + 1
-                out.dead.append(DeadLetter(received_ns, topic, payload, target.reason,
+                out.dead.append(DeadLetter(received_ns, _text(topic), payload, target.reason,
                                            target.detail))
                 continue
             try:
@@ -168,7 +177,8 @@ class Decoder:
                 readings = P.parse(payload, target.value_path, target.ts_path, received_ns)
             except P.Rejected as exc:
                 rejected[exc.reason] = rejected.get(exc.reason, 0) + 1
-                out.dead.append(DeadLetter(received_ns, topic, payload, exc.reason, exc.detail))
+                out.dead.append(DeadLetter(received_ns, _text(topic), payload, exc.reason,
+                                           exc.detail))
                 continue
             prefix, lo, hi, scale = target.prefix, target.lo, target.hi, target.scale
             first_bad: P.Rejected | None = None
@@ -189,6 +199,8 @@ class Decoder:
                                           f"point's physical range [{lo:g}, {hi:g}]")
                     else:
                         lines.append(f"{prefix}{value!r} {ts}")
+                        if ts == received_ns and (not stamped or stamped[-1] != index):
+                            stamped.append(index)
                         continue
                 bad += 1
                 rejected[item.reason] = rejected.get(item.reason, 0) + 1
@@ -197,5 +209,16 @@ class Decoder:
                 detail = first_bad.detail
                 if len(readings) > 1:
                     detail = f"{bad} of {len(readings)} readings rejected; first: {detail}"
-                out.dead.append(DeadLetter(received_ns, topic, payload, first_bad.reason, detail))
+                out.dead.append(DeadLetter(received_ns, _text(topic), payload, first_bad.reason,
+                                           detail))
         return out
+
+
+def _text(topic: str | bytes | None) -> str | None:
+    """A topic for the dead-letter table: text, or None if it is not UTF-8."""
+    if type(topic) is bytes:
+        try:
+            return topic.decode()
+        except UnicodeDecodeError:
+            return None
+    return topic  # type: ignore[return-value]

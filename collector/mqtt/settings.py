@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-#: The quantities civicwatt stores, each its own InfluxDB measurement.
-QUANTITIES = ("energy", "power", "temperature", "humidity", "water", "gas", "setpoint",
-              "status")
+from rules.energy import QUANTITIES as _QUANTITY_UNITS
+
+#: The quantities civicwatt stores, each its own InfluxDB measurement (one list: rules.energy).
+QUANTITIES = tuple(_QUANTITY_UNITS)
 
 #: Tags a topic template may fill, besides `quantity` (which names the measurement).
 TEMPLATE_FIELDS = ("site", "building", "zone", "purpose", "point", "quantity")
@@ -106,6 +107,11 @@ class TlsSettings(_Model):
     key_file: Path | None = None
     insecure_skip_verify: bool = False
 
+    @field_validator("ca_file", "cert_file", "key_file", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value  # `${CIVICWATT_MQTT_CA_FILE:-}` left unset
+
     @model_validator(mode="after")
     def _pair(self) -> TlsSettings:
         if (self.cert_file is None) != (self.key_file is None):
@@ -147,6 +153,21 @@ class MqttSettings(_Model):
     future_skew: float = Field(300.0, ge=0, description="s a timestamp may run ahead")
     retention: float = Field(400 * 86400.0, gt=0, description="s; older readings are rejected")
     qos: Literal[1] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_if_empty(cls, data: object) -> object:
+        """Empty values (`${NAME:-}` of an unset variable) are no value: no user name, no
+        password, and a `tls:` section with every field empty is no section (TLS then follows
+        the URL's scheme alone). One config thus serves an open test broker and a locked-down
+        one."""
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if not (k in ("username", "password") and v == "")}
+        tls = data.get("tls")
+        if isinstance(tls, dict) and all(v in (None, "", False) for v in tls.values()):
+            data.pop("tls")
+        return data
 
     @field_validator("protocol", mode="before")
     @classmethod

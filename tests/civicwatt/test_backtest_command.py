@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,12 +39,18 @@ def test_json_metrics_and_predictions_csv(small_csv: Path, tmp_path: Path):
             "--predictions", str(out), "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
-    assert set(result) == {"cv_rmse", "nmbe", "mape", "n", "baseline"}
-    assert result["n"] == 72 and 0 < result["cv_rmse"] < 1
+    assert set(result) == {"cv_rmse", "nmbe", "mape", "n", "baseline", "warnings"}
+    assert result["n"] == 72
     assert set(result["baseline"]) == {"cv_rmse", "nmbe", "mape"}
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["timestamp", "actual", "forecast"]
     assert len(rows) == 1 + 72
+    # the printed scores are the ones its own predictions give (not merely "between 0 and 1")
+    actual, forecast = (np.array([float(r[i]) for r in rows[1:]]) for i in (1, 2))
+    err = actual - forecast
+    assert result["cv_rmse"] == pytest.approx(np.sqrt(np.mean(err**2)) / actual.mean(), rel=1e-3)
+    assert result["nmbe"] == pytest.approx(err.sum() / (72 * actual.mean()), rel=1e-3, abs=1e-6)
+    assert result["cv_rmse"] != pytest.approx(result["baseline"]["cv_rmse"], rel=1e-3)
     assert rows[1][0].endswith("Z")
     # the first origin is local midnight in Phoenix = 07:00 UTC
     assert rows[1][0][11:13] == "07"

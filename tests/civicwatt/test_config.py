@@ -34,7 +34,8 @@ def problems(path: Path) -> list[str]:
 def test_the_example_is_valid_and_complete():
     config = load_site(EXAMPLE)
     assert len(config.buildings) == 2
-    assert 25 <= len(config.points) <= 35
+    assert 25 <= len(config.points) <= 40
+    assert {p.quantity for p in config.points} >= {"energy", "water", "gas", "heat"}
     assert {p.source for p in config.points} == {"mqtt", "modbus"}
     tops = {p.purpose[:3] for p in config.points if p.quantity == "energy"}
     assert {"01A", "01B", "01C", "01D"} <= tops
@@ -55,7 +56,7 @@ def test_six_distinct_mistakes_are_all_reported_at_once(tmp_path, monkeypatch):
         ("modbus: {device: b2-main, field: energy_import}",
          "modbus: {device: b2-main, register: {address: 65535, type: float32}}"),
         ("purpose: 01C20", "purpose: 01X99"),
-        ("client_id: civicwatt-hq", "client_id: civicwatt-hq\n  password: ${CW_TEST_PASSWORD}"),
+        ("password: ${CIVICWATT_MQTT_PASSWORD:-}", "password: ${CW_TEST_PASSWORD}"),
     )
     found = "\n".join(problems(path))
     expected = [
@@ -114,8 +115,8 @@ def test_csv_point_list_errors_name_the_csv_row_and_column(tmp_path):
 
 def test_secrets_come_from_the_environment_and_are_never_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("CW_TEST_PASSWORD", "hunter2")
-    path = broken_copy(tmp_path, ("client_id: civicwatt-hq",
-                                  "client_id: civicwatt-hq\n  password: ${CW_TEST_PASSWORD}"))
+    path = broken_copy(tmp_path, ("password: ${CIVICWATT_MQTT_PASSWORD:-}",
+                                  "password: ${CW_TEST_PASSWORD}"))
     config = load_site(path)
     assert config.mqtt.password.get_secret_value() == "hunter2"
     assert "hunter2" not in repr(config) and "hunter2" not in str(config.model_dump())

@@ -50,6 +50,18 @@ def test_weather_csv_errors_are_named(tmp_path: Path):
     bad.write_text("time,temp\n")
     with pytest.raises(TemperatureSourceError, match="header must be timestamp,temp_c"):
         read_temperature_csv(bad)
+    # the same reader as the forecaster's hourly CSV: bad cells are named, never a silent NaN
+    bad.write_text("timestamp,temp_c\n2024-07-01T00:00:00Z,31\n2024-07-01T01:00:00Z,hot\n")
+    with pytest.raises(TemperatureSourceError, match="line 3: column temp_c: 'hot' is not a "
+                                                     "number"):
+        read_temperature_csv(bad)
+    bad.write_text("timestamp,temp_c\n2024-07-01T00:00:00Z,31\n2024-07-01T00:00:00Z,30\n")
+    with pytest.raises(TemperatureSourceError, match="duplicate timestamps"):
+        read_temperature_csv(bad)
+    bad.write_text("timestamp,temp_c\n2024-07-01T08:00:00+08:00,31\n2024-07-01T01:00:00Z,\n")
+    t, c = read_temperature_csv(bad)
+    assert t[0] == 1719792000 * 10**9 and t[1] - t[0] == HOUR_NS  # offsets honoured
+    assert c[0] == 31 and np.isnan(c[1])  # an empty cell is a missing hour
 
 
 def test_targets_sum_top_meters_and_count_zones_once():

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-BEIJING = ROOT / "config" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
+BEIJING = ROOT / "civicwatt" / "data" / "tariffs" / "beijing-general-ic-single-part-under-1kv.yaml"
 
 URDB = {
     "label": "0123456789abcdef01234567",
@@ -107,16 +107,12 @@ def test_us_urdb_tariff_across_march_dst(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)["rows"]
+    electricity = {"zone": "hq", "purpose": "01000", "energy": "electricity", "unit": "kWh"}
     assert rows == [
-        {
-            "zone": "hq",
-            "purpose": "01000",
-            "period": "0",
-            "kwh": 47.0,
-            "cost": 5.17,
-            "co2_kg": 18.8,
-        },
-        {"zone": "hq", "purpose": "01000", "period": "1", "kwh": 7.0, "cost": 2.1, "co2_kg": 2.8},
+        {**electricity, "period": "0", "amount": 47.0, "kwh": 47.0, "cost": 5.17,
+         "kgce": 5.7763, "co2_kg": 18.8},
+        {**electricity, "period": "1", "amount": 7.0, "kwh": 7.0, "cost": 2.1,
+         "kgce": 0.8603, "co2_kg": 2.8},
     ]
 
 
@@ -156,9 +152,13 @@ def test_beijing_offline_json_and_table(tmp_path):
     assert rows["F1", "peak"] == {
         "zone": "F1",
         "purpose": "01A10",
+        "energy": "electricity",
         "period": "peak",
+        "amount": 240.0,
+        "unit": "kWh",
         "kwh": 240.0,
         "cost": 410.4,
+        "kgce": 29.496,
         "co2_kg": 127.344,
     }
     assert rows["F2", "valley"]["cost"] == pytest.approx(480 * 0.36)
@@ -198,12 +198,29 @@ def test_bad_readings_csv_names_file_row_column(tmp_path, readings, expected):
     ("points", "expected"),
     [
         (
-            "point,zone,purpose,quantity,unit\nm1,F1,01A10,gas,m3\n",
-            "row 2, column quantity: 'gas' is not energy, power or temperature",
+            "point,zone,purpose,quantity,unit\nm1,F1,02000,steam,t\n",
+            "row 2, column quantity: 'steam' is not one of energy (or electricity), water, gas, "
+            "heat, cooling, diesel, gasoline, lpg, coal, pv, power, temperature",
         ),
         (
             "point,zone,purpose,quantity,unit\nm1,F1,01A10,energy,kW\n",
-            "row 2, column unit: 'kW' must be kWh, Wh or MWh for energy",
+            "row 2, column unit: 'kW' is not a unit of electricity; use kWh, Wh, MWh",
+        ),
+        (
+            "point,zone,purpose,quantity,unit\nm1,F1,02000,water,kg\n",
+            "row 2, column unit: 'kg' is not a unit of water; use m3, t, L",
+        ),
+        (
+            "point,zone,purpose,quantity,unit\nm1,F1,04000,heat,kcal\n",
+            "row 2, column unit: 'kcal' is not a unit of heat; use GJ, MJ, kWh, MWh",
+        ),
+        (
+            "point,zone,purpose,quantity,unit,max_kw\nm1,F1,02000,water,m3,5\n",
+            "row 2, column max_kw: water has no kW; give max_rate in its unit per hour",
+        ),
+        (
+            "point,zone,purpose,quantity,unit,parent\nm1,F1,02000,water,m3,m9\n",
+            "row 2, column parent: 'm9' is not a point of this file",
         ),
         (
             "point,zone,purpose,quantity,unit\nm1,F1,01A10,energy,kWh\nm1,F1,01A10,energy,kWh\n",

@@ -110,3 +110,19 @@ def test_live_without_a_broker(tmp_path) -> None:
 def test_example_config_is_clean() -> None:
     out = cli("check-config", str(EXAMPLE))
     assert out.returncode == 0, out.stderr
+
+
+def test_check_config_rejects_a_public_policy_below_26_or_above_20(tmp_path) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data.pop("points_csv")
+    data["setpoints"]["policy"] = {"public_institution": True, "cooling_min": 25,
+                                   "heating_max": 21}
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    out = cli("check-config", str(path))
+    assert out.returncode == 1, out.stdout
+    text = " ".join(out.stderr.split())
+    assert "setpoints.policy" in text
+    assert "cooling_min 25 °C is below the public-institution floor of 26 °C" in text
+    assert "set public_institution: false" in text
+    assert "Traceback" not in out.stderr

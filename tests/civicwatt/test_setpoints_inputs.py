@@ -7,16 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from civicwatt.config import load_site
+from civicwatt.config.calendar import site_calendar
 from civicwatt.setpoints.inputs import (
     forecast_peak,
-    is_workday,
     parse_dr,
     parse_state,
     schedule_periods,
-    site_calendar,
     tariff_periods,
 )
-from rules.calendar import CalendarSpec
+from rules.calendar import CalendarSpec, is_working
 from store import Row, Series, open_store
 
 NOW = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)
@@ -67,7 +66,7 @@ def test_state_payloads() -> None:
     (date(2026, 7, 15), "GB", True),
 ])
 def test_workdays(day, country, expected) -> None:
-    assert is_workday(day, CalendarSpec(country=country)) is expected
+    assert is_working(day, CalendarSpec(country=country)) is expected
 
 
 def test_periods_come_from_the_sites_tariff() -> None:
@@ -81,7 +80,7 @@ def test_periods_come_from_the_sites_tariff() -> None:
                             (datetime(2026, 7, 15, 5, 0, tzinfo=UTC), "flat"),
                             (datetime(2026, 7, 15, 8, 0, tzinfo=UTC), "sharp"))
     assert source(datetime(2026, 1, 14, 10, 30, tzinfo=UTC))[0] == "sharp"  # 18:30 winter
-    fallback = schedule_periods(site.setpoints, site.site.timezone)
+    fallback = schedule_periods(site)
     assert fallback(at)[0] == "peak" and fallback.description == "setpoints.period_schedule"
     without = site.model_copy(update={"metering": None})
     assert tariff_periods(without) is None
@@ -89,10 +88,9 @@ def test_periods_come_from_the_sites_tariff() -> None:
 
 def test_the_sites_own_days_count_as_its_tariff_counts_them() -> None:
     site = load_site("config/example-site.yaml")
-    metering = site.metering.model_copy(update={"holidays": [date(2026, 7, 15)],
-                                                "workdays": [date(2026, 7, 18)]})
-    calendar = site_calendar(site.model_copy(update={"metering": metering}))
-    assert is_workday(date(2026, 7, 15), calendar) is False
-    assert is_workday(date(2026, 7, 18), calendar) is True
-    without = site_calendar(site.model_copy(update={"metering": None}))
+    own = CalendarSpec(holidays=(date(2026, 7, 15),), workdays=(date(2026, 7, 18),))
+    calendar = site_calendar(site.model_copy(update={"calendar": own}))
+    assert is_working(date(2026, 7, 15), calendar) is False
+    assert is_working(date(2026, 7, 18), calendar) is True
+    without = site_calendar(site.model_copy(update={"calendar": None}))
     assert without == CalendarSpec(country=site.site.country)

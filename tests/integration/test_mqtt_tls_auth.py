@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import shutil
 import ssl
 import subprocess
@@ -69,10 +68,8 @@ def secured_broker(tmp_path, mosquitto_factory):
         path.chmod(0o644)
     certs.chmod(0o755)
     tls_port = free_port()
-    # as root, mosquitto drops to user `mosquitto`, which can't read pytest's 0700 folders
-    user = "user root\n" if os.geteuid() == 0 else ""
     broker = mosquitto_factory(
-        f"{user}allow_anonymous false\npassword_file {passwd}\n"
+        f"allow_anonymous false\npassword_file {passwd}\n"
         f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.pem'}\n"
         f"certfile {certs / 'server.pem'}\nkeyfile {certs / 'server.key'}\n")
     wait_until(lambda: __import__("socket").create_connection(("127.0.0.1", tls_port), 1), 10,

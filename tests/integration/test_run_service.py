@@ -49,9 +49,11 @@ def get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def publish_history(url_port: int, now: int) -> int:
+def publish_history(url_port: int, now: int, user: tuple[str, str] | None = None) -> int:
     """Hourly counters for every MQTT energy point of b1 over 15 days, and temperatures."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if user is not None:
+        client.username_pw_set(*user)
     client.connect("127.0.0.1", url_port)
     client.loop_start()
     topics = {"hq/b1/main/energy": 300.0, "hq/b1/f2/light/energy": 20.0,

@@ -91,9 +91,16 @@ class Rig:
                 self.job.state_topic(zones[zone], controller), self.clock, schedule=26.5)
             self.sims[point].connect()
         assert self.job.start(), "the job could not connect"
-        wait_until(lambda: self.job.receive() is not None
-                   and all(self.job.governor.point(p).own == 26.5 for p in self.sims),
-                   10, "the controllers' retained states")
+        self.wait(lambda: all(self.job.governor.point(p).own == 26.5 for p in self.sims),
+                  "the controllers' retained states")
+
+    def wait(self, check, what: str, timeout: float = 10) -> None:
+        """Take in what the broker delivered until `check()` holds."""
+        def received() -> bool:
+            self.job.receive()
+            return check()
+
+        wait_until(received, timeout, what)
 
     def step(self, minutes: int = 5) -> list:
         """Advance the clock, let the controllers run their watchdog, evaluate once, settle."""
@@ -101,16 +108,11 @@ class Rig:
         for sim in self.sims.values():
             sim.tick()
         report = self.job.tick()
-        live = [c for c in report.commands if c.live]
-        expected = {c.command_id for c in live if self.sims.get(c.point)
-                    and self.sims[c.point].client.is_connected()}
-
-        def settled() -> bool:
-            self.job.receive()
-            return all(self.job.governor.point(c.point).status in ("applied", "rejected")
-                       for c in live if c.command_id in expected)
-
-        wait_until(settled, 10, "controllers to apply the commands")
+        published = [c for c in report.commands
+                     if c.live and self.job.governor.point(c.point).command_id == c.command_id
+                     and self.sims.get(c.point) and self.sims[c.point].client.is_connected()]
+        self.wait(lambda: all(self.job.governor.point(c.point).status in ("applied", "rejected")
+                              for c in published), "controllers to apply the commands")
         return report.commands
 
     def run_until(self, end: datetime) -> list:
@@ -216,7 +218,7 @@ def test_demand_response_level_from_mqtt(rig, mosquitto) -> None:
     until = (r.clock.now + timedelta(minutes=40)).isoformat()
     utility.publish(f"civicwatt/{SITE}/dr/level", json.dumps({"level": 3, "expires_at": until}),
                     qos=1).wait_for_publish(5)
-    wait_until(lambda: r.job.receive() is not None and r.job._dr is not None, 10, "DR level")
+    r.wait(lambda: r.job._dr is not None, "the DR level")
     r.step()
     assert r.sims["f2.cool"].setpoint == 28.5  # 26.5 + 2.0 at level 3
     r.run_until(local(11))
@@ -233,8 +235,7 @@ def test_manual_override_is_left_alone(rig) -> None:
     assert sim.setpoint == 27.5
     sim.person_sets(25.0)  # someone is too warm
     # the state reaches civicwatt within milliseconds, long before its next evaluation
-    wait_until(lambda: r.job.receive() is not None
-               and r.job.governor.point("f2.cool").reported == 25.0, 10, "the person's state")
+    r.wait(lambda: r.job.governor.point("f2.cool").reported == 25.0, "the person's state")
     r.run_until(local(17, 30))
     assert sim.setpoint == 25.0  # never re-asserted, not even by the restore
     assert r.sims["f3.cool"].setpoint == 26.5  # the other zone carried on normally
@@ -322,8 +323,7 @@ def test_restart_never_stacks_an_offset_on_its_own_echo(rig, tmp_path) -> None:
     r.job.stop()
     r.job = SetpointJob(r.config, store=r.store, clock=r.clock, rng=random.Random(5))
     assert r.job.start()
-    wait_until(lambda: r.job.receive() is not None
-               and r.job.governor.point("f3.cool").reported == 27.5, 10, "retained states")
+    r.wait(lambda: r.job.governor.point("f3.cool").reported == 27.5, "retained states")
     assert r.job.governor.baselines()["f3.cool"] is None  # the echo is not a baseline
     r.run_until(local(15, 0))
     assert r.sims["f3.cool"].setpoint == 27.5 and r.sims["f2.cool"].setpoint == 27.5

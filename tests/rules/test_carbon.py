@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import yaml
 
-from rules.carbon import CoalFactors, EmissionFactors
+from rules.carbon import ClassFactors, CoalFactors, EmissionFactors
+from rules.energy import CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def shipped(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / name).read_text())
+    return yaml.safe_load((ROOT / "civicwatt" / "data" / name).read_text())
 
 
 def test_shipped_emission_factors():
@@ -46,5 +47,22 @@ def test_shipped_coal_factors_both_conventions():
     coal = CoalFactors.model_validate(shipped("coal_factors.yaml"))
     assert coal.electricity("equivalent") == 0.1229
     assert coal.electricity("equal_value") == 0.28078
-    assert coal.factor("natural_gas") == 1.2143
-    assert coal.others["natural_gas"].confidence == "low"
+
+
+
+def test_shipped_class_factors_per_canonical_unit_with_sources():
+    """Gas 1.2143 kgce/m3 as shipped; heat 0.03412 kgce/MJ and 0.11 kgCO2/MJ are 34.12 and
+    110 per GJ, the canonical unit; water counts no kgce; every shipped figure names a
+    source and a confidence."""
+    factors = ClassFactors.model_validate(shipped("class_factors.yaml"))
+    resolved = factors.resolve(0.1229)
+    assert (resolved["gas"].kgce, resolved["gas"].co2) == (1.2143, 2.16)
+    assert factors.root["gas"].kgce.confidence == "low"
+    assert resolved["heat"].kgce == pytest.approx(34.12)
+    assert resolved["heat"].co2 == pytest.approx(110.0)
+    assert (resolved["water"].kgce, resolved["water"].co2) == (0.0, 0.0)
+    assert (resolved["electricity"].kgce, resolved["electricity"].grid) == (0.1229, 1.0)
+    for name in factors.root:
+        for conversion in factors.source(name).values():
+            assert conversion.source and conversion.confidence, (name, conversion)
+    assert set(resolved) == {c.name for c in CLASSES}

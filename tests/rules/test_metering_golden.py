@@ -21,14 +21,15 @@ D = dt.date
 
 
 def load_tariff(name: str) -> Tariff:
-    return Tariff.from_dict(yaml.safe_load((ROOT / "config" / "tariffs" / name).read_text()))
+    path = ROOT / "civicwatt" / "data" / "tariffs" / name
+    return Tariff.from_dict(yaml.safe_load(path.read_text()))
 
 
 BEIJING = "beijing-general-ic-single-part-under-1kv.yaml"
 GUANGDONG = "guangdong-general-ic.yaml"
 
 
-def by_period(result, what: str = "kwh") -> dict[str, float]:
+def by_period(result, what: str = "amount") -> dict[str, float]:
     totals = result.totals(np.zeros(len(result.points), np.int64), 1)[what][0]
     return {p: round(float(totals[i]), 9) for i, p in enumerate(result.periods) if totals[i] != 0}
 
@@ -210,8 +211,8 @@ def test_counter_rollover():
         interval_ns=HOUR,
         max_gap_ns=HOUR,
     )
-    assert list(r.energy.kwh[0, :3]) == [8, 8, 8]
-    assert np.isnan(r.energy.kwh[0, 3:]).all()  # no readings after 03:00
+    assert list(r.energy.amount[0, :3]) == [8, 8, 8]
+    assert np.isnan(r.energy.amount[0, 3:]).all()  # no readings after 03:00
     assert [e["kind"] for e in r.energy.events.records(["m"])] == ["rollover"]
 
 
@@ -229,7 +230,7 @@ def test_meter_reset_continues_from_new_value():
         interval_ns=HOUR,
         max_gap_ns=HOUR,
     )
-    assert list(r.energy.kwh[0, :3]) == [10, 0, 10]
+    assert list(r.energy.amount[0, :3]) == [10, 0, 10]
     assert list(r.energy.estimated[0, :3]) == [False, True, False]
     [event] = r.energy.events.records(["m"])
     assert (event["kind"], event["before"], event["after"]) == ("reset", 510, 3)
@@ -252,7 +253,7 @@ def test_step_above_physical_max_is_flagged_not_billed():
         interval_ns=HOUR,
         max_gap_ns=HOUR,
     )
-    assert list(r.energy.kwh[0, :3]) == [10, 0, 10]
+    assert list(r.energy.amount[0, :3]) == [10, 0, 10]
     assert r.energy.estimated[0, 1]
     assert [e["kind"] for e in r.energy.events.records(["m"])] == ["above_max"]
 
@@ -291,7 +292,7 @@ def test_power_point_integrates_trapezoidally():
         interval_ns=HOUR,
         max_gap_ns=HOUR,
     )
-    assert list(r.energy.kwh[0, :2]) == [2, 4]
+    assert list(r.energy.amount[0, :2]) == [2, 4]
 
 
 def test_monthly_demand_charge():

@@ -52,7 +52,7 @@ def test_total_is_the_interpolated_counter_difference(data, step_min):
             continue
         first, last = np.flatnonzero(inside)[[0, -1]]
         expected = np.interp(bounds[last], tp, vp) - np.interp(bounds[first], tp, vp)
-        got = result.kwh[p, first:last]
+        got = result.amount[p, first:last]
         assert not np.isnan(got).any()
         assert np.isclose(got.sum(), expected, rtol=1e-9, atol=1e-7)
 
@@ -66,8 +66,8 @@ def test_splitting_the_range_changes_nothing(data, step_min, split_hour):
     left = whole[whole <= split]
     right = whole[whole >= split]
     a, b, c = energy(data, whole), energy(data, left), energy(data, right)
-    joined = np.concatenate((b.kwh, c.kwh), axis=1)
-    np.testing.assert_allclose(joined, a.kwh, rtol=1e-12, atol=1e-9, equal_nan=True)
+    joined = np.concatenate((b.amount, c.amount), axis=1)
+    np.testing.assert_allclose(joined, a.amount, rtol=1e-12, atol=1e-9, equal_nan=True)
     assert (np.concatenate((b.estimated, c.estimated), axis=1) == a.estimated).all()
 
 
@@ -75,8 +75,8 @@ def test_splitting_the_range_changes_nothing(data, step_min, split_hour):
 @given(counters())
 def test_coarse_grid_sums_the_fine_grid(data):
     """An hour is the sum of its four quarter hours (where covered)."""
-    fine = energy(data, np.arange(0, 2 * DAY + 1, 15 * MIN, dtype=np.int64)).kwh
-    coarse = energy(data, np.arange(0, 2 * DAY + 1, 60 * MIN, dtype=np.int64)).kwh
+    fine = energy(data, np.arange(0, 2 * DAY + 1, 15 * MIN, dtype=np.int64)).amount
+    coarse = energy(data, np.arange(0, 2 * DAY + 1, 60 * MIN, dtype=np.int64)).amount
     summed = fine.reshape(fine.shape[0], -1, 4).sum(axis=2)
     np.testing.assert_allclose(summed, coarse, rtol=1e-9, atol=1e-7, equal_nan=True)
 
@@ -95,8 +95,9 @@ def test_split_date_range_keeps_tou_totals(data, split_day):
     from rules.tariffs import Tariff
 
     root = Path(__file__).resolve().parents[2]
+    tariffs = root / "civicwatt/data/tariffs"
     tariff = Tariff.from_dict(yaml.safe_load(
-        (root / "config/tariffs/beijing-general-ic-single-part-under-1kv.yaml").read_text()))
+        (tariffs / "beijing-general-ic-single-part-under-1kv.yaml").read_text()))
     n, pi, t, v = data
     t = t * 2 + 1_782_835_200 * 1_000_000_000  # stretch over 4 days from 2026-07-01 00:00 +08
     ids = tuple(str(i) for i in range(n))
@@ -106,7 +107,7 @@ def test_split_date_range_keeps_tou_totals(data, split_day):
         r = meter(pi, t, v, ids, PointRules.uniform(n), tariff, "Asia/Shanghai", first, end,
                   max_gap_ns=10 * DAY)
         out = r.totals(np.zeros(n, np.int64), 1)
-        return {p: (out["kwh"][0, i], out["cost"][0, i]) for i, p in enumerate(r.periods)}
+        return {p: (out["amount"][0, i], out["cost"][0, i]) for i, p in enumerate(r.periods)}
 
     whole = totals(d0, d0 + dt.timedelta(days=4))
     left = totals(d0, d0 + dt.timedelta(days=split_day))

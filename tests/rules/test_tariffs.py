@@ -79,11 +79,19 @@ def test_versions_in_order():
     assert any("distinct effective_from dates in order" in p for p in problems(data))
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in (ROOT / "config" / "tariffs").glob("*.yaml"))
-)
+SHIPPED_TARIFFS = ROOT / "civicwatt" / "data" / "tariffs"
+
+
+def test_the_shipped_tariffs_are_where_the_package_finds_them():
+    from civicwatt.paths import SHIPPED_CONFIG
+
+    assert SHIPPED_CONFIG / "tariffs" == SHIPPED_TARIFFS
+    assert len(list(SHIPPED_TARIFFS.glob("*.yaml"))) >= 2  # never an empty parameter set
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SHIPPED_TARIFFS.glob("*.yaml")))
 def test_shipped_tariffs_load_and_cite_a_source(name):
-    tariff = Tariff.from_dict(yaml.safe_load((ROOT / "config" / "tariffs" / name).read_text()))
+    tariff = Tariff.from_dict(yaml.safe_load((SHIPPED_TARIFFS / name).read_text()))
     assert "〔" in tariff.source  # a notice number such as 京发改规〔2023〕11号
     assert set(tariff.periods) == {"sharp", "peak", "flat", "valley"}
 

@@ -11,16 +11,6 @@ HOUR = 3_600_000_000_000
 T0 = 1_779_998_400_000_000_000  # 2026-05-28 20:00 UTC, hour-aligned (buckets align to the epoch)
 
 
-@pytest.fixture(params=["sqlite", "influxdb1"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite://{tmp_path}/store.db")
-    else:
-        opened = open_store(request.getfixturevalue("influx_url"))
-    yield opened
-    opened.close()
-
-
 def reading(point: str, t: int, value: float, zone: str = "一层 东区", quantity="energy") -> Row:
     series = Series.of(quantity, site="总部", building="b1", zone=zone, purpose="01A10",
                        point=point)
@@ -135,3 +125,14 @@ def test_delete_removes_only_the_range_and_tags_asked_for(store):
             for r in store.read_rows("energy_interval", T0, T0 + 4 * HOUR)}
     assert left == {("hq", "peak", 0), ("hq", "peak", 3), ("other", "peak", 1)}
     store.delete("never_written", T0, T0 + HOUR)  # nothing there: no error
+
+
+def test_the_embedded_store_syncs_every_commit_like_the_spool(tmp_path):
+    """The writer forgets a batch once write() returns: a power cut must not undo that commit
+    (synchronous=FULL = 2; NORMAL, the old setting, may lose the last commits in WAL mode)."""
+    from collector.spool import Spool
+
+    store = open_store(f"sqlite://{tmp_path}/store.db")
+    spool = Spool(tmp_path / "spool.db")
+    level = store._db.execute("PRAGMA synchronous").fetchone()[0]
+    assert level == spool._db.execute("PRAGMA synchronous").fetchone()[0] == 2

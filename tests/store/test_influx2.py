@@ -1,89 +1,22 @@
 """The InfluxDB 2.x/3.x backend against a fake HTTP server.
 
-No InfluxDB 2.x server can be installed on this machine (Debian ships 1.6.7
-only), so this fake stands in for it. It records every request and checks
+No InfluxDB 2.x or 3.x server can be installed on this machine (Debian ships 1.6.7
+only, and the tests may not download one), so this fake stands in for it; its error
+answers copy the bodies real 2.x/3.x servers send. It records every request and checks
 what a real 2.x server would check: the path, the token header, the org,
 bucket and precision parameters and the line-protocol body.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from store import Row, Series, StoreRejected, StoreUnavailable, open_store
+from tests.store.fake_influx2 import serving, url
 
-
-class FakeInfluxDB2(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[dict] = []
-        self.fail_with: int | None = None
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeInfluxDB2
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def _record(self) -> dict:
-        parts = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        request = {"method": self.command, "path": parts.path,
-                   "params": {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                   "auth": self.headers.get("Authorization"), "body": body.decode()}
-        self.server.requests.append(request)
-        return request
-
-    def _reply(self, status: int, document: dict | None = None) -> None:
-        payload = json.dumps(document).encode() if document is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_POST(self) -> None:
-        request = self._record()
-        if self.server.fail_with:
-            return self._reply(self.server.fail_with, {"code": "x", "message": "failure"})
-        if request["auth"] != "Token t0ken" or request["path"] not in ("/api/v2/write",
-                                                                       "/api/v2/delete"):
-            return self._reply(401, {"code": "unauthorized", "message": "unauthorized access"})
-        self._reply(204)
-
-    def do_GET(self) -> None:
-        request = self._record()
-        if request["path"] == "/query" and request["auth"] == "Token t0ken":
-            series = {"name": "energy", "tags": {"point": "m1"}, "columns": ["time", "value"],
-                      "values": [[1_000, 1.5], [2_000, 2.5]]}
-            return self._reply(200, {"results": [{"statement_id": 0, "series": [series]}]})
-        self._reply(404, {"error": "not found"})
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setenv("INFLUXDB_TOKEN", "t0ken")
-    server = FakeInfluxDB2()
-    yield server
-    server.shutdown()
-
-
-def url(fake: FakeInfluxDB2) -> str:
-    return f"influxdb2://127.0.0.1:{fake.port}?org=civic&bucket=energy"
+fake = pytest.fixture(serving, name="fake")
 
 
 def test_write_sends_line_protocol_with_token_org_bucket_and_ns_precision(fake):
@@ -105,11 +38,60 @@ def test_reads_go_through_the_v1_compatible_influxql_endpoint(fake):
     assert query["params"]["q"].startswith('SELECT "value" FROM "energy" WHERE time >= 0')
 
 
-@pytest.mark.parametrize(("status", "error"), [(503, StoreUnavailable), (400, StoreRejected)])
-def test_server_errors_map_to_retryable_or_not(fake, status, error):
-    fake.fail_with = status
-    with pytest.raises(error, match=f"HTTP {status}"):
+# What InfluxDB 2.x and 3.x answer (bodies as the servers word them). Only a refused line
+# is a rejection; everything an operator fixes without touching the data is an outage.
+ANSWERS = [
+    (401, {"code": "unauthorized", "message": "unauthorized access"}, "auth"),
+    (403, {"code": "forbidden", "message": "insufficient permissions for write"}, "auth"),
+    (404, {"code": "not found", "message": 'bucket "energy" not found'}, "database_missing"),
+    (429, {"code": "too many requests", "message": "org exceeded write quota"}, "rate_limited"),
+    (503, {"code": "unavailable", "message": "service unavailable"}, "server_error"),
+    (500, {"code": "internal error", "message": "engine: cache-max-memory-size exceeded"},
+     "server_error"),
+    (400, {"code": "invalid", "message": "missing org/bucket value"}, "refused"),
+    (400, {"code": "invalid", "message": "unable to parse 'energy value=x 1': invalid number"},
+     None),
+    (422, {"code": "unprocessable entity", "message": "failure writing points to database: "
+           "partial write: field type conflict"}, None),
+    (400, {"error": "parsing failed for write_lp endpoint", "data": [
+        {"original_line": "energy value=", "line_number": 1,
+         "error_message": "No fields were provided"}]}, None),  # InfluxDB 3.x
+    (413, {"code": "request too large", "message": "request too large"}, None),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "cause"), ANSWERS)
+def test_store_answers_are_outages_unless_a_line_was_refused(fake, status, body, cause):
+    fake.fail_with, fake.fail_body = status, body
+    with pytest.raises((StoreUnavailable, StoreRejected), match=f"HTTP {status}") as caught:
         open_store(url(fake)).write([Row(Series.of("energy", point="m"), 1, {"value": 1.0})])
+    if cause is None:
+        assert type(caught.value) is StoreRejected
+    else:
+        assert type(caught.value) is StoreUnavailable and caught.value.cause == cause
+
+
+def test_retry_after_is_passed_on_to_the_writer(fake):
+    fake.fail_with, fake.fail_headers = 429, {"Retry-After": "7"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).write([Row(Series.of("energy", point="m"), 1, {"value": 1.0})])
+    assert (caught.value.cause, caught.value.retry_after) == ("rate_limited", 7.0)
+
+
+def test_reads_are_classified_the_same_way_with_retry_after(fake):
+    fake.fail_with, fake.fail_headers = 503, {"Retry-After": "4"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).read_raw("energy", 0, 10)
+    assert (caught.value.cause, caught.value.retry_after) == ("server_error", 4.0)
+    assert str(caught.value).startswith("influxdb2://127.0.0.1:") and "failure" in str(
+        caught.value)
+
+
+def test_a_refused_delete_is_an_outage_too(fake):
+    fake.fail_with, fake.fail_body = 401, {"code": "unauthorized", "message": "unauthorized"}
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url(fake)).delete("energy_interval", 0, 10, where={"site": "hq"})
+    assert caught.value.cause == "auth"
 
 
 def test_unreachable_server_is_unavailable(monkeypatch):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from itertools import product
 
 from civicwatt.config import SiteConfig
+from rules.energy import BY_QUANTITY, METERED
 from rules.setpoint_governor import STATUSES
 from store import Row, Series, Store
 
@@ -49,10 +50,10 @@ def rows(config: SiteConfig, now: datetime, days: int = 3) -> list[Row]:
     start = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     steps = int((now - start) / QUARTER)
     site = config.site.id
-    energy = {p.id: p for p in config.points if p.quantity == "energy"}
+    energy = {p.id: p for p in config.points if p.quantity in METERED}
     children: dict[str, list[str]] = {}
     for p in energy.values():
-        if p.parent in energy:
+        if p.parent in energy and energy[p.parent].quantity == p.quantity:
             children.setdefault(p.parent, []).append(p.id)
     order = {pid: n for n, pid in enumerate(p.id for p in config.points)}
 
@@ -68,14 +69,21 @@ def rows(config: SiteConfig, now: datetime, days: int = 3) -> list[Row]:
         counter = 1000.0 * (n + 1)
         for i in range(steps):
             t = start + i * QUARTER
-            if point.quantity == "energy":
-                kwh = load(point.id, t) / 4
-                counter += kwh
+            if point.quantity in METERED:
+                energy_class = BY_QUANTITY[point.quantity]
+                amount = load(point.id, t) / 4
+                counter += amount
                 out.append(Row(series, _ns(t), {"value": counter, "quality": 0}))
-                interval = Series.of("energy_interval", **tags, period=_period(t))
-                out.append(Row(interval, _ns(t), {
-                    "kwh": kwh, "cost": kwh * 0.9, "co2_kg": kwh * 0.58, "kgce": kwh * 0.1229,
-                    "estimated": i % 17 == 0}))
+                fields = {"amount": amount, "unit": energy_class.unit, "cost": amount * 0.9,
+                          "co2_kg": amount * 0.58, "kgce": amount * 0.1229,
+                          "estimated": i % 17 == 0}
+                if point.quantity == "energy":
+                    fields["kwh"] = amount
+                    interval = Series.of("energy_interval", **tags, energy="electricity",
+                                         period=_period(t))
+                else:
+                    interval = Series.of("energy_interval", **tags, energy=energy_class.name)
+                out.append(Row(interval, _ns(t), fields))
             elif point.quantity == "power":
                 out.append(Row(series, _ns(t), {"value": 20 + 10 * math.sin(i / 9), "quality": 0}))
             else:

@@ -36,7 +36,8 @@ buildings:
     name: 行政楼 Admin
     floor_area_m2: 10000
     occupants: 400
-    baseline: {kgce_per_m2: 18.48, kgce_per_person: 329.56, kgco2_per_m2: 50}
+    baseline: {kind: national_average, kgce_per_m2: 18.48, kgce_per_person: 329.56,
+               kgco2_per_m2: 50}
     zones:
       - id: b1.f1
         name: 一层 Ground floor

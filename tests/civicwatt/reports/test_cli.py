@@ -47,7 +47,7 @@ report:
     printed = [Path(line) for line in done.stdout.splitlines()]
     assert printed[0].name == "hq-2026-11-25-report.en.html"
     assert printed[1].name == "hq-2026-11-25-report.en.pdf"
-    assert all(p.is_file() for p in printed) and len(printed) == 11
+    assert all(p.is_file() for p in printed) and len(printed) == 12
     assert "Traceback" not in done.stderr and "e-mailed to energy@example.gov.cn" in done.stderr
     (got,) = handler.received
     assert got.rcpt_tos == ["energy@example.gov.cn"]

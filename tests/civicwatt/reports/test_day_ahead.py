@@ -3,7 +3,7 @@
 import datetime as dt
 
 from civicwatt.reports.data import _forecasts
-from civicwatt.reports.days import day_bounds
+from rules.clock import day_bounds
 from store import Row, Series, open_store
 
 DAY = dt.date(2026, 11, 18)

@@ -74,7 +74,7 @@ def test_long_lists_are_cut_in_the_document_but_not_in_the_csv(tmp_path, monkeyp
     html = render_html(report, "en", None).html
     assert html.count("1 more not listed here: see the CSV file.") == 2  # anomalies, meters
     (anomalies,) = [p for p in render.write_csvs(report, "en", tmp_path, "x")
-                    if p.name == "x-anomalies.csv"]
+                    if p.name == "x-anomalies.en.csv"]
     assert "b21.main" in anomalies.read_text(encoding="utf-8-sig")
 
 

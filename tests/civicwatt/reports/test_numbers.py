@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from civicwatt.config import load_site
-from civicwatt.reports.days import day_bounds
+from civicwatt.config.site import Baseline
 from civicwatt.reports.job import build_report
+from rules.calendar import CalendarSpec
+from rules.clock import day_bounds
 from store import open_store
 from tests.civicwatt.reports import known_week as kw
 
@@ -131,17 +133,42 @@ def test_kpis_per_area_and_occupant(report):
     assert close(site.intensity.co2_per_m2, kw.expected(B1 + B2, kw.DAY).co2_kg / 12000)
 
 
-def test_year_to_date_against_baseline_and_target(report):
+def test_year_to_date_against_a_named_reference(report):
+    """The known site compares with the national average: a comparison, not a target."""
     ytd = report.buildings[0].ytd
     n = (kw.DAY - kw.FIRST).days + 1
     kgce = sum(kw.expected(B1, kw.FIRST + dt.timedelta(days=i)).kgce for i in range(n))
     assert ytd is not None and close(ytd.days, n)
+    assert (ytd.reference.kind, ytd.reference.year) == ("national_average", 2020)
     row = next(r for r in ytd.rows if r.metric == "kgce_per_m2")
     assert close(row.value, kgce / 10000)
     assert close(row.baseline, 18.48 * n / 365)
-    assert close(row.target, 18.48 * 0.95 * n / 365)
+    assert close(row.target, row.baseline) and row.reduction == 0
     assert row.on_track
     assert report.buildings[1].ytd.rows == []  # the canteen has no baseline configured
+
+
+def with_baseline(config, **baseline):
+    b1 = config.buildings[0].model_copy(update={"baseline": Baseline(**baseline)})
+    return config.model_copy(update={"buildings": [b1, *config.buildings[1:]]})
+
+
+def test_year_to_date_against_the_buildings_own_baseline_and_target(site):
+    own = with_baseline(site, kind="own", kgce_per_m2=18.48)
+    ytd = build_report(own, kw.DAY, "en").buildings[0].ytd
+    n = (kw.DAY - kw.FIRST).days + 1
+    row = next(r for r in ytd.rows if r.metric == "kgce_per_m2")
+    assert ytd.reference.kind == "own"
+    assert close(row.target, 18.48 * 0.95 * n / 365) and close(row.reduction, 0.05)
+
+
+def test_buildings_with_different_kinds_of_baseline_are_not_summed(site):
+    both = with_baseline(site, kind="own", kgce_per_m2=18.48)
+    b2 = both.buildings[1].model_copy(update={"baseline": Baseline(kind="quota",
+                                                                   kgce_per_m2=20.0)})
+    mixed = both.model_copy(update={"buildings": [both.buildings[0], b2]})
+    ytd = build_report(mixed, kw.DAY, "en").site.ytd
+    assert ytd.mixed and ytd.rows == [] and ytd.reference is None
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +191,8 @@ def test_same_weekday_last_week_and_forecast_error(report, forecaster_output):
     issued = forecaster_output[("b1", kw.DAY, "load")]
     assert check is not None and check.hours == 24
     assert round(check.forecast_kwh, 3) == round(issued["kwh"], 3)
-    assert close(check.error, issued["kwh"] / kw.expected(B1, kw.DAY).kwh - 1)
+    # one convention: actual against forecast (−0.38 reads "38 % below the forecast")
+    assert close(check.deviation, kw.expected(B1, kw.DAY).kwh / issued["kwh"] - 1)
     assert check.model == issued["model"]
     assert check.issued_at == dt.datetime(2026, 11, 25, tzinfo=check.issued_at.tzinfo)
     site = report.site.forecast_check
@@ -275,3 +303,14 @@ def test_non_working_day_use_above_normal(tmp_path):
     facts = found["b2.kitchen"].facts
     assert close(facts["usual_kwh"], 48.0) and close(facts["kwh"], 48.0 + 20.0 * 24)
     assert facts["days"] == 6
+
+
+def test_a_site_holiday_is_a_non_working_day_for_the_report(site):
+    """A Wednesday the site declares a holiday: the kitchen's workday cooking is flagged
+    against its usual non-working days (before: the report followed site.country only)."""
+    holiday = site.model_copy(update={"calendar": CalendarSpec(holidays=(kw.DAY,))})
+    report = build_report(holiday, kw.DAY, "en")
+    assert report.day_type == "holiday"
+    found = {a.point: a.facts for a in report.anomalies if a.kind == "non_working"}
+    assert close(found["b2.kitchen"]["usual_kwh"], 48.0)  # its weekends: 2 kW all day
+    assert found["b2.kitchen"]["day_type"] == "holiday"

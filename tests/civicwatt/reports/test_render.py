@@ -68,7 +68,7 @@ def test_every_pdf_page_has_site_date_and_page_number(rendered_zh):
 
 
 def test_csv_tables_carry_the_numbers(rendered_zh):
-    (summary,) = files(rendered_zh, "-summary.csv")
+    (summary,) = files(rendered_zh, "-summary.zh.csv")
     with summary.open(encoding="utf-8-sig") as handle:
         rows = {r["id"]: r for r in csv.DictReader(handle)}
     want = kw.expected(("b1.main", "b2.main"), kw.DAY)
@@ -76,9 +76,9 @@ def test_csv_tables_carry_the_numbers(rendered_zh):
     assert float(rows["hq"]["cost"]) == round(want.cost, 2)
     assert set(rows) == {"hq", "b1", "b2"}
     names = {p.name.removeprefix("hq-2026-11-25-") for p in rendered_zh.files}
-    assert {"tou.csv", "purposes.csv", "zones.csv", "hourly.csv", "next_day.csv",
-            "targets.csv", "anomalies.csv", "completeness.csv"} <= names
-    (anomalies,) = files(rendered_zh, "-anomalies.csv")
+    assert {f"{table}.zh.csv" for table in ("tou", "purposes", "zones", "hourly", "next_day",
+                                            "targets", "anomalies", "completeness")} <= names
+    (anomalies,) = files(rendered_zh, "-anomalies.zh.csv")
     text = anomalies.read_text(encoding="utf-8-sig")
     assert "b2.main" in text and "总分表不平衡" in text
 

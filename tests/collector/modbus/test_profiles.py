@@ -1,20 +1,20 @@
-"""Shipped device profiles (config/devices/): valid, sourced, planned into few reads, and
-decoded correctly from a simulated meter holding values in each profile's encoding."""
+"""Shipped device profiles (collector/modbus/devices/): valid, sourced, planned into few reads,
+and decoded correctly from a simulated meter holding values in each profile's encoding."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 import yaml
 
 from collector.modbus.plan import plan_per_point, plan_reads
 from collector.modbus.poller import ModbusPoller, PointTarget, point_series
+from collector.modbus.profiles import SHIPPED_DEVICES
 from collector.modbus.settings import DeviceProfile, ModbusSettings
 from collector.modbus.simulator import SimulatedDevice
 
-DEVICES = Path(__file__).resolve().parents[3] / "config" / "devices"
+DEVICES = SHIPPED_DEVICES
 
 #: profile -> (points, reads the planner needs at the default max_gap of 10)
 EXPECTED = {

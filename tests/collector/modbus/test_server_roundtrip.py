@@ -36,10 +36,10 @@ def values(type_: str):
     bits = TYPE_WORDS.get(type_, 0) * 16
     if type_ == "bool":
         return st.booleans()
-    if type_ == "float32":
-        return st.floats(width=32, allow_nan=False)
+    if type_ == "float32":  # NaN and ±inf included: meters do send them
+        return st.floats(width=32)
     if type_ == "float64":
-        return st.floats(allow_nan=False)
+        return st.floats()
     if type_ == "string":
         return st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=16)
     if type_.startswith("u"):

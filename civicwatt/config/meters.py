@@ -1,9 +1,11 @@
 """Which meters add up to what: the parent/child tree from the site config.
 
+The one definition the daily report and the Grafana dashboards both sum by.
 A building's energy is the sum of its root meters (energy meters with no
 parent). Splits by purpose and zone use each meter's *own* share: its energy
 minus its sub-meters' (the residual of a main meter is what no sub-meter
-explains), so the split always adds up to the total without double counting.
+explains), so the split always adds up to the total without double counting;
+the dashboards' breakdowns sum the leaves (meters nothing hangs under).
 Power-only points count only as sub-meters (with a `parent`) or in a building
 that has no energy meter at all: otherwise they duplicate an energy meter.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civicwatt.config import SiteConfig
+from civicwatt.config.site import SiteConfig
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class MeterTree:
             if parent is not None:
                 found.setdefault(parent, []).append(point)
         return found
+
+    @property
+    def leaves(self) -> list[str]:
+        """Members no other member hangs under: summed, they never double count."""
+        parents = set(self.children())
+        return [p for p in self.building if p not in parents]
 
 
 def meter_tree(config: SiteConfig) -> MeterTree:
