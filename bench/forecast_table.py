@@ -147,10 +147,10 @@ def run(pool: ProcessPoolExecutor, half: str, which: str, variant: str, stride: 
     return score(list(pool.map(run_case, cases(half, which, variant, stride))))
 
 
-SETS = (("tune", "select", "tuning half, selection windows (choices made here)"),
+SETS = (("confirm", "2019", "confirmation half, 2019 windows"),  # the verdict first
         ("tune", "2019", "tuning half, 2019 windows"),
         ("confirm", "select", "confirmation half, selection windows"),
-        ("confirm", "2019", "confirmation half, 2019 windows"),
+        ("tune", "select", "tuning half, selection windows (choices made here)"),
         ("bdg1", "select", "BDG1 2015, out of protocol"))
 
 
@@ -183,7 +183,7 @@ def protocol(pool: ProcessPoolExecutor, variant: str, stride: int) -> tuple[list
         if half == "confirm" or which == "2019":
             ok &= s["pass"]
         detail_md += [f"#### {title}\n", table(rows) + "\n", verdict(s) + "\n"]
-        print(summary_md[-1], flush=True)
+        print("\n".join([summary_md[-1], *detail_md[-3:]]), file=sys.stderr, flush=True)
     return ["\n".join(summary_md) + "\n", *detail_md], ok
 
 

@@ -136,6 +136,12 @@ class LoadForecaster:
             w = np.where(out, 0.0, w)
             self._fit_stage1(y0, z, group, w)
         resid = np.where(ok, y - self._stage1(group, z), np.nan)
+        # a lone bad reading is no news about tomorrow: keep it out of the persistence
+        # inputs (a closure, many hours in a row, stays in)
+        near = np.zeros(out.size + 2, bool)
+        near[:-2] |= out
+        near[2:] |= out
+        resid[out & ~near[1:-1]] = np.nan
         self._sigma_clip = s.ar_clip_sigmas * scale
         work = daytype < 5
         self._fit_ar(resid, hour, work)
