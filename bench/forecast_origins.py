@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from bench.forecast_table import BUILDINGS, DATA
+from bench.forecast_cases import halves
 from civicwatt.hourly_csv import read_hourly_csv
 from forecaster.api import forecast_load
 from forecaster.backtest import metrics, origins
@@ -42,15 +42,16 @@ def score(history: HourlyHistory, settings: ForecastSettings, days: int, lag: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--building", default="ucam_b52_2016_2019",
-                        choices=[b[0] for b in BUILDINGS])
+    known = {b.path.stem: b for h in halves().values() for b in h}
+    parser.add_argument("--building", default="ucam_b52_2016_2019", choices=sorted(known))
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--history", type=int, default=365, help="days of history per fit")
     parser.add_argument("--lags", type=int, nargs="+", default=[0, 1, 6])
     args = parser.parse_args()
-    stem, tz, country, subdivision, _ = next(b for b in BUILDINGS if b[0] == args.building)
-    history = HourlyHistory(*read_hourly_csv(DATA / f"{stem}.csv"))
-    settings = ForecastSettings(timezone=tz, country=country, subdivision=subdivision,
+    b = known[args.building]
+    stem = b.path.stem
+    history = HourlyHistory(*read_hourly_csv(b.path))
+    settings = ForecastSettings(timezone=b.timezone, country=b.country, subdivision=b.subdivision,
                                 history_days=args.history, horizon_hours=max(args.lags) + 24)
     print(f"{stem}: the last {args.days} days, {args.history} days of history per fit")
     for lag in args.lags:

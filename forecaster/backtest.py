@@ -98,10 +98,12 @@ def backtest(
     horizon: int = 24,
     test_days: int = 28,
     progress: Callable[[int, int], None] | None = None,
+    stride: int = 1,
 ) -> BacktestResult:
-    """Rolling-origin backtest of `forecast_load` over the last `test_days` days."""
+    """Rolling-origin backtest of `forecast_load` over the last `test_days` days
+    (every `stride`-th of them, counted back from the last, for quick looks)."""
     s = settings.model_copy(update={"horizon_hours": max(horizon, 1)})
-    orig = origins(history, s.timezone, test_days, horizon)
+    orig = origins(history, s.timezone, test_days, horizon)[::-1][::max(stride, 1)][::-1]
     kwh, temp = history.kwh, history.temp_c
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (
         "time", "origin", "actual", "forecast", "l80", "u80", "l95", "u95")}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "base_index", "demean_by_group", "hinge_columns", "interpolate_short_gaps", "one_hot",
-    "pick_change_points",
+    "base_index", "demean_by_group", "hinge_columns",
+    "interpolate_short_gaps", "one_hot", "pick_change_points",
 ]
 
 HEATING_CPS = (8.0, 10.0, 12.0, 14.0, 16.0, 18.0)
@@ -60,11 +60,11 @@ def interpolate_short_gaps(x: np.ndarray, max_gap: int = 6) -> np.ndarray:
 def demean_by_group(v: np.ndarray, group: np.ndarray, n: int, w: np.ndarray) -> np.ndarray:
     """v minus its weighted mean within each group (= residual on the one-hot base)."""
     sw = np.bincount(group, weights=w, minlength=n)
-    out = np.empty_like(v)
-    for j in range(v.shape[1]):
-        m = np.bincount(group, weights=w * v[:, j], minlength=n) / np.maximum(sw, 1e-12)
-        out[:, j] = v[:, j] - m[group]
-    return out
+    k = v.shape[1]
+    cell = (group[:, None] + n * np.arange(k)).ravel()
+    sums = np.bincount(cell, weights=(w[:, None] * v).ravel(), minlength=n * k).reshape(k, n)
+    means = sums / np.maximum(sw, 1e-12)
+    return v - means.T[group]
 
 
 def pick_change_points(
@@ -73,18 +73,25 @@ def pick_change_points(
 ) -> tuple[float, float]:
     """Heating/cooling change points that most reduce the weighted SSE of the base fit.
 
-    Exact for a one-hot base: projecting it out is de-meaning within each group.
+    Exact for a one-hot base: projecting it out is de-meaning within each group. Every
+    candidate column is de-meaned once; each (heating, cooling) pair then solves a 4x4
+    system from their cross products.
     """
+    heat = [hinge_columns(temp, occ, cp, 1e9)[:, :2] for cp in HEATING_CPS]
+    cool = [hinge_columns(temp, occ, -1e9, cp)[:, 2:] for cp in COOLING_CPS]
+    z = demean_by_group(np.hstack(heat + cool), group, n, w)
+    zw = z * w[:, None]
+    gram, rhs = z.T @ zw, zw.T @ resid
+    nh = 2 * len(HEATING_CPS)
     best, best_cp = -1.0, (HEATING_CPS[2], COOLING_CPS[-1])
-    sw = np.sqrt(w)
-    for cp_h in HEATING_CPS:
-        for cp_c in COOLING_CPS:
+    for i, cp_h in enumerate(HEATING_CPS):
+        for j, cp_c in enumerate(COOLING_CPS):
             if cp_c < cp_h:
                 continue
-            z = demean_by_group(hinge_columns(temp, occ, cp_h, cp_c), group, n, w)
-            zw, rw = z * sw[:, None], resid * sw
-            coef, *_ = np.linalg.lstsq(zw, rw, rcond=None)
-            gain = float(rw @ (zw @ coef))
+            cols = [2 * i, 2 * i + 1, nh + 2 * j, nh + 2 * j + 1]
+            g, b = gram[np.ix_(cols, cols)], rhs[cols]
+            coef, *_ = np.linalg.lstsq(g, b, rcond=1e-10)
+            gain = float(b @ coef)
             if gain > best:
                 best, best_cp = gain, (cp_h, cp_c)
     return best_cp

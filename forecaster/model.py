@@ -17,7 +17,10 @@ import numpy as np
 import statsmodels.api as sm
 
 from forecaster import __version__
+from forecaster import closures as C
 from forecaster import features as F
+from forecaster import intervals as I
+from forecaster import persistence as P
 from forecaster.calendar import LocalCalendar
 from forecaster.data import HOUR_NS, FutureInput, HourlyHistory, Issue
 from forecaster.errors import DataSufficiencyError
@@ -47,14 +50,6 @@ class Forecast:
         f = np.asarray(factor, dtype=float)
         return Forecast(self.time_ns, self.value * f, self.lower80 * f, self.upper80 * f,
                         self.lower95 * f, self.upper95 * f, self.model, list(self.issues))
-
-
-def _lag(r: np.ndarray, k: int) -> np.ndarray:
-    """r shifted by k hours (NaN where unknown)."""
-    out = np.full_like(r, np.nan)
-    if k < r.size:
-        out[k:] = r[: r.size - k]
-    return out
 
 
 class LoadForecaster:
@@ -102,7 +97,11 @@ class LoadForecaster:
             self.model_name += "-ar"
         self.nonneg = bool(np.nanmin(y) >= 0)
 
-        hour, daytype, _ = self.calendar.features(t)
+        hour, daytype, ordinal = self.calendar.features(t)
+        memory, special = C.DayMemory.empty(), np.zeros(y.size, bool)
+        if s.detect_closures:
+            daytype, special, memory = C.observe(y, ordinal, daytype)
+        self._memory = memory
         group, n_groups = F.base_index(hour, daytype, self.short)
         age_h = (t[-1] - t) / HOUR_NS
         w = 0.5 ** (age_h / (24.0 * s.half_life_days))
@@ -111,7 +110,7 @@ class LoadForecaster:
         if self.use_temp:
             temp = F.interpolate_short_gaps(h.temp_c)
             ok &= np.isfinite(temp)
-        w = np.where(ok, w, 0.0)
+        w = np.where(ok & ~special, w, 0.0)
         y0 = np.where(ok, y, 0.0)
 
         # base fit (group means) -> occupancy and change points
@@ -137,11 +136,19 @@ class LoadForecaster:
             w = np.where(out, 0.0, w)
             self._fit_stage1(y0, z, group, w)
         resid = np.where(ok, y - self._stage1(group, z), np.nan)
+        # a lone bad reading is no news about tomorrow: keep it out of the persistence
+        # inputs (a closure, many hours in a row, stays in)
+        near = np.zeros(out.size + 2, bool)
+        near[:-2] |= out
+        near[2:] |= out
+        resid[out & ~near[1:-1]] = np.nan
         self._sigma_clip = s.ar_clip_sigmas * scale
-        self._fit_ar(resid, hour)
+        work = daytype < 5
+        self._fit_ar(resid, hour, work)
         self._end_ns = int(t[-1])
-        self._last_resid = resid[-WEEK:] if resid.size >= WEEK else np.concatenate(
-            [np.full(WEEK - resid.size, np.nan), resid])
+        pad = max(WEEK - resid.size, 0)
+        self._last_resid = np.concatenate([np.full(pad, np.nan), resid[-WEEK:]])
+        self._last_work = np.concatenate([np.zeros(pad, bool), work[-WEEK:]])
         self.is_fitted = True
         return self
 
@@ -177,47 +184,19 @@ class LoadForecaster:
     def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
         return self._level[group] + z @ self._beta
 
-    def _ar_features(self, r: np.ndarray, lead: int) -> np.ndarray:
-        """Per origin o (index of the last known hour): features to forecast r[o + lead]."""
-        c = self._sigma_clip
-        rc = np.clip(np.nan_to_num(r), -c, c)
-        day_mean = np.convolve(rc, np.ones(DAY) / DAY, mode="full")[: r.size]
-        same_day = DAY * ((lead + DAY - 1) // DAY)
-        cols = [rc, day_mean, _lag(rc, same_day - lead)]
-        cols.append(_lag(rc, WEEK - lead) if lead <= WEEK else np.zeros_like(rc))
-        return np.nan_to_num(np.column_stack(cols))
-
-    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray) -> None:
+    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray) -> None:
         """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
-        r, hr = resid[-n:], hour[-n:]
-        fin = np.isfinite(r)
-        spread = np.array([np.sqrt(np.nanmean(r[fin & (hr == k)] ** 2)) if np.any(fin & (hr == k))
-                           else np.nan for k in range(24)])
-        spread = np.where(np.isfinite(spread), spread, np.nanmean(spread))
-        self._spread = np.maximum(spread, 1e-3 * max(float(np.nanmean(spread)), 1e-9))
-        H = s.horizon_hours
-        self._ar = np.zeros((H, 4))
-        self._q = np.zeros((H, 4))  # lo95, lo80, hi80, hi95 in spread units
-        probs = [0.025, 0.10, 0.90, 0.975]
+        r, hr, wk = resid[-n:], hour[-n:], work[-n:]
+        self._spread = I.hourly_spread(r, hr)
         warm = WEEK if n > 2 * WEEK else DAY
-        for lead in range(1, H + 1):
-            xf = self._ar_features(r, lead)[: n - lead]
-            yt = r[lead:]
-            keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
-            if keep.sum() < 48 or s.persistence == Persistence.none:
-                keep = np.isfinite(yt) & (np.arange(n - lead) >= warm)
-                coef, e = np.zeros(4), yt[keep]
-            else:
-                coef, *_ = np.linalg.lstsq(xf[keep], yt[keep], rcond=None)
-                e = yt[keep] - xf[keep] @ coef
-            self._ar[lead - 1] = coef
-            zscore = e / self._spread[hr[lead:][keep]]
-            self._q[lead - 1] = np.quantile(zscore, probs) if zscore.size else 0.0
+        use = 0 if s.persistence == Persistence.none else s.ar_features
+        self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
+        self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid")
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
                 "_sigma_clip", "_end_ns")
 
@@ -226,7 +205,8 @@ class LoadForecaster:
         if not self.is_fitted:
             raise RuntimeError("LoadForecaster.to_dict() before fit()")
         out: dict = {"version": __version__, "settings": self.settings.model_dump(mode="json"),
-                     "issues": [i.to_dict() for i in self.issues]}
+                     "issues": [i.to_dict() for i in self.issues],
+                     "memory": self._memory.to_dict()}
         for name in self._SCALARS:
             value = getattr(self, name)
             if isinstance(value, tuple):
@@ -244,6 +224,7 @@ class LoadForecaster:
         """A fitted model from `to_dict()`'s output."""
         model = cls(ForecastSettings(**state["settings"]))
         model.issues = [Issue(**i) for i in state["issues"]]
+        model._memory = C.DayMemory(**state["memory"])
         for name in cls._SCALARS:
             value = state[name]
             setattr(model, name, tuple(value) if isinstance(value, list) else value)
@@ -256,6 +237,42 @@ class LoadForecaster:
         return model
 
     # ------------------------------------------------------------ predict
+    def _near_holiday(self, ordinal: np.ndarray) -> np.ndarray:
+        """Per hour: is the local day before or after a public holiday on a weekday?"""
+        days = np.unique(ordinal)
+        near = {}
+        for d in days.tolist():
+            noon = np.array([d - 1, d + 1]) - 719_163  # days since 1970-01-01
+            t = (noon * 24 + 12) * HOUR_NS - self.calendar.utc_offset_ns(
+                (noon * 24 + 12) * HOUR_NS)
+            _, daytype, _ = self.calendar.features(t)
+            weekday = (noon + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+            near[d] = bool(np.any((daytype == C.SUNDAY) & (weekday < 5)))
+        return np.array([near[d] for d in ordinal.tolist()])
+
+    def _point(self, future: FutureInput, lead: np.ndarray, hour: np.ndarray,
+               daytype: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(value, lo95, lo80, hi80, hi95) for the given day types."""
+        group, _ = F.base_index(hour, daytype, self.short)
+        z = np.zeros((lead.size, 0))
+        if self.use_temp:
+            z = F.hinge_columns(future.temp_c, self.occ[group], *self.cps)
+        value = self._stage1(group, z)
+        H = self._ar.shape[0]
+        q = np.zeros((lead.size, 4))
+        feats = P.Features(self._last_resid, self._last_work, self._sigma_clip)
+        for i, L in enumerate(lead.tolist()):
+            if L <= H:
+                value[i] += feats.at(L, bool(daytype[i] < 5))[-1] @ self._ar[L - 1]
+                q[i] = self._q[L - 1]
+            else:
+                q[i] = self._q[-1]
+        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour],
+                                          self.settings.interval_scales)
+        if self.nonneg:
+            return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
+        return value, lo95, lo80, hi80, hi95
+
     def predict(self, future: FutureInput) -> Forecast:
         """Forecast the hours in `future` (all after the end of the history).
 
@@ -275,25 +292,16 @@ class LoadForecaster:
         lead = (t - self._end_ns) // HOUR_NS
         if lead.min() < 1:
             raise ValueError("future hours must come after the last hour of the history")
-        hour, daytype, _ = self.calendar.features(t)
-        group, _ = F.base_index(hour, daytype, self.short)
-        z = (F.hinge_columns(future.temp_c, self.occ[group], *self.cps) if self.use_temp
-             else np.zeros((t.size, 0)))
-        value = self._stage1(group, z)
-        H = self._ar.shape[0]
-        r = self._last_resid
-        q = np.zeros((t.size, 4))
-        far = self._q[-1]
-        for i, L in enumerate(lead):
-            if L <= H:
-                value[i] += self._ar_features(r, int(L))[-1] @ self._ar[L - 1]
-                q[i] = self._q[L - 1]
-            else:
-                q[i] = far
-        q *= self._spread[hour][:, None] * self.settings.interval_scale
-        lo95, lo80, hi80, hi95 = (value + q[:, k] for k in range(4))
-        if self.nonneg:
-            value, lo95, lo80, hi80, hi95 = (np.maximum(a, 0.0) for a in
-                                             (value, lo95, lo80, hi80, hi95))
+        hour, daytype, ordinal = self.calendar.features(t)
+        alt, p = self._memory.alternative(ordinal, daytype, self._near_holiday(ordinal))
+        value, lo95, lo80, hi80, hi95 = self._point(future, lead, hour, daytype)
+        if p.any():  # a workday that may be closed, a holiday that may be worked: mix
+            other = self._point(future, lead, hour, np.where(p > 0, alt, daytype))
+            value = (1 - p) * value + p * other[0]
+            sure = p >= 1.0
+            lo95, lo80 = (np.where(sure, c, np.minimum(o, c)) for o, c in
+                          ((lo95, other[1]), (lo80, other[2])))
+            hi80, hi95 = (np.where(sure, c, np.maximum(o, c)) for o, c in
+                          ((hi80, other[3]), (hi95, other[4])))
         return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
                         list(self.issues))

@@ -69,10 +69,15 @@ class ForecastSettings(_Frozen):
     min_history_days: int = Field(7, ge=2)
     full_model_days: int = Field(28, ge=7, description="below this, a simpler, flagged model")
     persistence: Persistence = Persistence.ar
+    detect_closures: bool = Field(True, description="learn closed workdays and worked public "
+                                  "holidays from the load (closures.py)")
+    ar_features: int = Field(7, ge=0, le=7, description="how many of the persistence features "
+                             "(persistence.py) stage 2 uses; 4 = those of version 0.1")
     ar_clip_sigmas: float = Field(12.0, gt=0, description="AR inputs clipped at this many "
                                   "robust sigmas of the stage-1 error")
-    interval_scale: float = Field(1.3, gt=0, description="widens in-sample error quantiles to "
-                                  "out-of-sample coverage (calibrated by backtest)")
+    interval_scales: tuple[float, float] = Field(
+        (1.15, 1.24), description="widen the in-sample error quantiles of the 80 % and 95 % "
+        "intervals to out-of-sample coverage (calibrated by backtest)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "
                                           "调休, closures); default: `country`'s public holidays")
