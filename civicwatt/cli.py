@@ -20,6 +20,7 @@ from civicwatt.commands import (
     dashboards,
     deadletter,
     demo,
+    disclose,
     forecast,
     helpfmt,
     meter,
@@ -70,6 +71,7 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
+app.command("disclose")(disclose.disclose)
 
 
 def main() -> None:

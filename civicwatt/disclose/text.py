@@ -1,0 +1,97 @@
+"""The pages' words in Chinese and English, and number formats a reader of either expects."""
+
+from __future__ import annotations
+
+import math
+
+WORDS = {
+    "zh": {
+        "title": "{year}年公共机构能源资源消费公示",
+        "site_intro": "{site}所属公共机构建筑的能源资源消费情况（按月、按年汇总）。",
+        "institution": "单位", "building": "建筑", "area": "建筑面积 (m²)",
+        "occupants": "用能人数", "kgce": "综合能耗 (kgce)", "kgce_per_m2": "单位面积能耗 (kgce/m²)",
+        "kgce_per_person": "人均综合能耗 (kgce/人)", "water_m3_per_person": "人均用水量 (m³/人)",
+        "co2_kg": "二氧化碳排放 (kg)", "co2_kg_per_m2": "单位面积碳排放 (kgCO₂/m²)",
+        "status": "目标状态", "completeness": "数据完整率",
+        "electricity_kwh": "电力 (kWh)", "water_m3": "水 (m³)", "gas_m3": "天然气 (m³)",
+        "heat_gj": "热力 (GJ)", "cooling_gj": "冷量 (GJ)",
+        "class": "能源种类", "amount": "消费量", "yoy": "同比",
+        "summary": "{year}年概况", "through": "数据截至 {date}（年度累计）",
+        "by_class": "分类能耗", "by_month": "逐月综合能耗", "month": "月份",
+        "this_year": "{year}年", "last_year": "{year}年",
+        "trend": "历年单位面积能耗与目标", "year": "年份",
+        "targets": "节能目标与定额", "indicator": "指标", "reference": "基准值",
+        "target": "目标值", "value": "本期值",
+        "ref.own": "{year}年基准（十四五目标）", "ref.quota": "能耗定额",
+        "ref.national_average": "{year}年全国公共机构平均",
+        "ref.provincial_average": "{year}年省级公共机构平均",
+        "status.own.ok": "达到目标", "status.own.bad": "未达目标",
+        "status.quota.ok": "定额以内", "status.quota.bad": "超出定额",
+        "status.average.ok": "低于平均", "status.average.bad": "高于平均",
+        "no_baseline": "未设定基准或定额", "pro_rata": "年度未结束：基准与目标按已过天数折算。",
+        "days": "{days}/{expected} 天有计量数据（{share}）",
+        "month_focus": "{month} 月度数据", "back": "返回目录",
+        "chart_month": "{year}年逐月综合能耗（kgce），与{last}年同月比较",
+        "chart_trend": "{first}–{last}年单位面积能耗（kgce/m²）",
+        "no_data": "无数据", "generated": "生成于 {when}。仅公布月度和年度汇总数据。",
+        "method": "综合能耗按等价值折算标准煤；碳排放按电网排放因子计算。",
+        "index": "目录", "buildings_count": "{n} 栋建筑",
+    },
+    "en": {
+        "title": "Public-institution energy disclosure {year}",
+        "site_intro": "Energy and water use of the public-institution buildings of {site} "
+                      "(monthly and annual totals).",
+        "institution": "Institution", "building": "Building", "area": "Floor area (m²)",
+        "occupants": "Occupants", "kgce": "Total energy (kgce)",
+        "kgce_per_m2": "Energy per m² (kgce/m²)", "kgce_per_person": "Energy per person "
+        "(kgce/person)", "water_m3_per_person": "Water per person (m³/person)",
+        "co2_kg": "CO₂ emissions (kg)", "co2_kg_per_m2": "CO₂ per m² (kgCO₂/m²)",
+        "status": "Target status", "completeness": "Data completeness",
+        "electricity_kwh": "Electricity (kWh)", "water_m3": "Water (m³)", "gas_m3": "Gas (m³)",
+        "heat_gj": "Heat (GJ)", "cooling_gj": "Cooling (GJ)",
+        "class": "Energy class", "amount": "Amount", "yoy": "vs last year",
+        "summary": "{year} at a glance", "through": "Data through {date} (year to date)",
+        "by_class": "Energy by class", "by_month": "Total energy by month", "month": "Month",
+        "this_year": "{year}", "last_year": "{year}",
+        "trend": "Energy per m² over the years, and targets", "year": "Year",
+        "targets": "Targets and quota", "indicator": "Indicator", "reference": "Reference",
+        "target": "Target", "value": "This period",
+        "ref.own": "{year} baseline (14th five-year plan target)", "ref.quota": "Energy quota",
+        "ref.national_average": "National public-institution average {year}",
+        "ref.provincial_average": "Provincial public-institution average {year}",
+        "status.own.ok": "On track", "status.own.bad": "Above target",
+        "status.quota.ok": "Within quota", "status.quota.bad": "Above quota",
+        "status.average.ok": "Below average", "status.average.bad": "Above average",
+        "no_baseline": "No baseline or quota set",
+        "pro_rata": "The year is not over: reference and target are pro rata to its days so far.",
+        "days": "{days} of {expected} days metered ({share})",
+        "month_focus": "Month {month}", "back": "Back to the index",
+        "chart_month": "Total energy by month in {year} (kgce), against the same months of "
+                       "{last}",
+        "chart_trend": "Energy per m² {first}–{last} (kgce/m²)",
+        "no_data": "no data", "generated": "Generated {when}. Only monthly and annual totals "
+                                           "are published.",
+        "method": "Total energy is in kg of standard coal equivalent (equivalent value); CO₂ "
+                  "uses the grid's emission factor.",
+        "index": "Index", "buildings_count": "{n} buildings",
+    },
+}
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    """Grouped thousands; an en dash where there is nothing to show."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    """A signed percentage (statistics percentages are already ×100)."""
+    if value is None:
+        return "–"
+    return "±0.0%" if round(value, 1) == 0 else f"{value:+.1f}%".replace("-", "−")
+
+
+def status_word(kind: str | None, met: bool, language: str) -> str:
+    group = kind if kind in ("own", "quota") else "average"
+    return WORDS[language][f"status.{group}.{'ok' if met else 'bad'}"]
