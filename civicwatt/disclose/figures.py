@@ -91,4 +91,4 @@ def _period_end(first: dt.date, month: bool) -> dt.date:
 def _pct(now: float | None, before: float | None) -> float | None:
     if now is None or not before:
         return None
-    return round((now / before - 1) * 100, 2)
+    return (now / before - 1) * 100

@@ -138,7 +138,7 @@ def _pct(now: dict | None, last: dict | None, key: str) -> float | None:
     """Per m² and per person change like their totals (the same area and occupants)."""
     if now is None or last is None or not last[key]:
         return None
-    return round((now[key] / last[key] - 1) * 100, 2)
+    return (now[key] / last[key] - 1) * 100
 
 
 def targets(building: Building, figures: dict, fraction: float) -> list[Target]:

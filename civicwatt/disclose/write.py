@@ -156,8 +156,8 @@ def _trend_chart(page: BuildingPage, language: str) -> str:
         (words["reference"], per_m2.reference), (words["target"], per_m2.target)]
     return charts.bars(
         "trend", words["chart_trend"].format(first=years[0], last=years[-1]),
-        [page.year_label(y) for y in years], [(words["kgce_per_m2"], [r["kgce_per_m2"] if r else None
-                                                          for _, r in page.trend])],
+        [page.year_label(y) for y in years],
+        [(words["kgce_per_m2"], [r["kgce_per_m2"] if r else None for _, r in page.trend])],
         digits=2, lines=lines)
 
 
