@@ -29,6 +29,7 @@ from civicwatt.commands import (
     report,
     run,
     setpoints,
+    statistics,
     tariff,
 )
 
@@ -72,6 +73,7 @@ app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
 app.command("disclose")(disclose.disclose)
+app.command("statistics")(statistics.statistics)
 
 
 def main() -> None:
