@@ -49,9 +49,8 @@ def disclose(
         _fail(f"{config}: disclosure.buildings lists no building; the site publishes only the "
               "buildings it lists, e.g.\n  disclosure:\n    buildings: ["
               f"{site.buildings[0].id}]")
-    from civicwatt.disclose.figures import StoreFigures
-    from civicwatt.disclose.model import TREND_YEARS
-    from civicwatt.disclose.write import Request, periods, write_site
+    from civicwatt.disclose.write import Request, write_site
+    from civicwatt.statistics import compute
     from store import StoreError, open_store
 
     tz = ZoneInfo(site.site.timezone)
@@ -66,12 +65,14 @@ def disclose(
         with err.status("reading the store …") as status:
             store = open_store(site.store.url, site.base_dir)
             try:
-                figures = StoreFigures(site, store, site.disclosure.buildings,
-                                       year - TREND_YEARS, request.through)
-                total = len(periods(request))
+                def statistics(period, compare: bool, targets: bool) -> dict:
+                    return compute(site, store, period, compare=compare,
+                                   targets=targets).to_json()
+
+                total = len(request.asks())
                 done = iter(range(1, total + 1))
-                files = write_site(site, figures.period, request, folder,
-                                   dt.datetime.now(tz), lambda period: status.update(
+                files = write_site(site, statistics, request, folder, dt.datetime.now(tz),
+                                   lambda period: status.update(
                                        f"statistics {period} ({next(done)}/{total}) …"))
             finally:
                 store.close()

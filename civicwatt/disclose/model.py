@@ -1,50 +1,30 @@
 """What one building's public page says, from statistics documents (pure; no I/O, no text).
 
-A page holds only monthly and annual totals: the classes, 综合能耗 and intensities of the
-disclosed year (or its months so far), the same months of the year before, up to four earlier
-years for the trend, and the building's baseline as targets (its own base year, cut by the
-14th five-year plan's reductions), a quota or a published average. A year still running is
-compared pro rata to its days, like the daily report (`civicwatt.reports.kpis`).
+The documents are `civicwatt.statistics.compute(...).to_json()` (issue 17's contract). A page
+holds only monthly and annual totals: the disclosed year (a year still running: its whole days
+so far, compared with the same days a year before), its months against the same months a year
+before, the four years before it for the trend, the year's targets (year to date against the
+five-year trajectory) and its quota (定额), and completeness.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from civicwatt.config import Building
-
 TREND_YEARS = 5
-#: statistics key of each class's amount (issue 17), in its canonical unit
-CLASS_KEYS = {"electricity": "electricity_kwh", "water": "water_m3", "gas": "gas_m3",
-              "heat": "heat_gj", "cooling": "cooling_gj"}
-#: statistics keys that add up over months
-SUMMED = ("kgce", "co2_kg", "cost", *CLASS_KEYS.values())
-#: intensity → (its total, the Building attribute it is divided by)
-INTENSITIES = {"kgce_per_m2": ("kgce", "floor_area_m2"),
-               "kgce_per_person": ("kgce", "occupants"),
-               "water_m3_per_person": ("water_m3", "occupants"),
-               "co2_kg_per_m2": ("co2_kg", "floor_area_m2")}
-#: (statistics key, Baseline attribute, Baseline reduction) of each target indicator
-TARGETS = (("kgce_per_m2", "kgce_per_m2", "target_reduction_per_m2"),
-           ("kgce_per_person", "kgce_per_person", "target_reduction_per_person"),
-           ("co2_kg_per_m2", "kgco2_per_m2", "target_reduction_co2_per_m2"))
-
-
-@dataclass(frozen=True)
-class Target:
-    metric: str
-    reference: float  # the baseline, quota or average, pro rata for a year still running
-    target: float  # the reference cut by the reduction (own baseline), else the reference
-    value: float
-    met: bool
+#: statistics keys of the class amounts a page may show, in this order
+CLASS_KEYS = ("electricity_kwh", "water_m3", "gas_m3", "heat_gj", "cooling_gj", "diesel_kg",
+              "gasoline_kg", "lpg_kg", "coal_kg", "pv_kwh")
+#: the targets and quota metrics a page shows, in this order
+METRICS = ("kgce_per_m2", "kgce_per_person", "water_m3_per_person", "co2_kg_per_m2",
+           "electricity_kwh_per_m2")
 
 
 @dataclass(frozen=True)
 class Month:
     month: str  # YYYY-MM
-    figures: dict  # its statistics row
+    figures: dict  # its statistics row ({} without data)
     last_year: float | None  # kgce of the same month a year before, None without data
 
 
@@ -56,17 +36,25 @@ class BuildingPage:
     floor_area_m2: float
     occupants: int
     year: int
-    through: dt.date  # the last day the figures cover
-    partial: bool  # the year has days after `through`
-    figures: dict  # the year's statistics row
-    classes: list[str]  # statistics keys of the classes with data, in CLASS_KEYS order
+    through: dt.date  # the last local day the figures cover
+    figures: dict  # the year's (to date) statistics row
+    classes: list[str]  # CLASS_KEYS with data in the year or its months
     months: list[Month]
     month: dict | None  # the --month's statistics row
-    trend: list[tuple[int, dict | None]]  # (year, its row or None) oldest first
-    baseline_kind: str | None  # own, quota, national_average, provincial_average
-    baseline_year: int | None
-    baseline_name: str
-    targets: list[Target]
+    trend: list[tuple[int, dict | None]]  # (year, its row or None), oldest first
+    targets: list[tuple[str, dict]]  # (metric, trajectory) that have a base
+    quota: list[tuple[str, dict]]  # (metric, distance to constraint and guide)
+
+    @property
+    def partial(self) -> bool:
+        return self.through != dt.date(self.year, 12, 31)
+
+    @property
+    def on_track(self) -> bool | None:
+        """Every target and quota met; None when there is neither."""
+        verdicts = [t["on_track"] for _, t in self.targets if t["on_track"] is not None]
+        verdicts += [q["status"] != "above_constraint" for _, q in self.quota if q["status"]]
+        return all(verdicts) if verdicts else None
 
     def year_label(self, year: int) -> str:
         """A year as the trend names it; the disclosed year, still running, says its months."""
@@ -75,84 +63,36 @@ class BuildingPage:
         return str(year)
 
 
-def building_page(building: Building, institution: str, year: int, through: dt.date,
-                  docs: dict[str, dict], month: str | None) -> BuildingPage:
-    """`docs`: period (`2026`, `2026-10`, `2025`, …) → statistics document with this building."""
-    def row(period: str) -> dict | None:
-        doc = docs.get(period)
-        return next((r for r in doc["buildings"] if r["id"] == building.id), None) if doc \
-            else None
-
-    months, before = [], []
-    for m in range(1, through.month + 1):
-        key, last = f"{year}-{m:02d}", row(f"{year - 1}-{m:02d}")
-        months.append(Month(key, row(key) or {}, last["kgce"] if last else None))
-        before.append(last or {})
-    days_in_year = 366 if calendar.isleap(year) else 365
-    elapsed = (through - dt.date(year, 1, 1)).days + 1
-    figures = row(str(year)) or {}
-    if elapsed < days_in_year:
-        figures = year_to_date(building, [m.figures for m in months], before,
-                               figures.get("completeness"))
-    baseline = building.baseline
-    return BuildingPage(
-        building.id, building.name or building.id, institution, building.floor_area_m2,
-        building.occupants, year, through, elapsed < days_in_year, figures,
-        [k for k in CLASS_KEYS.values() if figures.get(k) or any(m.figures.get(k)
-                                                                  for m in months)],
-        months, row(month) if month else None,
-        [(y, row(str(y))) for y in range(year - TREND_YEARS + 1, year + 1)],
-        baseline.kind if baseline else None, baseline.year if baseline else None,
-        baseline.name if baseline else "",
-        targets(building, figures, elapsed / days_in_year))
-
-
-def year_to_date(building: Building, months: list[dict], before: list[dict],
-                 completeness: dict | None) -> dict:
-    """A year still running: the sums of its months so far, their intensities, and 同比
-    against the same months a year before (not against the whole previous year)."""
-    def sums(rows: list[dict]) -> dict[str, float] | None:
-        if not any(rows):
-            return None
-        return {k: sum(r.get(k) or 0.0 for r in rows) for k in SUMMED}
-
-    now, last = sums(months), sums(before)
-    figures = {**(now or dict.fromkeys(SUMMED, 0.0)), **intensities(building, now)}
-    figures["yoy_pct"] = {
-        key: _pct(now, last, INTENSITIES.get(key, (key,))[0]) for key in (*SUMMED,
-                                                                          *INTENSITIES)}
-    figures["completeness"] = completeness
-    return figures
-
-
-def intensities(building: Building, sums: dict[str, float] | None) -> dict[str, float | None]:
-    """Per m² and per person of a period's sums; None without data or without a denominator."""
-    found = {}
-    for key, (total, denominator) in INTENSITIES.items():
-        size = getattr(building, denominator)
-        found[key] = sums[total] / size if sums is not None and size else None
-    return found
-
-
-def _pct(now: dict | None, last: dict | None, key: str) -> float | None:
-    """Per m² and per person change like their totals (the same area and occupants)."""
-    if now is None or last is None or not last[key]:
+def row_of(doc: dict | None, building: str) -> dict | None:
+    if doc is None:
         return None
-    return (now[key] / last[key] - 1) * 100
+    return next((r for r in doc["buildings"] if r["id"] == building), None)
 
 
-def targets(building: Building, figures: dict, fraction: float) -> list[Target]:
-    """Each indicator the baseline gives, against the year's value (pro rata `fraction`)."""
-    baseline = building.baseline
-    if baseline is None or baseline.kind is None:
-        return []
-    cut = baseline.kind == "own"
-    found = []
-    for key, attribute, reduction in TARGETS:
-        reference, value = getattr(baseline, attribute), figures.get(key)
-        if reference is None or value is None:
-            continue
-        reference *= fraction
-        target = reference * (1 - getattr(baseline, reduction)) if cut else reference
-        found.append(Target(key, reference, target, value, value <= target))
-    return found
+def building_page(building: str, year: int, through: dt.date, year_doc: dict,
+                  months: list[tuple[dict, dict]], month_doc: dict | None,
+                  trend: list[tuple[int, dict]]) -> BuildingPage:
+    """`year_doc`: the year (to date); `months`: (this year's, last year's) document of each
+    month so far; `trend`: (year, document) of the years before."""
+    figures = row_of(year_doc, building)
+    if figures is None:
+        raise KeyError(f"building {building!r} is not in the statistics of {year}")
+    shown = []
+    for now, before in months:
+        row, last = row_of(now, building) or {}, row_of(before, building)
+        shown.append(Month(now["period"], row, last.get("kgce") if _has(last) else None))
+    return BuildingPage(
+        building, figures["name"], figures.get("institution") or "", figures["floor_area_m2"],
+        figures["occupants"], year, through, figures,
+        [k for k in CLASS_KEYS if figures.get(k) or any(m.figures.get(k) for m in shown)],
+        shown, row_of(month_doc, building),
+        [*((y, r if _has(r := row_of(d, building)) else None) for y, d in trend),
+         (year, figures)],
+        [(m, t) for m in METRICS if (t := (figures.get("targets") or {}).get(m))
+         and t["base"] is not None],
+        [(m, q) for m in METRICS if (q := (figures.get("quota") or {}).get(m))])
+
+
+def _has(row: dict | None) -> bool:
+    """The row has metered data (statistics give 0, not None, where there is none)."""
+    return bool(row) and row["completeness"]["days_with_data"] > 0

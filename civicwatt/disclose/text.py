@@ -20,15 +20,16 @@ WORDS = {
         "by_class": "分类能耗", "by_month": "逐月综合能耗", "month": "月份",
         "this_year": "{year}年", "last_year": "{year}年",
         "trend": "历年单位面积能耗与目标", "year": "年份",
-        "targets": "节能目标与定额", "indicator": "指标", "reference": "基准值",
-        "target": "目标值", "value": "本期值",
-        "ref.own": "{year}年基准（十四五目标）", "ref.quota": "能耗定额",
-        "ref.national_average": "{year}年全国公共机构平均",
-        "ref.provincial_average": "{year}年省级公共机构平均",
-        "status.own.ok": "达到目标", "status.own.bad": "未达目标",
-        "status.quota.ok": "定额以内", "status.quota.bad": "超出定额",
-        "status.average.ok": "低于平均", "status.average.bad": "高于平均",
-        "no_baseline": "未设定基准或定额", "pro_rata": "年度未结束：基准与目标按已过天数折算。",
+        "targets": "节能目标", "quota": "能耗定额", "indicator": "指标", "base": "基准年值",
+        "target": "目标值", "allowance": "本期允许值", "value": "本期值", "constraint": "约束值",
+        "guide": "引导值", "electricity_kwh_per_m2": "单位面积电耗 (kWh/m²)",
+        "targets_note": "基准年 {base}，目标年 {target}（{source}）。",
+        "status.ok": "达到目标", "status.bad": "未达目标",
+        "on_track.True": "达到目标", "on_track.False": "未达目标",
+        "quota.within_guide": "优于引导值", "quota.within_constraint": "约束值以内",
+        "quota.above_guide": "高于引导值", "quota.above_constraint": "超出约束值",
+        "no_baseline": "未设定基准或定额", "no_quota": "未设定定额",
+        "pro_rata": "年度未结束：目标与定额按已过天数折算（直线折算，未计季节差异）。",
         "days": "{days}/{expected} 天有计量数据（{share}）",
         "month_focus": "{month} 月度数据", "back": "返回目录",
         "chart_month": "{year}年逐月综合能耗（kgce），与{last}年同月比较",
@@ -54,16 +55,20 @@ WORDS = {
         "by_class": "Energy by class", "by_month": "Total energy by month", "month": "Month",
         "this_year": "{year}", "last_year": "{year}",
         "trend": "Energy per m² over the years, and targets", "year": "Year",
-        "targets": "Targets and quota", "indicator": "Indicator", "reference": "Reference",
-        "target": "Target", "value": "This period",
-        "ref.own": "{year} baseline (14th five-year plan target)", "ref.quota": "Energy quota",
-        "ref.national_average": "National public-institution average {year}",
-        "ref.provincial_average": "Provincial public-institution average {year}",
-        "status.own.ok": "On track", "status.own.bad": "Above target",
-        "status.quota.ok": "Within quota", "status.quota.bad": "Above quota",
-        "status.average.ok": "Below average", "status.average.bad": "Above average",
-        "no_baseline": "No baseline or quota set",
-        "pro_rata": "The year is not over: reference and target are pro rata to its days so far.",
+        "targets": "Five-year targets", "quota": "Energy quota", "indicator": "Indicator",
+        "base": "Base year", "target": "Target", "allowance": "Allowed so far",
+        "value": "This period", "constraint": "Constraint", "guide": "Guide",
+        "electricity_kwh_per_m2": "Electricity per m² (kWh/m²)",
+        "targets_note": "Base year {base}, target year {target} ({source}).",
+        "status.ok": "On track", "status.bad": "Above target",
+        "on_track.True": "On track", "on_track.False": "Above target",
+        "quota.within_guide": "Within the guide value",
+        "quota.within_constraint": "Within the constraint",
+        "quota.above_guide": "Above the guide value",
+        "quota.above_constraint": "Above the constraint",
+        "no_baseline": "No baseline or quota set", "no_quota": "No quota set",
+        "pro_rata": "The year is not over: targets and quota are pro rata to its days so far "
+                    "(a straight line, ignoring seasons).",
         "days": "{days} of {expected} days metered ({share})",
         "month_focus": "Month {month}", "back": "Back to the index",
         "chart_month": "Total energy by month in {year} (kgce), against the same months of "
@@ -73,7 +78,7 @@ WORDS = {
                                            "are published.",
         "method": "Total energy is in kg of standard coal equivalent (equivalent value); CO₂ "
                   "uses the grid's emission factor.",
-        "index": "Index", "buildings_count": "{n} buildings",
+        "index": "Index", "buildings_count": "{n} building(s)",
     },
 }
 
@@ -90,8 +95,3 @@ def percent(value: float | None) -> str:
     if value is None:
         return "–"
     return "±0.0%" if round(value, 1) == 0 else f"{value:+.1f}%".replace("-", "−")
-
-
-def status_word(kind: str | None, met: bool, language: str) -> str:
-    group = kind if kind in ("own", "quota") else "average"
-    return WORDS[language][f"status.{group}.{'ok' if met else 'bad'}"]

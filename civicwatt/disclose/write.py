@@ -23,14 +23,15 @@ from markupsafe import Markup
 from civicwatt.config import SiteConfig
 from civicwatt.disclose import charts
 from civicwatt.disclose.model import TREND_YEARS, BuildingPage, building_page
-from civicwatt.disclose.text import WORDS, number, percent, status_word
+from civicwatt.disclose.text import WORDS, number, percent
+from rules.statistics_period import Period
 
 MANIFEST = "civicwatt-disclosure.json"
 TEMPLATES = files("civicwatt.disclose") / "templates"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
-#: period → issue 17's statistics document for the published buildings
-Statistics = Callable[[str], dict]
+#: (period, compare, targets) → `civicwatt.statistics.compute(...).to_json()`
+Statistics = Callable[[Period, bool, bool], dict]
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ class Request:
             if first.year != year:
                 raise ValueError(f"--month {month} is not in --year {year}; give a month of "
                                  f"that year, e.g. {year}-10")
-            end = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            through = end - dt.timedelta(days=1)
+            through = Period.month(year, first.month).end - dt.timedelta(days=1)
         else:
             first, through = dt.date(year, 1, 1), dt.date(year, 12, 31)
         if first > last:
@@ -62,14 +62,36 @@ class Request:
                              f"{last.isoformat()}); disclose a period that has begun")
         return cls(year, min(through, last), month, language)
 
+    @property
+    def end(self) -> dt.date:
+        return self.through + dt.timedelta(days=1)
 
-def periods(request: Request) -> list[str]:
-    """Every statistics period the pages need: the year and the trend's years, and the months
-    of the year so far with the same months a year before."""
-    year = request.year
-    months = [f"{y}-{m:02d}" for y in (year, year - 1) for m in range(1, request.through.month
-                                                                      + 1)]
-    return [str(y) for y in range(year - TREND_YEARS + 1, year + 1)] + months
+    def year_to_date(self) -> Period:
+        """The disclosed year, or its whole days so far (同比 then compares the same days)."""
+        return Period(dt.date(self.year, 1, 1), self.end, "year")
+
+    def months(self, year: int) -> list[Period]:
+        """The months of `year` up to the month of `through` (the last one cut at it)."""
+        end = _years_later(self.end, year - self.year)
+        return [Period(p.start, min(p.end, end), "month")
+                for p in Period.month(year, 1, self.through.month).months()]
+
+    def asks(self) -> list[tuple[Period, bool, bool]]:
+        """Every statistics run the pages need: (period, compare, targets)."""
+        focus = [(m, True, False) for m in self.months(self.year) if m.label == self.month]
+        return [(self.year_to_date(), True, True), *focus,
+                *((m, False, False) for y in (self.year, self.year - 1) for m in self.months(y)),
+                *((Period.parse(str(y)), False, False)
+                  for y in range(self.year - TREND_YEARS + 1, self.year))]
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    """The same date `years` later; 29 February becomes 1 March (an exclusive end: the month
+    through its last day)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
 
 
 def write_site(site: SiteConfig, statistics: Statistics, request: Request, out: Path,
@@ -77,27 +99,34 @@ def write_site(site: SiteConfig, statistics: Statistics, request: Request, out: 
                ) -> list[Path]:
     """Write the pages of `disclosure.buildings`; returns the files written, manifest last."""
     docs = {}
-    for period in periods(request):
-        progress(period)
-        docs[period] = statistics(period)
-    pages = [building_page(site.building(b), _institution(site, b), request.year,
-                           request.through, docs, request.month)
-             for b in site.disclosure.buildings]
+    for period, compare, targets in request.asks():
+        progress(period.label)
+        docs[period, compare] = statistics(period, compare, targets)
+    months = [(docs[m, False], docs[last, False]) for m, last in
+              zip(request.months(request.year), request.months(request.year - 1), strict=True)]
+    focus = next((docs[m, True] for m in request.months(request.year)
+                  if m.label == request.month), None)
+    trend = [(y, docs[Period.parse(str(y)), False])
+             for y in range(request.year - TREND_YEARS + 1, request.year)]
+    pages = [building_page(b, request.year, request.through, docs[request.year_to_date(), True],
+                           months, focus, trend) for b in site.disclosure.buildings]
     env = _environment(request.language)
-    common = {"site_name": site.site.name, "html_lang": HTML_LANG[request.language],
+    plan = docs[request.year_to_date(), True]["targets"]
+    common = {"targets_note": WORDS[request.language]["targets_note"].format(
+                  base=plan["base_year"], target=plan["target_year"], source=plan["source"]),
+              "site_name": site.site.name, "html_lang": HTML_LANG[request.language],
               "generated": generated.strftime("%Y-%m-%d %H:%M %Z").strip(),
               "month_period": request.month}
     written: dict[str, bytes] = {"site.css": (TEMPLATES / "site.css").read_bytes()}
     institutions: dict[str, list[BuildingPage]] = {}
     for page in pages:
-        institutions.setdefault(page.institution, []).append(page)
+        institutions.setdefault(page.institution or site.site.name, []).append(page)
         written[f"buildings/{page.id}.html"] = env.get_template("building.html.j2").render(
-            p=page, root="../", reference=_reference(page, request.language),
-            month_chart=Markup(_month_chart(page, request.language)),
+            p=page, root="../", month_chart=Markup(_month_chart(page, request.language)),
             trend_chart=Markup(_trend_chart(page, request.language)), **common).encode()
     written["index.html"] = env.get_template("index.html.j2").render(
         institutions=list(institutions.items()), year=request.year, root="",
-        partial=pages[0].partial if pages else False, through=request.through,
+        partial=request.through != dt.date(request.year, 12, 31), through=request.through,
         **common).encode()
     return _save(out, written)
 
@@ -109,34 +138,29 @@ def _environment(language: str) -> jinja2.Environment:
     words = WORDS[language]
 
     def summary(page: BuildingPage) -> str:
-        if not page.targets:
-            return words["no_baseline"]
-        return status_word(page.baseline_kind, all(t.met for t in page.targets), language)
+        verdict = page.on_track
+        return words["no_baseline"] if verdict is None else words[
+            "status.ok" if verdict else "status.bad"]
 
-    def days(completeness: dict | None) -> str:
-        if not completeness:
-            return words["no_data"]
-        return words["days"].format(days=completeness["days"],
-                                    expected=completeness["expected_days"],
-                                    share=f"{completeness['share']:.0%}")
+    def days(completeness: dict) -> str:
+        return words["days"].format(days=completeness["days_with_data"],
+                                    expected=completeness["days"],
+                                    share=f"{share(completeness)}")
 
-    env.globals.update(
-        w=words, num=number, pct=percent, summary_status=summary, days=days,
-        share=lambda c: f"{c['share']:.0%}" if c else words["no_data"],
-        status=lambda met: status_word(None, met, language))
+    def share(completeness: dict) -> str:
+        return f"{completeness['days_with_data'] / completeness['days']:.0%}"
+
+    env.globals.update(w=words, num=number, change=lambda row, key: percent(yoy(row, key)),
+                       summary_status=summary, days=days, share=share)
     return env
 
 
-def _institution(site: SiteConfig, building_id: str) -> str:
-    """The owning unit (issue 17's `institution`), else the site's name."""
-    return getattr(site.building(building_id), "institution", None) or site.site.name
-
-
-def _reference(page: BuildingPage, language: str) -> str:
-    words = WORDS[language]
-    if page.baseline_name:
-        return page.baseline_name
-    return words[f"ref.{page.baseline_kind}"].format(year=page.baseline_year)
+def yoy(row: dict, key: str) -> float | None:
+    """同比 in %, from the absolute change (the document's percentages may be rounded)."""
+    change, now = (row.get("yoy") or {}).get(key), row.get(key)
+    if change is None or now is None or now == change:
+        return None
+    return change / (now - change) * 100
 
 
 def _month_chart(page: BuildingPage, language: str) -> str:
@@ -151,9 +175,9 @@ def _month_chart(page: BuildingPage, language: str) -> str:
 def _trend_chart(page: BuildingPage, language: str) -> str:
     words = WORDS[language]
     years = [y for y, _ in page.trend]
-    per_m2 = next((t for t in page.targets if t.metric == "kgce_per_m2"), None)
+    per_m2 = dict(page.targets).get("kgce_per_m2")
     lines = [] if per_m2 is None or page.partial else [
-        (words["reference"], per_m2.reference), (words["target"], per_m2.target)]
+        (words["base"], per_m2["base"]), (words["target"], per_m2["target"])]
     return charts.bars(
         "trend", words["chart_trend"].format(first=years[0], last=years[-1]),
         [page.year_label(y) for y in years],

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from civicwatt.disclose.write import MANIFEST
-from tests.civicwatt.disclose.site import CO2, KGCE, METERS, MODBUS_HOST, MQTT_HOST, TZ, daily
+from tests.civicwatt.disclose.site import CO2, KGCE, METERS, MODBUS_HOST, MQTT_HOST, QUOTA, TZ, daily
 
 
 def total(pid: str, first: dt.date, last: dt.date, factor: dict | None = None) -> float:
@@ -76,8 +76,10 @@ def test_targets_are_pro_rata_and_the_status_follows_every_indicator(october_zh)
     library = october_zh.page("buildings/library.html")
     lib_kgce = (total("pt-lib-incomer", JAN, OCT31, KGCE) + total("pt-lib-gas", JAN, OCT31,
                                                                    KGCE))
-    within = lib_kgce / 8000 <= 1.0 * fraction
-    assert f'<dd id="target-status">{"定额以内" if within else "超出定额"}</dd>' in library
+    per_m2, (constraint, guide) = lib_kgce / 8000, (q * fraction for q in QUOTA)
+    assert guide < per_m2 < constraint  # the fixture: between the guide and the limit
+    assert "高于引导值" in library and grouped(constraint, 2) in library
+    assert '<dd id="target-status">达到目标</dd>' in library  # within the limit, no own target
 
 
 def test_a_whole_year_in_english_with_its_completeness(year_en):
