@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from civicwatt.disclose.write import MANIFEST
-from tests.civicwatt.disclose.site import CO2, KGCE, METERS, MODBUS_HOST, MQTT_HOST, QUOTA, TZ, daily
+from tests.civicwatt.disclose.site import (
+    CO2,
+    KGCE,
+    METERS,
+    MODBUS_HOST,
+    MQTT_HOST,
+    QUOTA,
+    TZ,
+    daily,
+)
 
 
 def total(pid: str, first: dt.date, last: dt.date, factor: dict | None = None) -> float:
@@ -199,3 +208,12 @@ def test_bad_requests_are_one_message_and_exit_1(city, tmp_path, args, says):
         isinstance(result.exception, SystemExit), result.output
     assert says in result.output, result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_every_class_a_page_may_show_has_a_name_in_both_languages():
+    from civicwatt.disclose.model import CLASS_KEYS, METRICS
+    from civicwatt.disclose.text import WORDS
+
+    for language in ("zh", "en"):
+        missing = [k for k in (*CLASS_KEYS, *METRICS) if k not in WORDS[language]]
+        assert not missing, (language, missing)
