@@ -15,6 +15,7 @@ import typer
 from civicwatt.commands import (
     apikey,
     backtest,
+    buildings,
     check_config,
     collect,
     dashboards,
@@ -74,6 +75,7 @@ app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
 app.command("disclose")(disclose.disclose)
 app.command("statistics")(statistics.statistics)
+app.add_typer(buildings.app, name="buildings")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from civicwatt.statistics.read import CLASS_FIELDS
+from rules.targets import TYPE_NAMES
 
 LABELS = {
     "name": ("名称", "Name"), "type": ("类型", "Type"),
@@ -50,7 +51,10 @@ def statistics_table(doc: dict, by: str, lang: str) -> Table:
         table.add_column(LABELS["rank"][i], justify="right")
     for row in everyone:
         total = row is doc["total"]
-        cells = [("[bold]" if total else "") + str(row["name"] or row["id"])]
+        name = row["name"] or row["id"]
+        if by == "type" and not total:
+            name = TYPE_NAMES.get(row["id"], ("未分类", "No type"))[i]
+        cells = [("[bold]" if total else "") + str(name)]
         if by == "building":
             kind = f"{row.get('type') or ''} {row.get('platform_type') or ''}"
             cells.append("" if total else kind)
