@@ -13,8 +13,8 @@ from html import escape
 
 from civicwatt.disclose.text import number
 
-W, H = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 16, 40
+W, H = 480, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 16, 44
 
 
 def bars(chart_id: str, title: str, labels: Sequence[str],
@@ -58,7 +58,7 @@ def bars(chart_id: str, title: str, labels: Sequence[str],
     for s, (name, _) in enumerate(series):
         parts.append(f'<rect class="s{s}" x="{legend_x}" y="{H - 14}" width="10" height="10"/>'
                      f'<text class="tick" x="{legend_x + 14}" y="{H - 5}">{escape(name)}</text>')
-        legend_x += 14 + 9 * len(name) + 24
+        legend_x += 14 + 8 * len(name) + 24
     parts.append("</svg>")
     return "".join(parts)
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from civicwatt.statistics.read import CLASS_FIELDS
+
 TREND_YEARS = 5
 #: statistics keys of the class amounts a page may show, in this order
 CLASS_KEYS = ("electricity_kwh", "water_m3", "gas_m3", "heat_gj", "cooling_gj", "diesel_kg",
               "gasoline_kg", "lpg_kg", "coal_kg", "pv_kwh")
+#: intensities that rest on one class
+DEPENDS = {"water_m3_per_person": "water_m3", "electricity_kwh_per_m2": "electricity_kwh"}
 #: the targets and quota metrics a page shows, in this order
 METRICS = ("kgce_per_m2", "kgce_per_person", "water_m3_per_person", "co2_kg_per_m2",
            "electricity_kwh_per_m2")
@@ -56,6 +60,11 @@ class BuildingPage:
         verdicts += [q["status"] != "above_constraint" for _, q in self.quota if q["status"]]
         return all(verdicts) if verdicts else None
 
+    @property
+    def gaps(self) -> list[tuple[str, str]]:
+        """(class amount key, `no_meter` | `no_data`) of each class the year lacks."""
+        return gaps(self.figures)
+
     def year_label(self, year: int) -> str:
         """A year as the trend names it; the disclosed year, still running, says its months."""
         if year == self.year and self.partial:
@@ -91,6 +100,20 @@ def building_page(building: str, year: int, through: dt.date, year_doc: dict,
         [(m, t) for m in METRICS if (t := (figures.get("targets") or {}).get(m))
          and t["base"] is not None],
         [(m, q) for m in METRICS if (q := (figures.get("quota") or {}).get(m))])
+
+
+def gaps(row: dict) -> list[tuple[str, str]]:
+    """(class amount key, `no_meter` | `no_data`) of each class a statistics row lacks."""
+    classes = row["completeness"].get("classes", {})
+    return [(CLASS_FIELDS[c], v["status"]) for c, v in classes.items()
+            if v["status"] != "ok" and c in CLASS_FIELDS]
+
+
+def known(row: dict, key: str) -> float | None:
+    """A row's figure, or None where it rests on a class without meters or data (statistics
+    give 0 there: a published 0 would read as a measurement)."""
+    lacking = {k for k, _ in gaps(row)}
+    return None if key in lacking or DEPENDS.get(key) in lacking else row.get(key)
 
 
 def _has(row: dict | None) -> bool:

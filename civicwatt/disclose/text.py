@@ -30,6 +30,7 @@ WORDS = {
         "on_track.True": "达到目标", "on_track.False": "未达目标",
         "quota.within_guide": "优于引导值", "quota.within_constraint": "约束值以内",
         "quota.above_guide": "高于引导值", "quota.above_constraint": "超出约束值",
+        "gap.no_meter": "未安装计量表，不计入", "gap.no_data": "已安装计量表，本期无数据",
         "no_baseline": "未设定基准或定额", "no_quota": "未设定定额",
         "pro_rata": "年度未结束：目标与定额按已过天数折算（直线折算，未计季节差异）。",
         "days": "{days}/{expected} 天有计量数据（{share}）",
@@ -70,6 +71,8 @@ WORDS = {
         "quota.within_constraint": "Within the constraint",
         "quota.above_guide": "Above the guide value",
         "quota.above_constraint": "Above the constraint",
+        "gap.no_meter": "not metered here, not counted",
+        "gap.no_data": "metered, but no data for the period",
         "no_baseline": "No baseline or quota set", "no_quota": "No quota set",
         "pro_rata": "The year is not over: targets and quota are pro rata to its days so far "
                     "(a straight line, ignoring seasons).",

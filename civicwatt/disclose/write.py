@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from civicwatt.config import SiteConfig
 from civicwatt.disclose import charts
-from civicwatt.disclose.model import TREND_YEARS, BuildingPage, building_page
+from civicwatt.disclose.model import TREND_YEARS, BuildingPage, building_page, known
 from civicwatt.disclose.text import WORDS, number, percent
 from rules.statistics_period import Period
 
@@ -150,8 +150,8 @@ def _environment(language: str) -> jinja2.Environment:
     def share(completeness: dict) -> str:
         return f"{completeness['days_with_data'] / completeness['days']:.0%}"
 
-    env.globals.update(w=words, num=number, change=lambda row, key: percent(yoy(row, key)),
-                       summary_status=summary, days=days, share=share)
+    env.globals.update(w=words, num=number, known=known, summary_status=summary, days=days,
+                       share=share, change=lambda row, key: percent(yoy(row, key)))
     return env
 
 

@@ -117,6 +117,17 @@ def test_completeness_counts_the_days_with_data(city, tmp_path):
     assert f"304/{expected} 天有计量数据（{304 / expected:.0%}）" in page
 
 
+def test_completeness_says_which_classes_are_not_metered(october_zh):
+    admin, library = (october_zh.page(f"buildings/{b}.html") for b in ("admin", "library"))
+    assert "<li>天然气 (m³): 未安装计量表，不计入</li>" in admin
+    assert "<li>水 (m³): 未安装计量表，不计入</li>" in library
+    assert "<li>电力 (kWh)" not in admin + library and "<li>天然气" not in library
+    # no water meter: water per person is not known, not 0
+    water = re.search(r"<dt>人均用水量 \(m³/人\)</dt><dd>([^<]+)</dd>", library).group(1)
+    assert water == "–"
+    assert "<td class=\"num\">0.00</td>" not in library
+
+
 def test_the_index_lists_the_published_buildings_only(october_zh):
     index = october_zh.page("index.html")
     assert 'href="buildings/admin.html"' in index and 'href="buildings/library.html"' in index
