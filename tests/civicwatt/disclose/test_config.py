@@ -50,3 +50,19 @@ def test_the_default_out_is_the_folder_run_serves(city, tmp_path):
                                       "--year", "2025", "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "www" / "buildings").iterdir()) == ["library.html"]
+
+
+def test_a_store_that_does_not_answer_is_one_message_and_nothing_written(tmp_path):
+    from tests.services import free_port
+
+    site = write_site(tmp_path, {"buildings": ["admin"]})
+    text = (tmp_path / "site.yaml").read_text()
+    (tmp_path / "site.yaml").write_text(text.replace(
+        "disclosure:", f"store:\n  url: influxdb1://127.0.0.1:{free_port()}/civicwatt\n"
+                       "disclosure:"))
+    result = CliRunner().invoke(app, ["disclose", "--config", str(site.base_dir / "site.yaml"),
+                                      "--year", "2025", "--out", str(tmp_path / "www")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "the store did not answer" in result.output and "nothing was written" in \
+        result.output
+    assert not (tmp_path / "www").exists()
