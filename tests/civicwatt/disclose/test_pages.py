@@ -228,3 +228,34 @@ def test_every_class_a_page_may_show_has_a_name_in_both_languages():
     for language in ("zh", "en"):
         missing = [k for k in (*CLASS_KEYS, *METRICS) if k not in WORDS[language]]
         assert not missing, (language, missing)
+
+
+def test_the_html_is_well_formed(october_zh, year_en):
+    """Every element a page opens is closed in order (a template slip would break layout in
+    some browser, or a screen reader's table navigation)."""
+    from html.parser import HTMLParser
+
+    void = {"meta", "link", "br", "img", "hr", "input", "rect", "line"}
+
+    class Balance(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.open: list[str] = []
+
+        def handle_starttag(self, tag, attrs) -> None:
+            if tag not in void:
+                self.open.append(tag)
+
+        def handle_startendtag(self, tag, attrs) -> None:
+            pass
+
+        def handle_endtag(self, tag) -> None:
+            assert self.open and self.open[-1] == tag, (self.open[-3:], tag)
+            self.open.pop()
+
+    for generated in (october_zh, year_en):
+        for name, page in generated.pages().items():
+            parser = Balance()
+            parser.feed(page)
+            parser.close()
+            assert parser.open == [], (name, parser.open)
