@@ -59,9 +59,11 @@ class HttpServer:
                 raise OSError(f"service.http {self.url}: the HTTP server did not start; see "
                               "the log above")
             time.sleep(0.01)
-        what = "/healthz, /metrics" + (", /api/v1" if self.api is not None else "") + (
-            f", /public/ ({self.public})" if self.public is not None else "")
+        what = "/healthz, /metrics" + (" and /api/v1" if self.api is not None else "")
         logger.info("Serving %s on %s", what, self.url)
+        if self.public is not None:
+            logger.info("Serving the disclosure pages in %s under %s/public/", self.public,
+                        self.url)
         return self
 
     def stop(self) -> None:
