@@ -21,6 +21,7 @@ from civicwatt.commands import (
     dashboards,
     deadletter,
     demo,
+    disclose,
     forecast,
     helpfmt,
     meter,
@@ -74,6 +75,7 @@ app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(readings.app, name="readings")
+app.command("disclose")(disclose.disclose)
 app.command("statistics")(statistics.statistics)
 app.add_typer(buildings.app, name="buildings")
 

@@ -424,7 +424,7 @@ def test_help_pages_show_flags_without_a_type_and_give_examples() -> None:
                 ["backtest"], ["report"], ["deadletter", "list"], ["deadletter", "replay"],
                 ["modbus", "read"], ["modbus", "scan"], ["modbus", "plan"],
                 ["tariff", "import"], ["tariff", "check"], ["setpoints", "plan"],
-                ["dashboards", "build"], ["dashboards", "push"]]
+                ["dashboards", "build"], ["dashboards", "push"], ["disclose"]]
     for command in [[], *commands]:
         page = CliRunner().invoke(app, [*command, "--help"], terminal_width=100).output
         assert "<bool>" not in page, command

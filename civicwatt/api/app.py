@@ -8,6 +8,7 @@ document at /api/v1/openapi.json (no interactive docs: they would load scripts f
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, generate_latest
@@ -38,8 +39,9 @@ _REFUSALS = {status: {"model": Problem, "description": text, "content": _PROBLEM
     (503, "the store or the key file is not answering; see Retry-After"))}
 
 
-def build_app(health: Health, api: Api | None = None) -> FastAPI:
-    """The app; its request counts join /metrics."""
+def build_app(health: Health, api: Api | None = None, public: Path | None = None) -> FastAPI:
+    """The app; its request counts join /metrics. `public`: the disclosure folder served
+    under /public/ (`disclosure.enabled`)."""
     settings = api.site.api if api is not None else ApiSettings()
     app = FastAPI(title="civicwatt API", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{PREFIX}/openapi.json" if api is not None else None,
@@ -63,6 +65,10 @@ def build_app(health: Health, api: Api | None = None) -> FastAPI:
         return Response(generate_latest(registry),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    if public is not None:
+        from civicwatt.disclose.serve import install
+
+        install(app, public)
     if api is not None:
         for make in ROUTERS:
             app.include_router(make(api), prefix=PREFIX, responses=_REFUSALS)

@@ -23,6 +23,7 @@ from civicwatt.config.errors import _MISSING, ConfigError, Problem, render_path
 from civicwatt.config.purposes import PurposeTree
 from civicwatt.config.site import SiteConfig
 from civicwatt.config.yamlfile import MAX_BYTES, YamlDocument, expand_env, read_text
+from civicwatt.disclose.settings import check_disclosure
 from civicwatt.metering.settings import check_metering
 from civicwatt.platform.checks import check_platform
 from collector.modbus.profiles import SHIPPED_DEVICES, ProfileError, shipped_profiles
@@ -127,6 +128,7 @@ def load_site(path: str | Path) -> SiteConfig:
                             parts.get("metering"))
 
     found += check_api(parts.get("api"), doc.path.parent)
+    found += check_disclosure(parts.get("disclosure"), (b.id for b in buildings.values()))
 
     unusable = {f[0] for f in found if f[2].startswith("a finite number")}
     found = [f for f in found if f[0] not in unusable or f[2].startswith("a finite number")]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from civicwatt.api.settings import ApiSettings
 from civicwatt.config.purposes import Purpose
+from civicwatt.disclose.settings import DisclosureSettings
 from civicwatt.metering.settings import MeteringSettings
 from civicwatt.platform.settings import PlatformSettings
 from civicwatt.reports.settings import ReportSettings
@@ -249,6 +250,8 @@ class SiteConfig(_Model):
                                               "monitoring platform (数据远传)")
     api: ApiSettings = Field(default_factory=ApiSettings, description="the read API on "
                              "service.http (civicwatt.api)")
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings,
+                                           description="public disclosure pages (公示)")
     targets: Targets = Field(default_factory=Targets, description="five-year targets; "
                              "the national 14th FYP defaults for public institutions")
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings,

@@ -23,17 +23,18 @@ logger = logging.getLogger(__name__)
 
 
 class HttpServer:
-    """/healthz, /metrics and (given an `Api`) /api/v1 on host:port; port 0 picks one."""
+    """/healthz, /metrics, (given an `Api`) /api/v1 and (given a folder) /public/ on
+    host:port; port 0 picks one."""
 
     def __init__(self, health: Health, host: str = "127.0.0.1", port: int = 8080,
-                 api=None) -> None:
-        self.health, self.api = health, api
+                 api=None, public: Path | None = None) -> None:
+        self.health, self.api, self.public = health, api, public
         self.socket = _bind(host, port)
         settings = api.site.api if api is not None else None
         tls = settings.tls if settings is not None else None
         base = api.site.base_dir if api is not None else Path(".")
         config = uvicorn.Config(
-            build_app(health, api), log_config=None, access_log=False, lifespan="off",
+            build_app(health, api, public), log_config=None, access_log=False, lifespan="off",
             server_header=False, timeout_graceful_shutdown=5, timeout_keep_alive=30,
             proxy_headers=bool(settings and settings.forwarded_allow_ips),
             forwarded_allow_ips=",".join(settings.forwarded_allow_ips) if settings else None,
@@ -60,6 +61,9 @@ class HttpServer:
             time.sleep(0.01)
         what = "/healthz, /metrics" + (" and /api/v1" if self.api is not None else "")
         logger.info("Serving %s on %s", what, self.url)
+        if self.public is not None:
+            logger.info("Serving the disclosure pages in %s under %s/public/", self.public,
+                        self.url)
         return self
 
     def stop(self) -> None:

@@ -58,7 +58,8 @@ class Service:
             self.health.add_check("platform", self.platform.check)
             self.health.add_metrics(self.platform.metrics)
         host, port = settings.http.rsplit(":", 1)
-        self.http = HttpServer(self.health, host, int(port), self._api())
+        public = site.base_dir / site.disclosure.dir if site.disclosure.enabled else None
+        self.http = HttpServer(self.health, host, int(port), self._api(), public)
         self.scheduler = make_scheduler(site.site.timezone)
         self._metered_once = False
         # metering deletes and rewrites a range of intervals; the platform scan must never read
