@@ -9,16 +9,14 @@ sub-meter is inside its parent), the rule the daily report and the dashboards su
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from civicwatt.config import SiteConfig
 from civicwatt.config.meters import meter_tree
 from civicwatt.metering.classes import class_roots
+from civicwatt.statistics_outputs.periods import parse
 from rules.clock import local_midnight_ns, to_local
 from store import Store
-
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])(?:-(\d{2}))?|Q([1-4])))?$")
 
 
 @dataclass(frozen=True)
@@ -26,19 +24,6 @@ class Trend:
     months: list[dt.date]  # first day of each month, oldest first
     current: list[float | None]  # kgce, None where no row was metered
     previous: list[float | None]  # the same month a year earlier
-
-
-def last_month(period: str) -> dt.date:
-    """The first day of the period's last month: 2026-10-15 → 2026-10-01, 2026-Q3 → 2026-09-01,
-    2026 → 2026-12-01. ValueError names the accepted forms."""
-    match = _PERIOD.match(period)
-    if match is None:
-        raise ValueError(f"period {period!r}: use a day 2026-10-15, a month 2026-10, a quarter "
-                         "2026-Q3 or a year 2026")
-    year, month, _, quarter = match.groups()
-    if quarter:
-        return dt.date(int(year), int(quarter) * 3, 1)
-    return dt.date(int(year), int(month or 12), 1)
 
 
 def _shift(month: dt.date, by: int) -> dt.date:
@@ -54,7 +39,7 @@ def root_points(config: SiteConfig) -> set[str]:
 
 def monthly_trend(config: SiteConfig, store: Store, period: str) -> Trend:
     """Raises StoreError when the store cannot be read, ValueError on a bad period."""
-    end = last_month(period)
+    end = parse(period).last_month
     months = [_shift(end, -i) for i in range(11, -1, -1)]
     tz = config.site.timezone
     start_ns = local_midnight_ns(_shift(months[0], -12), tz)

@@ -11,7 +11,8 @@ import pytest
 
 import store
 from civicwatt.config import load_site
-from civicwatt.statistics_outputs.trend import last_month, monthly_trend
+from civicwatt.statistics_outputs.periods import parse
+from civicwatt.statistics_outputs.trend import monthly_trend
 from store import Row, Series
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "example-site.yaml"
@@ -26,17 +27,21 @@ def row(site, point: str, local: dt.datetime, kgce: float) -> Row:
                int(local.replace(tzinfo=TZ).timestamp()) * 10**9, {"kgce": kgce, "kwh": 1.0})
 
 
-@pytest.mark.parametrize(("period", "month"), [("2026-10-15", "2026-10-01"),
-                                               ("2026-10", "2026-10-01"),
-                                               ("2026-Q3", "2026-09-01"), ("2026", "2026-12-01")])
-def test_the_trend_ends_with_the_periods_last_month(period, month):
-    assert last_month(period).isoformat() == month
+@pytest.mark.parametrize(("period", "span", "first", "month"), [
+    ("2026-10-15", "day", "2026-10-15", "2026-10-01"),
+    ("2026-10", "month", "2026-10-01", "2026-10-01"),
+    ("2026-Q3", "quarter", "2026-07-01", "2026-09-01"),
+    ("2026", "year", "2026-01-01", "2026-12-01")])
+def test_periods_and_the_month_the_trend_ends_with(period, span, first, month):
+    found = parse(period)
+    assert (found.span, found.first.isoformat(), found.last_month.isoformat()) == (
+        span, first, month)
 
 
-@pytest.mark.parametrize("period", ["2026-13", "26-10", "2026-Q5", "October"])
+@pytest.mark.parametrize("period", ["2026-13", "26-10", "2026-Q5", "October", "2026-02-30", ""])
 def test_a_bad_period_names_the_accepted_forms(period):
     with pytest.raises(ValueError, match="a month 2026-10, a quarter 2026-Q3"):
-        last_month(period)
+        parse(period)
 
 
 def test_local_months_roots_only_and_a_year_earlier(tmp_path):
