@@ -62,9 +62,12 @@ class Store(Protocol):
         tz: str,
         group_by: Sequence[str] = (),
         where: Mapping[str, str] | None = None,
+        only: Sequence[str] = (),
     ) -> list[Totals]:
         """Sums of `fields` per local calendar bucket of the IANA zone `tz` (15m, hour, day,
-        month, year; `store.calendar`) and group, computed by the database."""
+        month, year, or `all`: one bucket for the range; `store.calendar`) and group, computed
+        by the database. `only` names boolean fields a row must have true to count (the
+        estimated or manual share of a statistics period)."""
         ...
 
     def latest(

@@ -6,6 +6,9 @@ natively — InfluxDB with `GROUP BY time(15m|1h|1d) tz('…')`, SQLite with a C
 equal-length buckets (`sql_key`) — and months and years are folded from days here: a few
 thousand sums, never raw rows.
 
+`all` is one bucket for the whole range (a statistics period): the database sums it without
+grouping by time, so a year of 12,000 series answers 12,000 sums, not 4 million day sums.
+
 Sub-day buckets follow the zone's UTC offset at the range's start (every zone with DST shifts
 by whole hours except Lord Howe Island, whose half-hour shift would move its hour buckets).
 """
@@ -18,8 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-Every = Literal["15m", "hour", "day", "month", "year"]
-EVERY: tuple[str, ...] = ("15m", "hour", "day", "month", "year")
+Every = Literal["15m", "hour", "day", "month", "year", "all"]
+EVERY: tuple[str, ...] = ("15m", "hour", "day", "month", "year", "all")
 NS = 1_000_000_000
 STEP_NS = {"15m": 900 * NS, "hour": 3600 * NS, "day": 86_400 * NS}
 INFLUX_UNIT = {"15m": "15m", "hour": "1h", "day": "1d"}
@@ -62,6 +65,8 @@ def calendar(every: Every, start_ns: int, end_ns: int, tz: str) -> Calendar:
     """The local buckets covering [start_ns, end_ns); ValueError for an unknown unit."""
     if every not in EVERY:
         raise ValueError(f"every={every!r}: one of {', '.join(EVERY)}")
+    if every == "all":  # one sum over the range: the statistics of a month or a year
+        return Calendar(every, tz, "all", (start_ns, end_ns), (0,), (start_ns,))
     zone = ZoneInfo(tz)
     if every in ("15m", "hour"):
         step = STEP_NS[every]

@@ -100,13 +100,17 @@ class InfluxQLReader:
 
     def totals(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
                every: Every, tz: str, group_by: Sequence[str] = (),
-               where: Mapping[str, str] | None = None) -> list[Totals]:
+               where: Mapping[str, str] | None = None, only: Sequence[str] = ()) -> list[Totals]:
         cal = calendar(every, start_ns, end_ns, tz)
         sums = ", ".join(f"SUM({ident(f)})" for f in fields)
-        groups = "".join(f", {ident(g)}" for g in group_by)
+        groups = [ident(g) for g in group_by]
+        if cal.native != "all":  # without time() InfluxDB reports the range's start
+            groups.insert(0, f"time({INFLUX_UNIT[cal.native]})")
+        flags = "".join(f" AND {ident(f)} = true" for f in only)
         query = (f"SELECT {sums} FROM {ident(measurement)} "
-                 f"WHERE {_where(start_ns, end_ns, where)} "
-                 f"GROUP BY time({INFLUX_UNIT[cal.native]}){groups} fill(none) tz({literal(tz)})")
+                 f"WHERE {_where(start_ns, end_ns, where)}{flags}"
+                 + (f" GROUP BY {', '.join(groups)}" if groups else "")
+                 + (f" fill(none) tz({literal(tz)})" if cal.native != "all" else ""))
         cells: dict[tuple, list[float | None]] = {}
         for series in self._run(query):
             tags = series.get("tags") or {}

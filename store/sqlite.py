@@ -132,10 +132,11 @@ class SQLiteStore:
 
     def totals(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
                every: Every, tz: str, group_by: Sequence[str] = (),
-               where: Mapping[str, str] | None = None) -> list[Totals]:
+               where: Mapping[str, str] | None = None, only: Sequence[str] = ()) -> list[Totals]:
         cal = calendar(every, start_ns, end_ns, tz)
         sums = ", ".join("SUM(s.value)" if f == "value" else "SUM(json_extract(s.fields, ?))"
                          for f in fields)
+        flags = "".join(" AND json_extract(s.fields, ?) = 1" for _ in only)
         with self._lock, self._guard("read"):
             series = self._series_where(measurement, where)
             if not series:
@@ -143,8 +144,9 @@ class SQLiteStore:
             found = self._db.execute(
                 f"SELECT s.series_id, {cal.sql_key('s.time_ns')} AS k, {sums} FROM samples s "
                 f"WHERE s.series_id IN ({','.join('?' * len(series))}) AND s.time_ns >= ? "
-                "AND s.time_ns < ? GROUP BY s.series_id, k",
-                [*(f"$.{f}" for f in fields if f != "value"), *series, start_ns, end_ns],
+                f"AND s.time_ns < ?{flags} GROUP BY s.series_id, k",
+                [*(f"$.{f}" for f in fields if f != "value"), *series, start_ns, end_ns,
+                 *(f"$.{f}" for f in only)],
             ).fetchall()
         cells: dict[tuple, list[float | None]] = {}
         for sid, key, *values in found:

@@ -24,6 +24,8 @@ from forecaster.settings import ForecastConfig
 from rules.calendar import CalendarSpec
 from rules.energy import QUANTITIES
 from rules.setpoint_settings import SetpointSettings
+from rules.statistics_settings import StatisticsSettings
+from rules.targets import BuildingType, Quota, Targets, building_type
 
 Quantity = Literal[tuple(QUANTITIES)]  # type: ignore[valid-type]
 
@@ -108,6 +110,23 @@ class Building(_Model):
     occupants: int = Field(ge=0)
     baseline: Baseline | None = None
     zones: list[Zone] = Field(default_factory=list)
+    # portfolio statistics (issue 17)
+    institution: str = Field(default="", description="the owning unit (单位); many buildings "
+                             "per institution")
+    type: BuildingType | None = Field(default=None, description="office, mall, hotel, "
+                                      "education, medical, sports, mixed, other (platform "
+                                      "letters A–H; school, hospital and the letters accepted)")
+    cooled_area_m2: float | None = Field(default=None, gt=0, description="air-conditioned area")
+    quota: Quota | None = Field(default=None, description="annual quota (定额) values; default "
+                                "statistics.quotas of the building's type")
+    baseline_year: int | None = Field(default=None, ge=2000, le=2100,
+                                      description="the base year of the five-year targets "
+                                      "for this building; default targets.base_year")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: object) -> object:
+        return building_type(value)
 
 
 class Point(_Model):
@@ -215,6 +234,10 @@ class SiteConfig(_Model):
                                               "monitoring platform (数据远传)")
     api: ApiSettings = Field(default_factory=ApiSettings, description="the read API on "
                              "service.http (civicwatt.api)")
+    targets: Targets = Field(default_factory=Targets, description="five-year targets; "
+                             "the national 14th FYP defaults for public institutions")
+    statistics: StatisticsSettings = Field(default_factory=StatisticsSettings,
+                                           description="portfolio statistics (issue 17)")
 
     # Set by the loader: the folder relative paths in the file are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)

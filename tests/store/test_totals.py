@@ -112,3 +112,26 @@ def test_calendar_folds_days_into_months_and_keys_runs_of_equal_days():
     assert cal.sql_key("t").count("WHEN") == 2  # 28 days, the 23-hour day, the rest
     with pytest.raises(ValueError, match="one of 15m, hour, day, month, year"):
         calendar("week", 0, NS, tz)
+
+
+def test_all_is_one_sum_over_the_range_and_only_counts_flagged_rows(store):
+    start = utc_ns(2026, 6, 30, 16)  # 2026-07-01 00:00 Asia/Shanghai
+    rows = intervals(start, 96 * 3, "m1")
+    flagged = [Row(r.series, r.time_ns, {**r.fields, "estimated": i % 4 == 0})
+               for i, r in enumerate(rows)]
+    store.write(flagged)
+    end = start + 2 * 86400 * NS  # the third day stays outside
+    inside = flagged[:96 * 2]
+    got = store.totals("energy_interval", ["amount", "cost"], start, end, "all",
+                       "Asia/Shanghai", group_by=["point"])
+    assert [(t.time_ns, t.group) for t in got] == [(start, ("m1",))]
+    assert got[0].values == pytest.approx((sum(r.fields["amount"] for r in inside),
+                                           sum(r.fields["cost"] for r in inside)))
+    days = store.totals("energy_interval", ["amount"], start, end, "day", "Asia/Shanghai")
+    assert got[0].values[0] == pytest.approx(sum(t.values[0] for t in days))
+    est = store.totals("energy_interval", ["amount"], start, end, "all", "Asia/Shanghai",
+                       only=["estimated"])
+    assert est[0].values[0] == pytest.approx(
+        sum(r.fields["amount"] for r in inside if r.fields["estimated"]))
+    assert store.totals("energy_interval", ["amount"], start, end, "all", "Asia/Shanghai",
+                        only=["manual"]) == []  # no row has the flag
