@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from rules.targets import TYPE_NAMES
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -35,14 +37,16 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("gasoline_kg", "汽油", "Gasoline", "kg"),
     Indicator("lpg_kg", "液化石油气", "LPG", "kg"),
     Indicator("coal_kg", "煤炭", "Coal", "kg"),
+    Indicator("pv_kwh", "光伏发电", "PV generation", "kWh"),
     Indicator("kgce", "综合能耗（当量值）", "Total energy (equivalent)", "kgce"),
-    Indicator("kgce_equal", "综合能耗（等价值）", "Total energy (equal value)", "kgce"),
+    Indicator("kgce_equal_value", "综合能耗（等价值）", "Total energy (equal value)", "kgce"),
     Indicator("cost", "能源费用", "Energy cost", "{currency}"),
     Indicator("co2_kg", "二氧化碳排放", "CO₂ emissions", "kg"),
     Indicator("kgce_per_m2", "单位建筑面积能耗", "Energy per m²", "kgce/m²"),
-    Indicator("kgce_per_person", "人均综合能耗", "Energy per person", "kgce/人"),
-    Indicator("co2_per_m2", "单位建筑面积碳排放", "CO₂ per m²", "kgCO₂/m²"),
-    Indicator("water_m3_per_person", "人均用水量", "Water per person", "m³/人"),
+    Indicator("kgce_per_person", "人均综合能耗", "Energy per person", "kgce/person"),
+    Indicator("co2_kg_per_m2", "单位建筑面积碳排放", "CO₂ per m²", "kgCO₂/m²"),
+    Indicator("electricity_kwh_per_m2", "单位建筑面积电耗", "Electricity per m²", "kWh/m²"),
+    Indicator("water_m3_per_person", "人均用水量", "Water per person", "m³/person"),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
 #: The JSON contract's keys: always a column, even when every row lacks them.
@@ -51,29 +55,16 @@ CONTRACT = ("electricity_kwh", "water_m3", "gas_m3", "heat_gj", "kgce", "cost", 
 
 
 def present(rows: Iterable[Mapping]) -> list[Indicator]:
-    """The indicators some row has (and the contract's), in table order."""
+    """The contract's indicators and every other one some row has a non-zero figure for (a
+    site without diesel gets no diesel column), in table order."""
     keys = set(CONTRACT)
     for row in rows:
-        keys.update(k for k in row if k in BY_KEY)
+        keys.update(k for k, v in row.items() if k in BY_KEY and v)
     return [i for i in INDICATORS if i.key in keys]
-
-
-def compared(rows: Iterable[Mapping], which: str) -> list[Indicator]:
-    """The indicators with a 同比 (`yoy_pct`) or 环比 (`mom_pct`) figure in some row."""
-    keys: set[str] = set()
-    for row in rows:
-        keys.update((row.get(which) or {}).keys())
-    return [i for i in INDICATORS if i.key in keys]
-
-#: Building types (GB/T 51161 / the monitoring platform's letters) in both languages.
-TYPES = {"office": ("办公建筑", "Office"), "mall": ("商场建筑", "Mall"),
-         "hotel": ("宾馆饭店建筑", "Hotel"), "education": ("文化教育建筑", "Education"),
-         "medical": ("医疗卫生建筑", "Medical"), "sports": ("体育建筑", "Sports"),
-         "mixed": ("综合建筑", "Mixed use"), "other": ("其他建筑", "Other")}
-
 
 def type_name(code: str | None, lang: str) -> str:
+    """office → 办公建筑 / Office (rules.targets.TYPE_NAMES); an unknown code as it is."""
     if not code:
         return ""
-    zh, en = TYPES.get(code, (code, code))
+    zh, en = TYPE_NAMES.get(code, (code, code))
     return zh if lang == "zh" else en

@@ -16,11 +16,13 @@ from civicwatt.reports import formatting
 from civicwatt.reports.render import TEMPLATES as REPORT_TEMPLATES
 from civicwatt.reports.render import Rendered, page_counter_css, write_pdf
 from civicwatt.statistics_outputs import charts
+from civicwatt.statistics_outputs.columns import BY_KEY
 from civicwatt.statistics_outputs.report import (
     StatisticsReport,
     quota,
     quota_status,
     rankings,
+    targets,
 )
 from civicwatt.statistics_outputs.text import texts
 
@@ -40,7 +42,8 @@ def chart_images(report: StatisticsReport, lang: str, font: str | None) -> dict[
                                        font)
     for ranking in rankings(report, lang):
         bars = [charts.Bar(str(b.get("name") or b.get("id")), b["kgce_per_m2"],
-                           *quota(b)[:2]) for b in ranking.rows[:ranking.shown]]
+                           quota(b).get("constraint"), quota(b).get("guide"))
+                for b in ranking.rows[:ranking.shown]]
         images[f"rank-{ranking.type}"] = charts.ranking(bars, t, font)
     return images
 
@@ -70,7 +73,12 @@ def render_html(report: StatisticsReport, lang: str, font: str | None) -> Render
         "label": lambda i: i.label(lang, report.currency),
         "num": formatting.number, "quota": quota, "quota_groups": groups, "over": over,
         "has_quota": any(g.none < g.n for g in groups),
-        "rankings": rankings(report, lang), "targets": list(report.doc.get("targets") or []),
+        "rankings": rankings(report, lang), "targets": targets(report),
+        "plan": report.doc.get("targets") or {},
+        "cuts": ", ".join(f"{BY_KEY[m].zh if lang == 'zh' else BY_KEY[m].en} −{r * 100:g}%"
+                          for m, r in ((report.doc.get("targets") or {}).get("reductions")
+                                       or {}).items() if m in BY_KEY),
+        "metric": lambda key: BY_KEY[key].label(lang, report.currency) if key in BY_KEY else key,
         "pct": lambda v: "—" if v is None else f"{v:+.1f}%",
         "share": lambda v: formatting.percent(v),
         "generated": (report.generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M"),

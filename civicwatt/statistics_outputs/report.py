@@ -60,41 +60,67 @@ class QuotaRow:
     type: str
     label: str
     n: int = 0
-    over: int = 0
-    between: int = 0
+    over: int = 0  # above the constraint value of some metric
+    between: int = 0  # above a guide value, within every constraint
     ok: int = 0
-    none: int = 0
+    none: int = 0  # no quota configured
 
 
-def quota(row: Mapping) -> tuple[float | None, float | None, float | None, float | None]:
-    """(constraint, guide, distance to constraint, distance to guide) of a building's row."""
-    q = row.get("quota")
-    if not isinstance(q, Mapping):
-        return None, None, None, None
-    return q.get("constraint"), q.get("guide"), q.get("to_constraint"), q.get("to_guide")
+#: worst first
+SEVERITY = {"above_constraint": 3, "above_guide": 2, "within_constraint": 1, "within_guide": 0}
+
+
+def quota(row: Mapping, metric: str = "kgce_per_m2") -> Mapping:
+    """The document's quota figures of one metric (constraint and guide pro rata to the period,
+    distances, status); empty without a quota on it."""
+    return (row.get("quota") or {}).get(metric) or {}
+
+
+def worst_status(row: Mapping) -> str | None:
+    found = [q.get("status") for q in (row.get("quota") or {}).values() if q and q.get("status")]
+    return max(found, key=SEVERITY.__getitem__) if found else None
 
 
 def quota_status(report: StatisticsReport, lang: str) -> tuple[list[QuotaRow], list[Mapping]]:
-    """Counts per type (above constraint, between, at or below guide, no quota) and the
-    buildings above their constraint, worst first."""
+    """Counts per type (above a constraint, above a guide, within, no quota) and the buildings
+    above a constraint value, furthest above first (on kgce per m²)."""
     rows: dict[str, QuotaRow] = {}
     over: list[Mapping] = []
     for b in report.buildings:
         code = b.get("type") or "other"
         row = rows.setdefault(code, QuotaRow(code, type_name(code, lang)))
         row.n += 1
-        _, _, to_constraint, to_guide = quota(b)
-        if to_constraint is None and to_guide is None:
+        status = worst_status(b)
+        if status is None:
             row.none += 1
-        elif to_constraint is not None and to_constraint > 0:
+        elif status == "above_constraint":
             row.over += 1
             over.append(b)
-        elif to_guide is not None and to_guide > 0:
+        elif status == "above_guide":
             row.between += 1
         else:
             row.ok += 1
-    over.sort(key=lambda b: -(quota(b)[2] or 0))
+    over.sort(key=lambda b: -(quota(b).get("to_constraint_pct") or 0))
     return list(rows.values()), over
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    metric: str
+    base: float | None
+    target: float | None  # the year's value on the plan's path
+    allowance: float | None  # its share for the year to date
+    actual: float | None  # the year to date
+    to_allowance_pct: float | None
+    on_track: bool | None
+
+
+def targets(report: StatisticsReport) -> list[TargetRow]:
+    """The site's year to date against each five-year target's trajectory."""
+    found = report.total.get("targets") or {}
+    return [TargetRow(metric, t.get("base"), t.get("target"), t.get("allowance"),
+                      t.get("actual"), t.get("to_allowance_pct"), t.get("on_track"))
+            for metric, t in found.items() if isinstance(t, Mapping)]
 
 
 @dataclass
@@ -106,7 +132,8 @@ class Ranking:
 
 
 def rankings(report: StatisticsReport, lang: str) -> list[Ranking]:
-    """Per type, its buildings by kgce per m², highest first (where to act)."""
+    """Per type, its buildings by kgce per m², highest first (where to act; the document's
+    rank 1 is the lowest)."""
     out: dict[str, Ranking] = {}
     for b in report.buildings:
         if b.get("kgce_per_m2") is None:

@@ -30,28 +30,35 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kgce": ("综合能耗 kgce", "kgce"), "kgce_m2": ("单位建筑面积能耗 kgce/m²", "kgce per m²"),
     "constraint": ("约束值", "constraint"), "guide": ("引导值", "guide"),
     "targets": ("节能目标（五年规划）进度", "Five-year targets: progress"),
-    "target.metric": ("指标", "Indicator"), "target.baseline": ("基准", "Baseline"),
-    "target.value": ("本年累计", "Year to date"), "target.change": ("较基准", "vs baseline"),
-    "target.goal": ("目标降幅", "Target"), "target.status": ("状态", "Status"),
+    "target.metric": ("指标", "Indicator"), "target.baseline": ("基准年值", "Base year"),
+    "target.goal": ("本年目标值", "This year's target"),
+    "target.allowance": ("至今允许值", "Allowance to date"),
+    "target.value": ("本年累计", "Year to date"), "target.change": ("较允许值", "vs allowance"),
+    "target.status": ("状态", "Status"),
+    "target.caption": ("目标：{source}；{base}—{target} 年降幅 {cuts}。"
+                       "至今允许值按本年已过天数折算，未考虑季节性（冬季供热、夏季供冷）。",
+                       "Targets: {source}; reductions {base}–{target}: {cuts}. The allowance to "
+                       "date is the year's target pro rata to the days elapsed, ignoring "
+                       "seasonality (winter heat, summer cooling)."),
+    "no_base": ("无基准年数据", "no base-year data"),
     "on_track": ("达标进度内", "on track"), "off_track": ("落后于目标进度", "behind"),
-    "no_targets": ("未配置目标或缺少基准年数据。", "No targets configured or no baseline year "
-                   "data."),
+    "no_targets": ("未配置节能目标。", "No targets configured."),
     "quota": ("能耗定额执行情况", "Energy quotas"),
     "quota.type": ("建筑类型", "Building type"), "quota.n": ("建筑数", "Buildings"),
     "quota.over": ("超约束值", "Above constraint"),
-    "quota.between": ("介于引导值与约束值", "Between guide and constraint"),
-    "quota.ok": ("不高于引导值", "At or below guide"), "quota.none": ("未设定额", "No quota"),
+    "quota.between": ("超引导值", "Above guide"),
+    "quota.ok": ("符合定额", "Within quota"), "quota.none": ("未设定额", "No quota"),
     "quota.list": ("超约束值的建筑", "Buildings above their constraint value"),
-    "quota.note": ("定额为站点配置的约束值与引导值（GB/T 51161 结构）；"
+    "quota.note": ("定额为站点配置的年度约束值与引导值（GB/T 51161 结构），按统计期天数折算；"
                    "“距约束值”为负表示低于约束值。",
-                   "Quotas are the site's constraint and guide values (GB/T 51161 structure); a "
-                   "negative distance is below the value."),
+                   "Quotas are the site's annual constraint and guide values (GB/T 51161 "
+                   "structure), pro rata to the period; a negative distance is below the value."),
     "no_quota": ("本站点未配置建筑能耗定额。", "No building quotas are configured for this site."),
     "ranking": ("同类型建筑排名", "Ranking within building type"),
     "ranking.type": ("{type}：单位建筑面积能耗", "{type}: energy per m²"),
     "ranking.more": ("仅显示能耗最高的 {n} 栋，共 {m} 栋；完整排名见 XLSX 统计表。",
                      "The {n} highest of {m} shown; the XLSX table has all."),
-    "rank": ("排名", "Rank"), "building": ("建筑", "Building"),
+    "rank": ("排名（1 = 最低）", "Rank (1 = lowest)"), "building": ("建筑", "Building"),
     "institution": ("单位", "Institution"),
     "to_constraint": ("距约束值", "To constraint"), "to_guide": ("距引导值", "To guide"),
     "institutions": ("各单位", "Institutions"), "types": ("各建筑类型", "Building types"),

@@ -1,8 +1,9 @@
 """A statistics document → an XLSX workbook in the layout of the public-institution energy
 statistics table (公共机构能源资源消费统计表): a sheet per level (buildings, institutions,
 types, site), one row per unit or building, one column per energy class and indicator with
-its unit in the header, then the estimated share, 同比 and 环比 (%) and, for buildings, the
-rank within their type and the distance to the quota.
+its unit in the header, then the estimated and manual shares, 同比 and 环比 (%; absolute for
+综合能耗), completeness and, for buildings, the rank within their type and the distance to
+each configured quota.
 
 Row 1 is the title (table, site, period), row 2 the header, data from row 3; the header is
 frozen and filterable. Cells hold the document's numbers unrounded (formats only round the
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civicwatt.statistics_outputs.columns import Indicator, compared, present, type_name
+from civicwatt.statistics_outputs.columns import BY_KEY, Indicator, present, type_name
 
 TITLE = {"zh": "公共机构能源资源消费统计表",
          "en": "Public institution energy and resource statistics"}
@@ -26,16 +27,33 @@ LEVELS = (("buildings", "建筑", "Buildings"), ("institutions", "单位", "Inst
 _TEXT = {
     "no": ("序号", "No."), "id": ("编码", "ID"), "name": ("名称", "Name"),
     "institution": ("所属单位", "Institution"), "type": ("建筑类型", "Type"),
-    "estimated_share": ("估算/手工占比", "Estimated/manual share"),
+    "platform_type": ("类型代码", "Type letter"), "buildings": ("建筑数", "Buildings"),
+    "floor_area_m2": ("建筑面积 (m²)", "Floor area (m²)"),
+    "occupants": ("用能人数 (人)", "Occupants"),
+    "estimated_share": ("估算占比", "Estimated share"),
+    "manual_share": ("手工录入占比", "Manual share"),
     "yoy": ("同比 {name} (%)", "YoY {name} (%)"), "mom": ("环比 {name} (%)", "MoM {name} (%)"),
-    "rank": ("类型内排名", "Rank in type"),
-    "quota_constraint": ("距约束值 (kgce/m²)", "To constraint (kgce/m²)"),
-    "quota_guide": ("距引导值 (kgce/m²)", "To guide (kgce/m²)"),
-    "period": ("统计期", "Period"),
+    "yoy_abs": ("同比增减 {name} ({unit})", "YoY change {name} ({unit})"),
+    "mom_abs": ("环比增减 {name} ({unit})", "MoM change {name} ({unit})"),
+    "days": ("有数据天数", "Days with data"), "complete": ("数据完整", "Complete"),
+    "rank": ("类型内排名（1 = 最低）", "Rank in type (1 = lowest)"),
+    "ranked": ("同类建筑数", "Ranked in type"),
+    "quota_constraint": ("{name}定额约束值 ({unit})", "{name} quota constraint ({unit})"),
+    "quota_guide": ("{name}定额引导值 ({unit})", "{name} quota guide ({unit})"),
+    "quota_to_constraint": ("{name}距约束值 ({unit})", "{name} to constraint ({unit})"),
+    "quota_to_guide": ("{name}距引导值 ({unit})", "{name} to guide ({unit})"),
+    "quota_status": ("{name}定额状态", "{name} quota status"),
+    "period": ("统计期", "Period"), "yes": ("是", "yes"), "no_": ("否", "no"),
+    "status.above_constraint": ("超约束值", "above constraint"),
+    "status.above_guide": ("超引导值", "above guide"),
+    "status.within_guide": ("不高于引导值", "within guide"),
+    "status.within_constraint": ("不高于约束值", "within constraint"),
 }
 AMOUNT_FORMAT = "#,##0.00"
-PCT_FORMAT = "0.0"  # the JSON's *_pct are already percent
+PCT_FORMAT = "0.00"  # the JSON's *_pct are already percent
 SHARE_FORMAT = "0.0%"  # shares are fractions (0–1), shown as percent
+#: the indicators whose 同比/环比 also get an absolute column
+ABSOLUTE = ("kgce",)
 
 
 def text(key: str, lang: str) -> str:
@@ -46,7 +64,7 @@ def text(key: str, lang: str) -> str:
 @dataclass(frozen=True)
 class Column:
     header: str
-    value: Any  # row → cell value
+    value: Any  # row → cell value; None: the row number
     number_format: str | None = None
     width: float = 12
 
@@ -58,67 +76,83 @@ def rows_of(doc: Mapping, level: str) -> list[Mapping]:
     return list(found or [])
 
 
-def columns(rows: Sequence[Mapping], level: str, lang: str, currency: str) -> list[Column]:
-    """The sheet's columns: identity, every indicator present, shares, 同比, 环比, rank, quota."""
-    out = [Column(text("no", lang), None, width=6)]
-    if level != "total":
-        out += [Column(text("id", lang), lambda r: r.get("id"), width=14),
-                Column(text("name", lang), lambda r: r.get("name") or r.get("id"), width=24)]
-    if level == "buildings":
-        out += [Column(text("institution", lang), lambda r: r.get("institution"), width=18),
-                Column(text("type", lang), lambda r: type_name(r.get("type"), lang))]
-    if level == "types":
-        out[-1] = Column(text("name", lang), lambda r: type_name(r.get("id"), lang)
-                         or r.get("name"), width=16)
+def _get(key: str):
+    return lambda r: r.get(key)
 
-    def value(key: str):
-        return lambda r: r.get(key)
 
-    def change(which: str, key: str):
-        return lambda r: (r.get(which) or {}).get(key)
-
-    out += [Column(i.label(lang, currency), value(i.key), AMOUNT_FORMAT, 14)
-            for i in present(rows)]
-    out.append(Column(text("estimated_share", lang), value("estimated_share"), SHARE_FORMAT))
-    for which, label in (("yoy_pct", "yoy"), ("mom_pct", "mom")):
-        out += [Column(text(label, lang).format(name=_short(i, lang)), change(which, i.key),
-                       PCT_FORMAT) for i in compared(rows, which)]
-    if any("rank" in r for r in rows):
-        out.append(Column(text("rank", lang), _scalar("rank"), "0", 10))
-    for bound in ("constraint", "guide"):
-        key = f"quota_{bound}"
-        if any(_quota(r, bound) is not None for r in rows):
-            out.append(Column(text(key, lang), lambda r, b=bound: _quota(r, b),
-                              AMOUNT_FORMAT, 14))
-    return out
+def _in(which: str, key: str):
+    return lambda r: (r.get(which) or {}).get(key)
 
 
 def _short(indicator: Indicator, lang: str) -> str:
     return indicator.zh if lang == "zh" else indicator.en
 
 
-def _scalar(key: str):
-    def get(row: Mapping):
-        value = row.get(key)
-        if isinstance(value, Mapping):  # {"position": n, "of": m} or similar
-            value = value.get("position", value.get("rank"))
-        return value
-    return get
+def identity(level: str, lang: str) -> list[Column]:
+    out = [Column(text("no", lang), None, width=6)]
+    if level != "total":
+        out += [Column(text("id", lang), _get("id"), width=14),
+                Column(text("name", lang), lambda r: r.get("name") or r.get("id"), width=24)]
+    if level == "buildings":
+        out += [Column(text("institution", lang), _get("institution"), width=18),
+                Column(text("type", lang), lambda r: type_name(r.get("type"), lang)),
+                Column(text("platform_type", lang), _get("platform_type"), width=8)]
+    else:
+        out.append(Column(text("buildings", lang), _get("buildings"), "0", 8))
+    return out + [Column(text("floor_area_m2", lang), _get("floor_area_m2"), AMOUNT_FORMAT, 13),
+                  Column(text("occupants", lang), _get("occupants"), "#,##0", 10)]
 
 
-def _quota(row: Mapping, bound: str) -> float | None:
-    """Distance to the quota's bound (negative: below it); the document's own figure."""
-    quota = row.get("quota")
-    if not isinstance(quota, Mapping):
-        return None
-    for key in (f"to_{bound}", f"{bound}_distance", f"distance_{bound}"):
-        if isinstance(quota.get(key), int | float):
-            return quota[key]
-    return None
+def columns(rows: Sequence[Mapping], level: str, lang: str, currency: str) -> list[Column]:
+    """The sheet's columns: identity, every indicator present, shares, 同比, 环比,
+    completeness, rank and quotas."""
+    shown = present(rows)
+    out = identity(level, lang)
+    out += [Column(i.label(lang, currency), _get(i.key), AMOUNT_FORMAT, 14) for i in shown]
+    out += [Column(text("estimated_share", lang), _get("estimated_share"), SHARE_FORMAT),
+            Column(text("manual_share", lang), _get("manual_share"), SHARE_FORMAT)]
+    for which in ("yoy", "mom"):
+        out += [Column(text(which, lang).format(name=_short(i, lang)), _in(f"{which}_pct", i.key),
+                       PCT_FORMAT) for i in shown]
+        out += [Column(text(f"{which}_abs", lang).format(
+                    name=_short(BY_KEY[k], lang), unit=BY_KEY[k].unit), _in(which, k),
+                    AMOUNT_FORMAT, 14) for k in ABSOLUTE]
+    out.append(Column(text("days", lang), lambda r: (r.get("completeness") or {}).get(
+        "days_with_data"), "0", 10))
+    if level == "buildings":
+        out += [Column(text("complete", lang), lambda r: _yes((r.get("completeness") or {})
+                                                             .get("complete"), lang), width=8),
+                Column(text("rank", lang), _get("rank_in_type"), "0", 12),
+                Column(text("ranked", lang), _get("ranked_in_type"), "0", 10)]
+        out += quota_columns(rows, lang)
+    return out
 
 
-def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "",
-               currency: str = "CNY") -> Path:
+def quota_columns(rows: Sequence[Mapping], lang: str) -> list[Column]:
+    """For every metric some building has a quota on: its values (pro rata to the period),
+    the distances to them and the status."""
+    metrics = [i for i in BY_KEY.values()
+               if any(i.key in (r.get("quota") or {}) for r in rows)]
+    out = []
+    for i in metrics:
+        def cell(key: str, metric: str = i.key):
+            return lambda r: ((r.get("quota") or {}).get(metric) or {}).get(key)
+        for key in ("constraint", "guide", "to_constraint", "to_guide"):
+            out.append(Column(text(f"quota_{key}", lang).format(name=_short(i, lang),
+                                                                unit=i.unit),
+                              cell(key), AMOUNT_FORMAT, 14))
+        status = cell("status")
+        out.append(Column(text("quota_status", lang).format(name=_short(i, lang)),
+                          lambda r, s=status: text(f"status.{s(r)}", lang) if s(r) else None,
+                          width=14))
+    return out
+
+
+def _yes(value: object, lang: str) -> str | None:
+    return None if value is None else text("yes" if value else "no_", lang)
+
+
+def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "") -> Path:
     """Write the workbook; raises OSError when `path` cannot be written."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -126,7 +160,7 @@ def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "",
 
     book = Workbook()
     book.remove(book.active)
-    period = doc.get("period", "")
+    period, currency = doc.get("period", ""), str(doc.get("currency") or "CNY")
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF2F7")
     for level, zh, en in LEVELS:
         rows = rows_of(doc, level)
@@ -147,7 +181,7 @@ def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "",
                 cell = sheet.cell(r, c, r - 2 if col.value is None else col.value(row))
                 if col.number_format:
                     cell.number_format = col.number_format
-        sheet.row_dimensions[2].height = 42
+        sheet.row_dimensions[2].height = 48
         sheet.freeze_panes = "D3" if level != "total" else "B3"
         if rows:
             sheet.auto_filter.ref = f"A2:{get_column_letter(len(cols))}{len(rows) + 2}"

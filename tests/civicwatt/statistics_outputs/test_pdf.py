@@ -1,9 +1,9 @@
-"""The statistics report PDF: CJK text drawn with a CJK font, the trend and one ranking chart per
-building type embedded, the quota and target status, and the same in English."""
+"""The statistics report PDF, from the core's document: CJK text drawn with a CJK font, the
+trend and one ranking chart per building type embedded, the quota and target status, and the
+same in English."""
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 
 import pytest
@@ -11,16 +11,7 @@ import pytest
 from civicwatt.reports.fonts import font_for
 from civicwatt.statistics_outputs.pdf import write
 from civicwatt.statistics_outputs.report import StatisticsReport, quota_status, rankings
-from civicwatt.statistics_outputs.trend import Trend
-from tests.civicwatt.statistics_outputs.sample import doc
-
-MONTHS = [dt.date(2025 if m > 10 else 2026, m, 1) for m in (11, 12, *range(1, 11))]
-TREND = Trend(MONTHS, [30000.0 + 1000 * i for i in range(12)],
-              [None, None] + [31000.0 + 900 * i for i in range(10)])
-TARGETS = [{"metric": "kgce_per_m2", "label": "单位面积能耗", "baseline": 20.0, "value": 17.8,
-            "change_pct": -11.0, "target_pct": -5.0, "on_track": True},
-           {"metric": "water_m3_per_person", "label": "人均用水", "baseline": 30.0,
-            "value": 29.9, "change_pct": -0.3, "target_pct": -6.0, "on_track": False}]
+from civicwatt.statistics_outputs.trend import monthly_trend
 
 
 def pdf_text(path) -> str:
@@ -35,10 +26,10 @@ def images(path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def zh_pdf(tmp_path_factory):
-    source = doc()
-    source["targets"] = TARGETS
-    report = StatisticsReport(source, "市行政中心 City Hall", trend=TREND)
+def zh_pdf(portfolio, month_doc, tmp_path_factory):
+    site, target = portfolio
+    report = StatisticsReport(month_doc, "测试管理局 Test bureau",
+                              trend=monthly_trend(site, target, "2026-10"))
     path = tmp_path_factory.mktemp("zh") / "stats.pdf"
     rendered = write(report, "zh", font_for("zh"), path)
     assert rendered.files == [path]
@@ -48,8 +39,9 @@ def zh_pdf(tmp_path_factory):
 def test_the_pdf_renders_chinese_with_a_cjk_font(zh_pdf):
     path, _ = zh_pdf
     text = "".join(pdf_text(path).split())
-    for words in ("月度能源资源消费统计报告", "统计期2026-10", "综合楼Main", "文化教育建筑",
-                  "近12个月综合能耗与上年同期", "能耗定额执行情况", "同类型建筑排名"):
+    for words in ("月度能源资源消费统计报告", "统计期2026-10", "测试管理局", "办公建筑",
+                  "文化教育建筑", "近12个月综合能耗与上年同期", "能耗定额执行情况",
+                  "同类型建筑排名", "节能目标（五年规划）进度", "OfficeoneFinancebureau"):
         assert words in text, words
     fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
                            text=True).stdout
@@ -63,15 +55,15 @@ def test_the_pdf_has_the_trend_and_a_ranking_chart_per_type(zh_pdf):
     assert all(png.startswith(b"\x89PNG") for png in rendered.images.values())
 
 
-def test_target_and_quota_status_are_in_the_report(zh_pdf):
+def test_quota_and_target_status_are_in_the_report(zh_pdf):
     text = "".join(pdf_text(zh_pdf[0]).split())
-    assert "达标进度内" in text and "落后于目标进度" in text
-    assert "超约束值" in text and "未设定额" in text
+    assert "符合定额" in text and "未设定额" in text
+    assert "十四五公共机构节约能源资源工作规划" in text and "无基准年数据" in text
 
 
-def test_without_a_trend_the_report_says_so(tmp_path):
-    rendered = write(StatisticsReport(doc(), "Hall"), "en", font_for("en"), tmp_path / "s.pdf",
-                     html=tmp_path / "s.html")
+def test_without_a_trend_the_report_says_so_in_english(month_doc, tmp_path):
+    rendered = write(StatisticsReport(month_doc, "Hall"), "en", font_for("en"),
+                     tmp_path / "s.pdf", html=tmp_path / "s.html")
     assert "trend" not in rendered.images
     text = pdf_text(tmp_path / "s.pdf")
     assert "Monthly energy statistics report" in text and "No monthly trend" in text
@@ -79,11 +71,11 @@ def test_without_a_trend_the_report_says_so(tmp_path):
     assert "cid:rank-office" in rendered.email_html
 
 
-def test_quota_status_counts_each_building_once_and_lists_those_above():
-    source = doc()
-    source["buildings"][1]["quota"]["to_constraint"] = 0.4  # b2 now above its constraint
-    source["buildings"][0]["quota"]["to_guide"] = 2.0  # b1 between guide and constraint
-    groups, over = quota_status(StatisticsReport(source, "x"), "en")
+def test_quota_status_counts_each_building_once_and_lists_those_above(doc):
+    b1, b2, b3 = doc["buildings"]
+    b2["quota"]["kgce_per_m2"] |= {"status": "above_constraint", "to_constraint_pct": 3.0}
+    b1["quota"]["kgce_per_m2"]["status"] = "above_guide"
+    groups, over = quota_status(StatisticsReport(doc, "x"), "en")
     office = next(g for g in groups if g.type == "office")
     education = next(g for g in groups if g.type == "education")
     assert (office.n, office.over, office.between, office.ok, office.none) == (2, 1, 1, 0, 0)
@@ -91,7 +83,10 @@ def test_quota_status_counts_each_building_once_and_lists_those_above():
     assert [b["id"] for b in over] == ["b2"]
 
 
-def test_rankings_put_the_highest_intensity_first_within_each_type():
-    found = {r.type: [b["id"] for b in r.rows] for r in rankings(StatisticsReport(doc(), "x"),
-                                                                 "zh")}
-    assert found == {"office": ["b2", "b1"], "education": ["s1"]}
+def test_rankings_put_the_highest_intensity_first_within_each_type(month_doc):
+    found = {r.type: [b["id"] for b in r.rows]
+             for r in rankings(StatisticsReport(month_doc, "x"), "zh")}
+    by_id = {b["id"]: b for b in month_doc["buildings"]}
+    office = sorted(("b1", "b2"), key=lambda i: -by_id[i]["kgce_per_m2"])
+    assert found == {"office": office, "education": ["b3"]}
+    assert by_id[office[-1]]["rank_in_type"] == 1  # the core ranks the lowest first
