@@ -15,6 +15,7 @@ import typer
 from civicwatt.commands import (
     apikey,
     backtest,
+    buildings,
     check_config,
     collect,
     dashboards,
@@ -28,6 +29,7 @@ from civicwatt.commands import (
     report,
     run,
     setpoints,
+    statistics,
     tariff,
 )
 
@@ -70,6 +72,8 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("report")(report.report)
 app.add_typer(platform.app, name="platform")
 app.add_typer(apikey.app, name="apikey")
+app.command("statistics")(statistics.statistics)
+app.add_typer(buildings.app, name="buildings")
 
 
 def main() -> None:

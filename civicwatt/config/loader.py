@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from civicwatt.api.settings import check_api
 from civicwatt.config import checks
+from civicwatt.config.buildings import check_building_metadata
 from civicwatt.config.calendar import check_calendar, moved_keys
 from civicwatt.config.errors import _MISSING, ConfigError, Problem, render_path
 from civicwatt.config.purposes import PurposeTree
@@ -110,6 +111,7 @@ def load_site(path: str | Path) -> SiteConfig:
     found += checks.check_ids(buildings, points)
     found += checks.check_purposes(parts.get("purposes", {}))
     found += checks.check_baselines(buildings)
+    found += check_building_metadata(buildings, parts.get("platform"), parts.get("statistics"))
     found += checks.check_points(points, buildings, purposes)
     found += checks.check_modbus_section(parts.get("modbus"), profiles, points)
     found += check_metering(parts.get("metering"), parts.get("site"), points, doc.path.parent)

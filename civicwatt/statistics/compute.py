@@ -9,7 +9,7 @@ is the issue-17 contract (`civicwatt statistics --json`, `GET /api/v1/statistics
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from civicwatt.config import Building, SiteConfig
 from civicwatt.metering.files import load_coal_factors
@@ -50,6 +50,7 @@ class Unit:
     ytd: Figures | None = None
     base: dict[str, float | None] = field(default_factory=dict)  # base-year intensities
     days_with_data: int = 0
+    members: tuple[Unit, ...] = ()  # a group's buildings
 
     @property
     def area_m2(self) -> float:
@@ -75,6 +76,13 @@ class Statistics:
     types: list[Unit]
     total: Unit
     meters: dict[str, dict[str, tuple[str, ...]]]
+    peers: list[Unit]  # every building of the site: ranks within a type are among these
+
+    def only(self, ids: Iterable[str]) -> Statistics:
+        """The same period for some buildings (a key scoped to one): their groups and total;
+        ranks stay among all buildings of their type."""
+        wanted = set(ids)
+        return replace(self, **_levels(self.site, [u for u in self.buildings if u.id in wanted]))
 
     def to_json(self) -> dict:
         from civicwatt.statistics.document import document
@@ -110,10 +118,15 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
                   None if ytd is None else ytd.get(b.id, {}),
                   {} if base is None else base.get(b.id, {}), days.get(b.id, 0))
              for b in site.buildings]
-    return Statistics(site, period, compare, units,
-                      _groups(units, "institution", lambda b: b.institution or ""),
-                      _groups(units, "type", lambda b: b.type or ""),
-                      _group("site", site.site.id, site.site.name, units), meters)
+    return Statistics(site, period, compare, meters=meters, peers=units,
+                      **_levels(site, units))
+
+
+def _levels(site: SiteConfig, units: list[Unit]) -> dict:
+    return {"buildings": units,
+            "institutions": _groups(units, "institution", lambda b: b.institution or ""),
+            "types": _groups(units, "type", lambda b: b.type or ""),
+            "total": _group("site", site.site.id, site.site.name, units)}
 
 
 def quota_of(site: SiteConfig, building: Building) -> Quota | None:
@@ -170,13 +183,20 @@ def type_ranks(units: Iterable[Unit]) -> dict[str, tuple[int | None, int]]:
     return found
 
 
-def compared(unit: Unit, before: Figures | None) -> tuple[dict, dict]:
-    """({field: absolute change}, {field: % change}) against `before` (None: not compared)."""
-    if before is None:
-        return dict.fromkeys(COMPARED), dict.fromkeys(COMPARED)
-    now = {**unit.now, **unit.intensities(unit.now)}
-    then = {**before, **unit.intensities(before)}
-    return changes(now, then, COMPARED)
+def compared(unit: Unit, attr: str) -> tuple[dict, dict, dict]:
+    """Against `previous` (环比) or `last_year` (同比): ({field: absolute change}, {field: %},
+    basis). A group compares like with like — only its buildings with data in both periods —
+    so a building that started reporting this year does not show as growth."""
+    members = unit.members or (unit,)
+    both = [u for u in members if u.now and getattr(u, attr)]
+    basis = {"buildings": len(both), "of": len(members)}
+    if not both:
+        return dict.fromkeys(COMPARED), dict.fromkeys(COMPARED), basis
+    now, then = _sum(u.now for u in both), _sum(getattr(u, attr) for u in both)
+    area, people = sum(u.area_m2 for u in both), sum(u.people for u in both)
+    absolute, pct = changes({**now, **intensities(now, area, people)},
+                            {**then, **intensities(then, area, people)}, COMPARED)
+    return absolute, pct, basis
 
 
 def _figures(sums: Mapping[str, ClassSum], ratio_to: tuple[float, float]) -> Figures:
@@ -229,15 +249,17 @@ def _add(into: Figures, figures: Figures | None) -> None:
             into[k] = v + (into.get(k) or 0.0)
 
 
+def _sum(parts: Iterable[Figures | None]) -> Figures:
+    into: Figures = {}
+    for part in parts:
+        _add(into, part)
+    return into
+
+
 def _group(level: str, gid: str, name: str, units: list[Unit]) -> Unit:
     def total(attr: str) -> Figures | None:
         parts = [getattr(u, attr) for u in units]
-        if all(p is None for p in parts):
-            return None
-        into: Figures = {}
-        for p in parts:
-            _add(into, p)
-        return into
+        return None if all(p is None for p in parts) else _sum(parts)
 
     base = {}
     for m in METRICS:  # weighted by the denominator of the buildings that have a base
@@ -247,7 +269,8 @@ def _group(level: str, gid: str, name: str, units: list[Unit]) -> Unit:
             if have and len(have) == len(units) else None
     return Unit(level, gid, name, tuple(b for u in units for b in u.buildings), total("now"),
                 total("estimated"), total("manual"), total("previous"), total("last_year"),
-                total("ytd"), base, max((u.days_with_data for u in units), default=0))
+                total("ytd"), base, max((u.days_with_data for u in units), default=0),
+                tuple(units))
 
 
 def _groups(units: list[Unit], level: str, key) -> list[Unit]:

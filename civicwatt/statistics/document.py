@@ -36,7 +36,7 @@ UNITS = {"electricity_kwh": "kWh", "water_m3": "m3", "gas_m3": "m3", "heat_gj": 
 def document(stats: Statistics) -> dict:
     site, period = stats.site, stats.period
     fields = _fields(stats)
-    ranked = type_ranks(stats.buildings)
+    ranked = type_ranks(stats.peers)
 
     def render(unit: Unit) -> dict:
         return _row(stats, unit, fields, ranked)
@@ -72,14 +72,15 @@ def _intensity_fields() -> tuple[str, ...]:
 def _row(stats: Statistics, unit: Unit, fields: tuple[str, ...], ranked: dict) -> dict:
     now = {f: unit.now.get(f) or 0.0 for f in fields}
     shown = (*fields, *_intensity_fields())
-    mom, mom_pct = compared(unit, unit.previous)
-    yoy, yoy_pct = compared(unit, unit.last_year)
+    mom, mom_pct, mom_basis = compared(unit, "previous")
+    yoy, yoy_pct, yoy_basis = compared(unit, "last_year")
     row = {"id": unit.id, "name": _name(stats, unit), "level": unit.level,
            **_about(unit),
            **{f: _num(v) for f, v in now.items()},
            **{f: _num(v) for f, v in unit.intensities(now).items()},
-           "mom": _pick(mom, shown), "mom_pct": _pick(mom_pct, shown, 2),
-           "yoy": _pick(yoy, shown), "yoy_pct": _pick(yoy_pct, shown, 2),
+           "mom": _pick(mom, shown), "mom_pct": _pick(mom_pct, shown),
+           "yoy": _pick(yoy, shown), "yoy_pct": _pick(yoy_pct, shown),
+           "compared_buildings": {"mom": mom_basis, "yoy": yoy_basis},
            "estimated_share": _num(_share(unit.estimated, unit.now)),
            "manual_share": _num(_share(unit.manual, unit.now)),
            "completeness": _completeness(stats, unit)}
@@ -148,8 +149,8 @@ def _why(status: str, cls: str, meters: int) -> str | None:
     return None
 
 
-def _pick(values: dict, fields: tuple[str, ...], digits: int = 6) -> dict:
-    return {f: _num(values.get(f), digits) for f in fields}
+def _pick(values: dict, fields: tuple[str, ...]) -> dict:
+    return {f: _num(values.get(f)) for f in fields}
 
 
 def _nested(value):
@@ -158,5 +159,6 @@ def _nested(value):
     return _num(value) if isinstance(value, float) else value
 
 
-def _num(value: float | None, digits: int = 6) -> float | None:
-    return None if value is None else round(value, digits)
+def _num(value: float | None) -> float | None:
+    """Unrounded (a month's JSON equals the sum of its days' to the last bits); floats only."""
+    return None if value is None else float(value) + 0.0  # + 0.0: no -0.0

@@ -1,0 +1,111 @@
+"""`civicwatt statistics --config SITE --period P [--by …] [--json] [--lang zh|en]`:
+a period's portfolio statistics (issue 17) as a table for people or the JSON contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from civicwatt.commands.common import load_site_or_exit
+
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class By(StrEnum):
+    building = "building"
+    institution = "institution"
+    type = "type"
+
+
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+def statistics(
+    config: Annotated[Path, typer.Option("--config", help="the site YAML")],
+    period: Annotated[str, typer.Option(
+        "--period", help="a local day 2026-10-15, a month 2026-10, a quarter 2026-Q3 or a "
+                         "year 2026")],
+    by: Annotated[By, typer.Option("--by", help="the table's rows (the JSON has every "
+                                                "level)")] = By.building,
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON document (the same "
+                                                         "as GET /api/v1/statistics)")] = False,
+    building: Annotated[list[str] | None, typer.Option(
+        "--building", help="only this building (repeat for several); totals are theirs")] = None,
+    lang: Annotated[Language | None, typer.Option(
+        "--lang", help="table language; default site.language")] = None,
+) -> None:
+    """Portfolio statistics of a period (能耗统计): every class, 综合能耗, cost, CO₂,
+    intensities, 同比 and 环比, quota distance, rank within the building type.
+
+    Examples:
+
+        civicwatt statistics --config site.yaml --period 2026-10
+
+        civicwatt statistics --config site.yaml --period 2026-Q3 --by institution --lang en
+
+        civicwatt statistics --config site.yaml --period 2026 --json > 2026.json
+    """
+    from rules.statistics_period import Period
+
+    try:
+        wanted = Period.parse(period)
+    except ValueError as exc:
+        _fail(f"--period: {exc}")
+    site = load_site_or_exit(config)
+    known = [b.id for b in site.buildings]
+    unknown = [b for b in building or () if b not in known]
+    if unknown:
+        _fail(f"--building {', '.join(unknown)}: not in {config}; its buildings are "
+              f"{', '.join(known)}")
+    today = dt.datetime.now(ZoneInfo(site.site.timezone)).date()
+    if wanted.start > today:
+        _fail(f"--period {wanted.label} has not started (today is {today} in "
+              f"{site.site.timezone}): there is nothing to count yet")
+    doc = _compute(site, wanted, building)
+    if not any(r["completeness"]["days_with_data"] for r in doc["buildings"]):
+        _fail(f"no metered energy in {wanted.label} ({doc['from']} to {doc['to']}, exclusive) "
+              f"for {'these buildings' if building else site.site.id} in the store: meter it "
+              f"with `civicwatt meter --config {config} --from {doc['from']} --to {doc['to']}`, "
+              "or ask for a period with data")
+    if wanted.end > today:
+        err.print(f"[yellow]warning:[/] {wanted.label} is not over (today is {today}): the "
+                  "figures cover it so far, and compare with whole periods")
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    from civicwatt.statistics.table import statistics_table
+
+    wide = None if sys.stdout.isatty() else 200  # a pipe or a file gets whole columns
+    Console(width=wide).print(statistics_table(doc, by.value, (lang or site.site.language)))
+
+
+def _compute(site, period, buildings: list[str] | None) -> dict:
+    from civicwatt.statistics import compute
+    from store import StoreError, open_store
+
+    try:
+        store = open_store(site.store.url, site.base_dir)
+        try:
+            with err.status(f"statistics {period.label}: summing in the store …"):
+                stats = compute(site, store, period)
+        finally:
+            store.close()
+    except StoreError as exc:
+        _fail(f"the store cannot answer: {exc}")
+    return (stats.only(buildings) if buildings else stats).to_json()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(1)
