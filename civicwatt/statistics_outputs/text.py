@@ -22,9 +22,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("无可比数据", "no comparison"),
     "trend": ("近 12 个月综合能耗与上年同期", "Total energy, last 12 months against a year "
               "earlier"),
-    "trend_caption": ("柱：本期 12 个月综合能耗（当量值）；线：上年同月。缺月表示该月无计量数据。",
-                      "Bars: total energy (equivalent value) of the 12 months; line: the same "
-                      "months a year earlier. A missing month has no metered data."),
+    "trend_caption": ("柱：本期 12 个月全部建筑综合能耗（当量值）；线：上年同月。"
+                      "缺月表示该月无计量数据。表中同比只比较两期都有数据的建筑，趋势图为全部建筑。",
+                      "Bars: total energy (equivalent value) of all buildings over the 12 "
+                      "months; line: the same months a year earlier. A missing month has no "
+                      "metered data. The tables' YoY compares only buildings with data in both "
+                      "periods; the trend shows them all."),
     "no_trend": ("未读取月度趋势（无存储数据）。", "No monthly trend (no store data was read)."),
     "this_year": ("本期", "this period"), "last_year": ("上年同期", "a year earlier"),
     "kgce": ("综合能耗 kgce", "kgce"), "kgce_m2": ("单位建筑面积能耗 kgce/m²", "kgce per m²"),

@@ -9,6 +9,7 @@ months are 24 small computations, each a few database sums per meter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from civicwatt.config import SiteConfig
@@ -23,13 +24,16 @@ class Trend:
     previous: list[float | None]  # the same month a year earlier
 
 
-def monthly_trend(config: SiteConfig, store: Store, period: Period | str) -> Trend:
-    """Raises StoreError when the store cannot be read, ValueError on a bad period."""
+def monthly_trend(config: SiteConfig, store: Store, period: Period | str,
+                  buildings: Sequence[str] | None = None) -> Trend:
+    """The site's trend, or that of `buildings`. Raises StoreError when the store cannot be
+    read, ValueError on a bad period."""
     period = Period.parse(period) if isinstance(period, str) else period
     months = period.trailing_months(12)
 
     def kgce(month: Period) -> float | None:
-        return compute(config, store, month, compare=False, targets=False).total.now.get("kgce")
+        stats = compute(config, store, month, compare=False, targets=False)
+        return (stats.only(buildings) if buildings else stats).total.now.get("kgce")
 
     return Trend([m.start for m in months], [kgce(m) for m in months],
                  [kgce(m.last_year()) for m in months])

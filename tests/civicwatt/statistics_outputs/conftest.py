@@ -17,7 +17,7 @@ from tests.civicwatt.statistics.site import fill, write_site
 def portfolio(tmp_path_factory):
     folder = tmp_path_factory.mktemp("portfolio")
     site = write_site(folder)
-    target = store.open_store(f"sqlite://{folder / 'store.sqlite'}")
+    target = store.open_store(site.store.url, site.base_dir)
     fill(target)
     yield site, target
     target.close()

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from civicwatt.statistics import compute
 from civicwatt.statistics_outputs.trend import monthly_trend
 
 
@@ -16,7 +17,12 @@ def test_the_trend_ends_with_the_periods_month_and_equals_its_document(portfolio
     assert trend.months[0] == dt.date(2025, 11, 1) and trend.months[-1] == dt.date(2026, 10, 1)
     total = month_doc["total"]
     assert trend.current[-1] == pytest.approx(total["kgce"])
-    assert trend.previous[-1] == pytest.approx(total["kgce"] - total["yoy"]["kgce"])
+    # the whole portfolio then (同比 in the document compares like with like: School is new)
+    last_october = compute(site, target, "2025-10", compare=False).to_json()["total"]
+    assert trend.previous[-1] == pytest.approx(last_october["kgce"])
+    b1, b2, _ = month_doc["buildings"]
+    assert trend.previous[-1] == pytest.approx(b1["kgce"] - b1["yoy"]["kgce"]
+                                               + b2["kgce"] - b2["yoy"]["kgce"])
     assert trend.current[-2] == pytest.approx(total["kgce"] - total["mom"]["kgce"])
     assert trend.current[0] is not None and trend.previous[0] is None  # 2024-11: nothing
     assert trend.current[1] is None  # the fixture has no December 2025
