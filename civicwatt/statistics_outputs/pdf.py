@@ -44,7 +44,7 @@ def chart_images(report: StatisticsReport, lang: str, font: str | None) -> dict[
         bars = [charts.Bar(str(b.get("name") or b.get("id")), b["kgce_per_m2"],
                            quota(b).get("constraint"), quota(b).get("guide"))
                 for b in ranking.rows[:ranking.shown]]
-        images[f"rank-{ranking.type}"] = charts.ranking(bars, t, font)
+        images[f"rank-{ranking.type or 'untyped'}"] = charts.ranking(bars, t, font)
     return images
 
 

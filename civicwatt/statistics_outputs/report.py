@@ -55,6 +55,11 @@ class StatisticsReport:
         return len({b.get("institution") for b in self.buildings if b.get("institution")})
 
 
+def group_name(code: str, lang: str) -> str:
+    """A building type's name; buildings without a type form a group of their own."""
+    return type_name(code, lang) or ("未分类" if lang == "zh" else "No type")
+
+
 @dataclass
 class QuotaRow:
     type: str
@@ -87,8 +92,8 @@ def quota_status(report: StatisticsReport, lang: str) -> tuple[list[QuotaRow], l
     rows: dict[str, QuotaRow] = {}
     over: list[Mapping] = []
     for b in report.buildings:
-        code = b.get("type") or "other"
-        row = rows.setdefault(code, QuotaRow(code, type_name(code, lang)))
+        code = b.get("type") or ""
+        row = rows.setdefault(code, QuotaRow(code, group_name(code, lang)))
         row.n += 1
         status = worst_status(b)
         if status is None:
@@ -138,8 +143,8 @@ def rankings(report: StatisticsReport, lang: str) -> list[Ranking]:
     for b in report.buildings:
         if b.get("kgce_per_m2") is None:
             continue
-        code = b.get("type") or "other"
-        out.setdefault(code, Ranking(code, type_name(code, lang))).rows.append(b)
+        code = b.get("type") or ""
+        out.setdefault(code, Ranking(code, group_name(code, lang))).rows.append(b)
     for ranking in out.values():
         ranking.rows.sort(key=lambda b: -b["kgce_per_m2"])
         ranking.shown = min(len(ranking.rows), MAX_BARS)
