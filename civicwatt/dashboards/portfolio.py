@@ -75,6 +75,14 @@ def _status_mappings(lang: str) -> list[dict]:
                                           for code, colour, key in STATUS}}]
 
 
+def _named_and_sorted(lang: str, sort: str, names: dict[str, str]) -> list[dict]:
+    """Table columns renamed for people (building and type tags included), highest first."""
+    renames = {"name": t("building", lang), "type": t("building_type", lang), **names}
+    return [{"id": "organize", "options": {"excludeByName": {"Time": True},
+                                           "renameByName": renames}},
+            {"id": "sortBy", "options": {"sort": [{"field": sort, "desc": True}]}}]
+
+
 def build(ctx: SiteContext) -> Dashboard:
     lang = ctx.lang
     types = sorted({b.type for b in ctx.config.buildings if b.type})
@@ -112,19 +120,11 @@ def build(ctx: SiteContext) -> Dashboard:
                       f'WHERE {buildings} GROUP BY "name", "type", "institution" {LATEST}',
                       result_format="table")],
               w=24, h=10,
-              transformations=[
-                  {"id": "organize", "options": {
-                      "excludeByName": {"Time": True},
-                      "renameByName": {"name": t("building", lang),
-                                       "type": t("building_type", lang),
-                                       "institution": t("institution", lang),
-                                       "kgce_per_m2": "kgce/m²",
-                                       "yoy_kgce_pct": t("yoy_pct", lang),
-                                       "mom_kgce_pct": t("mom_pct", lang),
-                                       "rank_in_type": t("rank", lang),
-                                       "ranked_in_type": t("ranked", lang),
-                                       "estimated_share": t("estimated_share", lang)}}},
-                  {"id": "sortBy", "options": {"sort": [{"field": "kgce/m²", "desc": True}]}}],
+              transformations=_named_and_sorted(lang, "kgce/m²", {
+                  "institution": t("institution", lang), metric: "kgce/m²",
+                  "yoy_kgce_pct": t("yoy_pct", lang), "mom_kgce_pct": t("mom_pct", lang),
+                  "rank_in_type": t("rank", lang), "ranked_in_type": t("ranked", lang),
+                  "estimated_share": t("estimated_share", lang)}),
               overrides=[by_name(t("yoy_pct", lang), unit="percent", decimals=1),
                          by_name(t("mom_pct", lang), unit="percent", decimals=1),
                          by_name(t("estimated_share", lang), unit="percentunit", decimals=1)]),
@@ -140,19 +140,11 @@ def build(ctx: SiteContext) -> Dashboard:
                       f'FROM "statistics" WHERE {buildings} AND "quota_{metric}_status" >= 0 '
                       f'GROUP BY "name", "type" {LATEST}', result_format="table")],
               w=24, h=10,
-              transformations=[
-                  {"id": "organize", "options": {
-                      "excludeByName": {"Time": True},
-                      "renameByName": {"name": t("building", lang),
-                                       "type": t("building_type", lang),
-                                       metric: "kgce/m²",
-                                       f"quota_{metric}_constraint": t("constraint", lang),
-                                       f"quota_{metric}_guide": t("guide", lang),
-                                       f"quota_{metric}_to_constraint":
-                                           t("to_constraint", lang),
-                                       f"quota_{metric}_status": t("status", lang)}}},
-                  {"id": "sortBy", "options": {"sort": [{"field": t("to_constraint", lang),
-                                                         "desc": True}]}}],
+              transformations=_named_and_sorted(lang, t("to_constraint", lang), {
+                  metric: "kgce/m²", f"quota_{metric}_constraint": t("constraint", lang),
+                  f"quota_{metric}_guide": t("guide", lang),
+                  f"quota_{metric}_to_constraint": t("to_constraint", lang),
+                  f"quota_{metric}_status": t("status", lang)}),
               overrides=[by_name(t("status", lang), mappings=_status_mappings(lang),
                                  **{"custom.cellOptions": {"type": "color-background"}})]),
     ]

@@ -33,3 +33,9 @@ def month_doc(portfolio) -> dict:
 def doc(month_doc) -> dict:
     """A copy a test may change."""
     return copy.deepcopy(month_doc)
+
+
+@pytest.fixture(scope="session")
+def config(portfolio) -> str:
+    """The portfolio's site YAML (its store is the one `portfolio` filled)."""
+    return str(portfolio[0].base_dir / "site.yaml")

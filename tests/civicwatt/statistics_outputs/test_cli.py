@@ -15,12 +15,6 @@ from store import open_store
 from tests.civicwatt.statistics.site import fill, write_site
 
 
-@pytest.fixture(scope="module")
-def config(portfolio):
-    site, _ = portfolio
-    return str(site.base_dir / "site.yaml")
-
-
 def civicwatt(*args: str):
     return CliRunner().invoke(app, list(args))
 
