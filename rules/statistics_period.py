@@ -111,6 +111,18 @@ class Period:
         return self.days / year_days
 
 
+def last_finished(today: dt.date, kinds: tuple[str, ...] | list[str]) -> list[Period]:
+    """The latest month, quarter and year (of `kinds`) that ended before `today`'s month."""
+    start = _add_months(today.replace(day=1), -1)
+    month = Period.month(start.year, start.month)
+    quarter = Period.month(month.start.year, month.start.month - (month.start.month - 1) % 3,
+                           3, "quarter")
+    if quarter.end > today.replace(day=1):
+        quarter = quarter.previous()
+    year = Period.month(today.year - 1, 1, 12, "year")
+    return [p for p in (month, quarter, year) if p.kind in kinds]
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)

@@ -19,12 +19,13 @@ from civicwatt.api import problems
 from civicwatt.api.context import Api
 from civicwatt.api.middleware import Access, AccessStats, Limits
 from civicwatt.api.models import Problem
-from civicwatt.api.routes import energy, forecast, meters, reports, site
+from civicwatt.api.routes import energy, forecast, meters, reports, site, statistics
 from civicwatt.api.settings import ApiSettings
 from civicwatt.service.health import Health, prometheus_collector
 
 PREFIX = "/api/v1"
-ROUTERS = (site.router, energy.router, forecast.router, meters.router, reports.router)
+ROUTERS = (site.router, energy.router, forecast.router, meters.router, reports.router,
+           statistics.router)
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _REFUSALS = {status: {"model": Problem, "description": text, "content": _PROBLEM}
              for status, text in (

@@ -60,7 +60,7 @@ def test_every_operation_needs_a_key(fuzzed):
     document = httpx.get(f"{served.url}/api/v1/openapi.json").json()
     concrete = {"building_id": "b1", "day": "2026-10-01", "name": "hq-2026-10-01-report.zh.html"}
     paths = [path.format(**concrete) for path in document["paths"]]
-    assert len(paths) == 9
+    assert len(paths) == 10  # + /statistics (issue 17)
     for path in paths:
         response = httpx.get(served.url + path, params={"from": "2026-10-01", "to": "2026-10-02"})
         assert response.status_code == 401, path
