@@ -1,18 +1,17 @@
-"""The scheduled statistics' files and e-mail: a period's document → JSON, XLSX, PDF (and its
-HTML) in `report.out_dir/statistics/`, its rows into the store's `statistics` measurement for
-the portfolio dashboard, and — when `report.email` is set — an e-mail like the daily report's
-(HTML body with the charts inline, the PDF and the XLSX attached).
+"""The scheduled statistics' files and e-mail: a period's document → XLSX, PDF (and its HTML)
+beside the JSON in `report.out_dir`, its rows into the store's `statistics` measurement for the
+portfolio dashboard, and — when `report.email` is set — an e-mail like the daily report's (HTML
+body with the charts inline, the PDF and the XLSX attached).
 
-`deliver` is the hook the service's statistics schedule calls for each period that is over
-(month, quarter, year; `statistics.schedule`). It raises `DeliveryError` when nothing could be
-written, and after writing when the e-mail failed, so the scheduler logs the job as failed —
-never a silent drop; files and rows already written stay.
+`publish` is the publisher the service's statistics schedule runs for each finished period
+(`civicwatt.statistics.scheduled.PUBLISHERS`, before the JSON that marks the period done). It
+raises `DeliveryError` when nothing could be written, and after writing when the e-mail failed,
+so the job is logged as failed and the period retried the next day — never a silent drop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,27 +36,34 @@ class Delivered:
     emailed_to: list[str] = field(default_factory=list)
 
 
-def folder_of(site: SiteConfig) -> Path:
-    out = Path(site.report.out_dir)
-    return (out if out.is_absolute() else site.base_dir / out) / "statistics"
+def publish(site: SiteConfig, stats, folder: Path) -> list[Path]:
+    """The schedule's publisher `(site, stats, folder) -> files` (civicwatt/statistics/
+    scheduled.py)."""
+    from store import open_store
+
+    store = open_store(site.store.url, site.base_dir)
+    try:
+        done = deliver(site, store, stats.to_json(), folder)
+    finally:
+        store.close()
+    logger.info("Statistics %s: %s%s", done.period, ", ".join(p.name for p in done.files),
+                f"; e-mailed to {', '.join(done.emailed_to)}" if done.emailed_to else "")
+    return done.files
 
 
-def deliver(site: SiteConfig, store: Store, doc: Mapping, lang: str | None = None,
-            now: dt.datetime | None = None, email: bool | None = None) -> Delivered:
+def deliver(site: SiteConfig, store: Store, doc: Mapping, folder: Path,
+            lang: str | None = None, now: dt.datetime | None = None,
+            email: bool | None = None) -> Delivered:
     """Write, record and (with `report.email`, unless email=False) send one period."""
     from civicwatt.statistics_outputs.files import OutputError, write_files
     from civicwatt.statistics_outputs.store_rows import statistics_rows
 
     lang = lang or site.report.language or site.site.language
     period = str(doc["period"])
-    folder = folder_of(site)
     stem = folder / f"{site.site.id}-statistics-{period}"
     done = Delivered(period)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        json_path = stem.with_suffix(".json")
-        json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-        done.files.append(json_path)
         files, rendered = write_files(
             site, doc, store, lang, xlsx=Path(f"{stem}.{lang}.xlsx"),
             pdf=Path(f"{stem}.{lang}.pdf"), html=Path(f"{stem}.{lang}.html"), now=now)
