@@ -44,7 +44,7 @@ def statistics(
     building: Annotated[list[str] | None, typer.Option(
         "--building", help="only this building (repeat for several); totals are theirs")] = None,
     lang: Annotated[Language | None, typer.Option(
-        "--lang", help="table language; default site.language")] = None,
+        "--lang", help="language of the table, XLSX and PDF; default site.language")] = None,
     xlsx: Annotated[Path | None, typer.Option(
         "--xlsx", help="write the XLSX statistics table (a sheet per level) to this file")] = None,
     pdf: Annotated[Path | None, typer.Option(
