@@ -214,5 +214,6 @@ def next_commands(result: DemoResult) -> list[str]:
     influx = shlex.quote(GRAFANA_STORE)
     return [f"civicwatt check-config {config}",
             f"civicwatt report --config {config} --lang en",
+            f"civicwatt statistics --config {config} --period {result.report_day:%Y-%m}",
             f"civicwatt backtest --csv {sample} --tz Europe/London",
             f"civicwatt dashboards build --config {config} --store-url {influx} --out {grafana}"]

@@ -74,6 +74,9 @@ def write_site(folder: Path, mqtt_url: str, protocol: str, modbus_port: int,
         "buildings": [{
             "id": BUILDING, "name": "演示楼 Demo building", "floor_area_m2": FLOOR_AREA_M2,
             "heated_area_m2": HEATED_AREA_M2, "occupants": OCCUPANTS,
+            # portfolio statistics (civicwatt statistics): who owns it, what kind of building
+            "institution": "演示机关事务管理局 Demo bureau", "type": "office",
+            "cooled_area_m2": 6400.0,  # the air-conditioned offices
             # the 2020 averages of all public institutions, not this building's own figures
             "baseline": {"kind": "national_average", "year": 2020, "kgce_per_m2": 18.48,
                          "kgce_per_person": 329.56},

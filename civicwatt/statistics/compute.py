@@ -51,6 +51,7 @@ class Unit:
     base: dict[str, float | None] = field(default_factory=dict)  # base-year intensities
     days_with_data: int = 0
     members: tuple[Unit, ...] = ()  # a group's buildings
+    compared_days: dict[str, int] = field(default_factory=dict)  # "mom"/"yoy" → days with data
 
     @property
     def area_m2(self) -> float:
@@ -99,9 +100,14 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
     meters = root_meters(site)
     ratio_to = _kgce_ratios(site)
 
+    read: dict[tuple, dict[str, Figures]] = {}  # a year's 环比 is its 同比: read once
+
     def figures(p: Period, only: tuple[str, ...] = ()) -> dict[str, Figures]:
-        return {b: _figures(sums, ratio_to) for b, sums in
-                read_sums(store, site, meters, p, only).items()}
+        key = (p.start, p.end, only)
+        if key not in read:
+            read[key] = {b: _figures(sums, ratio_to) for b, sums in
+                         read_sums(store, site, meters, p, only).items()}
+        return read[key]
 
     now, est, man = figures(period), figures(period, ("estimated",)), figures(period,
                                                                                ("manual",))
@@ -109,14 +115,22 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
     last = figures(period.last_year()) if compare else None
     ytd = base = None
     if targets:
-        ytd = now if period.year_to_date() == period else figures(period.year_to_date())
+        ytd = figures(period.year_to_date())
         base = _bases(site, lambda year: figures(Period.month(year, 1, 12, "year")))
-    days = days_with_data(store, site, period)
+    counted: dict[Period, dict[str, int]] = {}
+
+    def days(p: Period) -> dict[str, int]:
+        if p not in counted:
+            counted[p] = days_with_data(store, site, p)
+        return counted[p]
+
+    compared = {"mom": period.previous(), "yoy": period.last_year()} if compare else {}
     units = [Unit("building", b.id, b.name or b.id, (b,), now.get(b.id, {}), est.get(b.id, {}),
                   man.get(b.id, {}), None if prev is None else prev.get(b.id, {}),
                   None if last is None else last.get(b.id, {}),
                   None if ytd is None else ytd.get(b.id, {}),
-                  {} if base is None else base.get(b.id, {}), days.get(b.id, 0))
+                  {} if base is None else base.get(b.id, {}), days(period).get(b.id, 0),
+                  compared_days={k: days(p).get(b.id, 0) for k, p in compared.items()})
              for b in site.buildings]
     return Statistics(site, period, compare, meters=meters, peers=units,
                       **_levels(site, units))
@@ -270,7 +284,8 @@ def _group(level: str, gid: str, name: str, units: list[Unit]) -> Unit:
     return Unit(level, gid, name, tuple(b for u in units for b in u.buildings), total("now"),
                 total("estimated"), total("manual"), total("previous"), total("last_year"),
                 total("ytd"), base, max((u.days_with_data for u in units), default=0),
-                tuple(units))
+                tuple(units), {k: max(u.compared_days[k] for u in units)
+                               for k in (units[0].compared_days if units else {})})
 
 
 def _groups(units: list[Unit], level: str, key) -> list[Unit]:

@@ -120,7 +120,11 @@ def _share(part: dict, whole: dict) -> float | None:
 
 def _completeness(stats: Statistics, unit: Unit) -> dict:
     period = stats.period
-    out = {"days": period.days, "days_with_data": unit.days_with_data}
+    out = {"days": period.days, "days_with_data": unit.days_with_data,
+           "compared": {k: {"period": p.label, "days": p.days,
+                            "days_with_data": unit.compared_days.get(k, 0)}
+                        for k, p in (("mom", period.previous()), ("yoy", period.last_year()))
+                        if k in unit.compared_days}}
     if unit.level != "building":
         with_data = sum(1 for b in unit.buildings if stats.meters.get(b.id))
         return out | {"buildings_with_meters": with_data}

@@ -59,13 +59,17 @@ def statistics_table(doc: dict, by: str, lang: str) -> Table:
             kind = f"{row.get('type') or ''} {row.get('platform_type') or ''}"
             cells.append("" if total else kind)
         cells += [_fmt(row[n]) for n in numbers]
-        cells += [_pct(row["yoy_pct"]["kgce"]), _pct(row["mom_pct"]["kgce"]),
+        partial = {k: _partial(row["completeness"], k) for k in ("yoy", "mom")}
+        cells += [_pct(row["yoy_pct"]["kgce"]) + partial["yoy"],
+                  _pct(row["mom_pct"]["kgce"]) + partial["mom"],
                   _pct(None if row["estimated_share"] is None else row["estimated_share"] * 100)]
         if by == "building":
             cells += ["" if total else _quota(row.get("quota"), i),
                       "" if total or row.get("rank_in_type") is None else
                       f"{row['rank_in_type']}/{row['ranked_in_type']}"]
         table.add_row(*cells, end_section=len(everyone) > 1 and row is everyone[-2])
+    table.caption = ("* 对比期数据不完整 (部分天数)" if i == 0 else
+                     "* the compared period has data on only some of its days")
     return table
 
 
@@ -73,6 +77,12 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _partial(completeness: dict, key: str) -> str:
+    """' *' when the compared period has data on only some of its days."""
+    seen = completeness.get("compared", {}).get(key)
+    return " *" if seen and 0 < seen["days_with_data"] < seen["days"] else ""
 
 
 def _pct(value: float | None) -> str:

@@ -78,6 +78,9 @@ def test_yoy_and_mom_on_hand_made_figures_with_a_missing_previous_year(portfolio
     # b3 started reporting in 2026: every 同比 is null, 环比 is there
     assert all(v is None for v in b3["yoy_pct"].values())
     assert all(v is None for v in b3["yoy"].values())
+    assert b3["completeness"]["compared"] == {
+        "mom": {"period": "2026-09", "days": 30, "days_with_data": 30},
+        "yoy": {"period": "2025-10", "days": 31, "days_with_data": 0}}
     # heat: 2 GJ a day, 31 days at 1.0 against 30 days at 0.8
     assert b3["mom_pct"]["heat_gj"] == pytest.approx((62 - 48) / 48 * 100)
     # the site compares like with like: b3 (no 2025) stays out of the 同比
