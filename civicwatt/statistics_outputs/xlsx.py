@@ -156,7 +156,22 @@ def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "") 
     """Write the workbook; raises OSError when `path` cannot be written.
 
     A write-only workbook streams the rows (with lxml installed openpyxl serialises in C);
-    figures for 1,000 buildings: bench/statistics_outputs.py."""
+    figures for 1,000 buildings: bench/statistics_outputs.py. The file is opened before the
+    workbook is built (an unwritable path fails at once) and replaces `path` only when
+    complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as out:
+            _workbook(doc, lang, site_name).save(out)
+        part.replace(path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _workbook(doc: Mapping, lang: str, site_name: str):
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -196,6 +211,4 @@ def write_xlsx(doc: Mapping, path: Path, lang: str = "zh", site_name: str = "") 
                     cell.number_format = col.number_format
                 line.append(cell)
             sheet.append(line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    return book

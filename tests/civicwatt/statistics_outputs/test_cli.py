@@ -51,6 +51,7 @@ def test_an_unwritable_path_is_one_clean_error(config, tmp_path):
     assert done.exit_code == 1
     assert "cannot write" in done.output and "taken" in done.output
     assert "Traceback" not in done.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no half-written file
 
 
 def test_a_missing_font_is_named(tmp_path):
