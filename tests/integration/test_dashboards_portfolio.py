@@ -8,9 +8,6 @@ run here). Every query must return values, and the figures must be the documents
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -53,15 +50,7 @@ def filled(influxdb, tmp_path_factory):
 
 
 def run(server, query: str) -> list[dict]:
-    body = urllib.parse.urlencode({"db": DATABASE, "q": query, "epoch": "ms"}).encode()
-    with urllib.request.urlopen(f"{server.http}/query", body, timeout=30) as response:
-        document = json.load(response)
-    series = []
-    for result in document.get("results", []):
-        if "error" in result:
-            raise AssertionError(f"{result['error']}\n  in: {query}")
-        series += result.get("series", [])
-    return series
+    return grafana_sim.run_influxql(server.http, DATABASE, query)
 
 
 def panel(board: dict, title: str) -> dict:
