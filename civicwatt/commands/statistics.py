@@ -1,5 +1,6 @@
-"""`civicwatt statistics --config SITE --period P [--by …] [--json] [--lang zh|en]`:
-a period's portfolio statistics (issue 17) as a table for people or the JSON contract."""
+"""`civicwatt statistics --config SITE --period P [--by …] [--json | --xlsx OUT | --pdf OUT]
+[--lang zh|en]`: a period's portfolio statistics (issue 17) as a table for people, the JSON
+contract, the XLSX statistics table or the PDF report."""
 
 from __future__ import annotations
 
@@ -43,7 +44,12 @@ def statistics(
     building: Annotated[list[str] | None, typer.Option(
         "--building", help="only this building (repeat for several); totals are theirs")] = None,
     lang: Annotated[Language | None, typer.Option(
-        "--lang", help="table language; default site.language")] = None,
+        "--lang", help="language of the table, XLSX and PDF; default site.language")] = None,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", help="write the XLSX statistics table (a sheet per level) to this file")] = None,
+    pdf: Annotated[Path | None, typer.Option(
+        "--pdf", help="write the PDF report (12-month trend, rankings, quotas, targets) to this "
+                      "file")] = None,
 ) -> None:
     """Portfolio statistics of a period (能耗统计): every class, 综合能耗, cost, CO₂,
     intensities, 同比 and 环比, quota distance, rank within the building type.
@@ -55,6 +61,8 @@ def statistics(
         civicwatt statistics --config site.yaml --period 2026-Q3 --by institution --lang en
 
         civicwatt statistics --config site.yaml --period 2026 --json > 2026.json
+
+        civicwatt statistics --config site.yaml --period 2026-10 --xlsx oct.xlsx --pdf oct.pdf
     """
     from rules.statistics_period import Period
 
@@ -81,8 +89,12 @@ def statistics(
     if wanted.end > today:
         err.print(f"[yellow]warning:[/] {wanted.label} is not over (today is {today}): the "
                   "figures cover it so far, and compare with whole periods")
+    if xlsx is not None or pdf is not None:
+        _files(site, doc, (lang or site.site.language), xlsx, pdf, building)
     if as_json:
         print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    if xlsx is not None or pdf is not None:
         return
     from civicwatt.statistics.table import statistics_table
 
@@ -104,6 +116,25 @@ def _compute(site, period, buildings: list[str] | None) -> dict:
     except StoreError as exc:
         _fail(f"the store cannot answer: {exc}")
     return (stats.only(buildings) if buildings else stats).to_json()
+
+
+def _files(site, doc: dict, lang: str, xlsx: Path | None, pdf: Path | None,
+           buildings: list[str] | None) -> None:
+    from civicwatt.statistics_outputs.files import OutputError, write_files
+    from store import StoreError, open_store
+
+    try:
+        store = open_store(site.store.url, site.base_dir)
+        try:
+            with err.status(f"statistics {doc['period']}: writing files …"):
+                written, _ = write_files(site, doc, store, lang, xlsx=xlsx, pdf=pdf,
+                                         buildings=buildings)
+        finally:
+            store.close()
+    except (OutputError, StoreError) as exc:
+        _fail(str(exc))
+    for path in written:
+        err.print(f"written: {path}")
 
 
 def _fail(message: str) -> None:

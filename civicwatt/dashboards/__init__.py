@@ -1,8 +1,8 @@
 """Grafana dashboards as code: site config → classic dashboard JSON + provisioning files.
 
-`build_dashboards(config)` returns the six dashboards (Site overview, Sub-items
-and zones, Tariff, Forecast, Meter health, Setpoints) as JSON-ready dicts, every
-query raw InfluxQL against the one provisioned datasource (uid
+`build_dashboards(config)` returns the seven dashboards (Site overview, Sub-items
+and zones, Tariff, Forecast, Meter health, Setpoints, Portfolio statistics) as
+JSON-ready dicts, every query raw InfluxQL against the one provisioned datasource (uid
 `civicwatt-influxql`), so they run on InfluxDB 1.x and on 2.x/3.x through the
 v1-compatible endpoint. `lint` checks them; `provisioning` writes the files.
 """
@@ -10,12 +10,21 @@ v1-compatible endpoint. `lint` checks them; `provisioning` writes the files.
 from __future__ import annotations
 
 from civicwatt.config import SiteConfig
-from civicwatt.dashboards import forecast, health, overview, setpoints, subitems, tariff
+from civicwatt.dashboards import (
+    forecast,
+    health,
+    overview,
+    portfolio,
+    setpoints,
+    subitems,
+    tariff,
+)
 from civicwatt.dashboards.context import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, SiteContext
 from civicwatt.dashboards.model import Json
 
 BUILDERS = {"overview": overview.build, "subitems": subitems.build, "tariff": tariff.build,
-            "forecast": forecast.build, "health": health.build, "setpoints": setpoints.build}
+            "forecast": forecast.build, "health": health.build, "setpoints": setpoints.build,
+            "portfolio": portfolio.build}
 
 
 def datasource_ref(uid: str = DATASOURCE_UID) -> Json:

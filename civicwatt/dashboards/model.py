@@ -49,6 +49,7 @@ class Panel:
     transformations: list[Json] = field(default_factory=list)
     time_from: str | None = None  # panel relative time, e.g. "now/d" (today so far)
     interval: str | None = None  # panel min interval
+    no_value: str | None = None  # shown instead of "No data" (a count of nothing is 0)
 
     def to_json(self, panel_id: int, x: int, y: int, datasource: Json) -> Json:
         out: Json = {"id": panel_id, "type": self.type, "title": self.title,
@@ -73,6 +74,8 @@ class Panel:
         for key in ("decimals", "min", "max"):
             if getattr(self, key) is not None:
                 defaults[key] = getattr(self, key)
+        if self.no_value is not None:
+            defaults["noValue"] = self.no_value
         steps = self.thresholds or [("green", None)]
         defaults["thresholds"] = {"mode": "absolute",
                                   "steps": [{"color": c, "value": v} for c, v in steps]}

@@ -10,9 +10,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "forecast": ("负荷与碳排放预测", "Forecast"),
     "health": ("计量健康", "Meter health"),
     "setpoints": ("设定值指令", "Setpoints"),
+    "portfolio": ("能耗统计与排名", "Portfolio statistics"),
     # variables
     "site": ("站点", "Site"), "building": ("建筑", "Building"), "zone": ("区域", "Zone"),
     "purpose": ("分项", "Purpose"),
+    "span": ("统计周期", "Period"), "building_type": ("建筑类型", "Building type"),
     # overview
     "live": ("实时", "Live"), "live_power": ("各建筑实时功率", "Live power per building"),
     "power_now": ("当前功率", "Power now"),
@@ -71,6 +73,28 @@ _TEXT: dict[str, tuple[str, str]] = {
     "zone_temp": ("区域温度", "Zone temperature"),
     "recent_commands": ("最近指令", "Recent commands"),
     "commands": ("设定值指令", "Setpoint commands"),
+    # portfolio
+    "portfolio_latest": ("最近一期（全站）", "Latest period (site)"),
+    "kgce_period": ("综合能耗", "Total energy"),
+    "yoy_pct": ("同比", "YoY"), "mom_pct": ("环比", "MoM"),
+    "above_constraint": ("超约束值建筑数", "Buildings above constraint"),
+    "estimated_share": ("估算占比", "Estimated share"),
+    "yoy_mom": ("同比与环比", "Year on year and period on period"),
+    "kgce_per_period": ("各期综合能耗（kgce）", "Total energy per period (kgce)"),
+    "changes_per_period": ("各期同比与环比", "YoY and MoM per period"),
+    "buildings_latest": ("各建筑最近一期", "Buildings, latest period"),
+    "institution": ("单位", "Institution"), "rank": ("类型内排名", "Rank in type"),
+    "ranked": ("同类建筑数", "Of"),
+    "ranking": ("同类型建筑排名", "Ranking within building type"),
+    "ranking_type": ("{type}：单位面积能耗 kgce/m²", "{type}: energy per m² (kgce/m²)"),
+    "quota_status": ("能耗定额", "Energy quotas"),
+    "quota_table": ("定额执行情况（单位面积能耗，按统计期折算）",
+                    "Quota status (energy per m², pro rata to the period)"),
+    "constraint": ("约束值", "Constraint"), "guide": ("引导值", "Guide"),
+    "to_constraint": ("距约束值", "To constraint"), "status": ("状态", "Status"),
+    "quota_within": ("符合定额", "within quota"),
+    "quota_above_guide": ("超引导值", "above guide"),
+    "quota_above_constraint": ("超约束值", "above constraint"),
 }
 
 

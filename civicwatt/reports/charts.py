@@ -20,7 +20,8 @@ BAND80 = "#f59e0b"
 GRID = "#e5e7eb"
 
 
-def _pyplot(font: str | None):
+def pyplot(font: str | None):
+    """matplotlib.pyplot on Agg with the report's font (CJK when given) and colours."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -33,7 +34,7 @@ def _pyplot(font: str | None):
 
 def load_curve(curve: Curve, labels: dict[str, str], font: str | None,
                title: str = "", height_in: float = 2.3) -> bytes:
-    plt = _pyplot(font)
+    plt = pyplot(font)
     n = len(curve.hours)
     x = np.arange(n)
     edges = np.arange(n + 1) - 0.5  # bands and the forecast span each whole hour

@@ -100,12 +100,12 @@ def _context(report: DailyReport, language: str, font: str | None, css: str,
         "building_name": {b.id: b.name for b in report.buildings},
         "missing": f.missing,
         "unit_label": lambda u: "m³" if u == "m3" else u,
-        "page_counter": _page_counter(t["page"]),
+        "page_counter": page_counter_css(t["page"]),
         "max_anomalies": MAX_ROWS,
     }
 
 
-def _page_counter(pattern: str) -> str:
+def page_counter_css(pattern: str) -> str:
     """'Page {page} of {pages}' → a CSS content value with counter(page)/counter(pages)."""
     def quoted(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -41,8 +41,15 @@ def write_json(site: SiteConfig, stats: Statistics, folder: Path) -> list[Path]:
     return [path]
 
 
+def write_outputs(site: SiteConfig, stats: Statistics, folder: Path) -> list[Path]:
+    """XLSX, PDF, the dashboard's rows and the e-mail (civicwatt/jobs/statistics_delivery.py)."""
+    from civicwatt.jobs.statistics_delivery import publish
+
+    return publish(site, stats, folder)
+
+
 #: run in order for each due period; the JSON goes last (it marks the period done)
-PUBLISHERS: tuple[Publisher, ...] = (write_json,)
+PUBLISHERS: tuple[Publisher, ...] = (write_outputs, write_json)
 
 
 def due(site: SiteConfig, folder: Path, today: dt.date) -> list[Period]:

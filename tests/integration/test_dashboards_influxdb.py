@@ -11,9 +11,6 @@ selected explicitly (the regex-alternation formatting of multi-value variables).
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,15 +50,7 @@ def filled(influxdb, site):
 
 def run(server, query: str) -> list[dict]:
     """POST /query like Grafana's httpMode POST; raise on an InfluxQL error."""
-    body = urllib.parse.urlencode({"db": DATABASE, "q": query, "epoch": "ms"}).encode()
-    with urllib.request.urlopen(f"{server.http}/query", body, timeout=30) as response:
-        document = json.load(response)
-    series = []
-    for result in document.get("results", []):
-        if "error" in result:
-            raise AssertionError(f"{result['error']}\n  in: {query}")
-        series += result.get("series", [])
-    return series
+    return grafana_sim.run_influxql(server.http, DATABASE, query)
 
 
 def has_values(series: list[dict]) -> bool:

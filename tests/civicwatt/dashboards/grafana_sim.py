@@ -142,3 +142,21 @@ def resolve_variables(run, board: dict, now: datetime, explicit: bool) -> dict[s
             assert selected in values, f"default {selected!r} of ${var['name']} not in {values}"
         formatted[var["name"]] = format_variable(var, selected)
     return formatted
+
+
+def run_influxql(http: str, database: str, query: str) -> list[dict]:
+    """POST /query as Grafana's InfluxDB datasource does (httpMode POST); the result's series,
+    an InfluxQL error raised with the query."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ms"}).encode()
+    with urllib.request.urlopen(f"{http}/query", body, timeout=30) as response:
+        document = json.load(response)
+    series = []
+    for result in document.get("results", []):
+        if "error" in result:
+            raise AssertionError(f"{result['error']}\n  in: {query}")
+        series += result.get("series", [])
+    return series

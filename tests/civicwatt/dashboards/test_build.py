@@ -37,7 +37,7 @@ def test_influxdb1_with_user_writes_a_password_reference_not_the_password(tmp_pa
     assert (entry["folder"], entry["folderUid"], entry["options"]["path"]) == (
         "civicwatt", "civicwatt", "/var/lib/grafana/dashboards")
     boards = sorted((tmp_path / "dashboards").glob("*.json"))
-    assert len(boards) == 6
+    assert len(boards) == 7
     assert all(json.loads(p.read_text())["uid"] == p.stem for p in boards)
 
 

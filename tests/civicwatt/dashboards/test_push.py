@@ -21,7 +21,7 @@ from tests.civicwatt.dashboards.fake_grafana import FakeGrafana
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "config" / "example-site.yaml"
 STORE = "influxdb1://influxdb:8086/civicwatt"
-N_DASHBOARDS = 6
+N_DASHBOARDS = 7
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_first_push_creates_datasource_folder_and_every_dashboard(grafana):
             assert call.body["dashboard"]["id"] is None
     assert sorted(grafana.dashboards) == sorted(
         f"cw-hq-{s}" for s in ("overview", "subitems", "tariff", "forecast", "health",
-                               "setpoints"))
+                               "setpoints", "portfolio"))
     assert "created" in result.stdout
 
 
