@@ -141,6 +141,10 @@ class Outcome:
 class Verifier:
     """Presented key text → Outcome; argon2 once per key and process (see the module doc)."""
 
+    #: an unknown key re-reads the table at once (a key `apikey create` just made), at most this
+    #: often: unknown keys are also bounded by `api.auth_failures_per_min`
+    UNKNOWN_REFRESH_S = 0.05
+
     def __init__(self, store: KeyStore, refresh_s: float = 1.0, clock=time.time_ns) -> None:
         self.store, self.refresh_s, self.clock = store, refresh_s, clock
         self._records: dict[str, tuple[ApiKey, str]] = {}
@@ -157,6 +161,8 @@ class Verifier:
             return Outcome(None, "malformed")
         self._refresh()
         record = self._records.get(match.group(1))
+        if record is None and self._refresh(self.UNKNOWN_REFRESH_S):  # a key made just now
+            record = self._records.get(match.group(1))
         if record is None:
             return Outcome(None, "unknown")
         key = record[0]
@@ -192,10 +198,11 @@ class Verifier:
                 self._digests[key.id] = hashlib.sha256(text.encode()).digest()
         return Outcome(key, "ok")
 
-    def _refresh(self) -> None:
+    def _refresh(self, every_s: float | None = None) -> bool:
+        """Re-read the table if it is older than `every_s` (default `refresh_s`)."""
         now = time.monotonic()
-        if now - self._loaded < self.refresh_s:
-            return
+        if now - self._loaded < (self.refresh_s if every_s is None else every_s):
+            return False
         records = self.store.records()
         with self._lock:
             self._loaded = now
@@ -203,3 +210,4 @@ class Verifier:
             at = self.clock()
             self._digests = {i: d for i, d in self._digests.items()
                              if i in records and records[i][0].status(at) == "active"}
+        return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -36,6 +37,19 @@ def test_create_prints_the_key_once_and_stores_only_its_hash(config, tmp_path):
     assert stored[0][3].startswith("$argon2id$")
     outcome = Verifier(KeyStore(tmp_path / "state.db")).verify(doc["key"])
     assert outcome.reason == "ok" and outcome.key.name == "bureau portal"
+
+
+def test_a_key_made_while_the_service_runs_works_at_once(tmp_path):
+    """The verifier re-reads the table every second; a key it does not know yet is looked up
+    at once, so `apikey create` then a request is never a 401."""
+    keys = KeyStore(tmp_path / "state.db")
+    verifier = Verifier(keys, refresh_s=3600)
+    first = keys.create("portal", ["read"], None)[1]
+    assert verifier.verify(first).reason == "ok"  # the first request reads the table
+    second = keys.create("school", ["read:building:b1"], None)[1]
+    time.sleep(Verifier.UNKNOWN_REFRESH_S)
+    assert verifier.verify(second).reason == "ok"
+    assert verifier.verify("cw_000000000000_" + "x" * 43).reason == "unknown"
 
 
 def test_scopes_expiry_list_and_revoke(config):
