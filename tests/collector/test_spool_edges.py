@@ -74,6 +74,7 @@ def test_room_for_readings_alone_ignores_a_full_dead_letter_table(tmp_path):
 
 def test_reopening_a_spool_already_over_80_percent_warns(tmp_path, caplog):
     assert Spool(tmp_path / "s.db", capacity=10).append_lines(lines(9))
+    caplog.clear()  # the first connection's own warning
     with caplog.at_level(logging.WARNING, logger="collector.spool"):
         Spool(tmp_path / "s.db", capacity=10)
     assert "90% full (9 of 10 readings)" in caplog.text
