@@ -158,3 +158,13 @@ def test_a_trailing_slash_headers_and_a_write_refused_for_its_request(influxdb):
         http.request("POST", "/write", body=b"m v=1 1")
     assert caught.value.cause == "refused" and "database is required" in str(caught.value)
     http.close()
+
+
+def test_a_store_that_accepts_and_never_answers_times_out_as_an_outage():
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
+    http = InfluxHTTP(f"http://127.0.0.1:{listener.getsockname()[1]}", "influxdb1://mute",
+                      timeout=0.3)
+    with pytest.raises(StoreUnavailable) as caught:
+        http.request("POST", "/write", {"db": "d"}, body=b"m v=1 1")
+    assert caught.value.cause == "network" and "timed out" in str(caught.value)
+    listener.close()
