@@ -72,6 +72,10 @@ def test_retry_after_empty_or_zero():
     assert classify(503, "busy", "w", retry_after="0.5").retry_after == 0.5
 
 
+def test_classify_is_for_a_write_unless_told():
+    assert classify(400, "missing org", "w").cause == "refused"
+
+
 def test_a_refused_answer_keeps_its_retry_after():
     error = classify(418, "teapot", "w", retry_after="3")
     assert (error.cause, error.retry_after) == ("refused", 3.0)
@@ -141,7 +145,7 @@ def test_one_connection_attempt_per_request_the_writer_backs_off_not_urllib3():
         http.request("GET", "/ping")
     assert caught.value.cause == "network"
     assert str(caught.value).startswith("influxdb1://hangup: ")
-    assert "MaxRetryError" not in str(caught.value)
+    assert "MaxRetryError" not in str(caught.value) and ": ProtocolError: " in str(caught.value)
     listener.close()
     thread.join(5)
     assert len(accepted) == 1
