@@ -27,11 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: file → the tests that guard it (in-process tests only count: mutmut 3 maps tests to
 #: functions by tracing; subprocess CLIs do not see the trampolines)
 TESTS = {
-    "collector/spool.py": ["tests/collector/test_spool_writer.py",
+    "collector/spool.py": ["tests/collector/test_spool_edges.py",
+                           "tests/collector/test_spool_writer.py",
                            "tests/collector/test_spool_state.py",
                            "tests/collector/test_writer_outage.py",
                            "tests/civicwatt/service/test_pipeline_health.py"],
-    "collector/writer.py": ["tests/collector/test_spool_writer.py",
+    "collector/writer.py": ["tests/collector/test_writer_edges.py",
+                            "tests/collector/test_spool_writer.py",
                             "tests/collector/test_spool_state.py",
                             "tests/collector/test_writer_outage.py",
                             "tests/integration/test_store_outage.py"],
