@@ -110,6 +110,7 @@ def run_until_held(site: Path, tmp_path: Path, hold: int) -> tuple[Gate, Run]:
 @pytest.mark.integration
 def test_a_restart_in_the_middle_loses_and_duplicates_nothing(site, tmp_path):
     receiver, first = run_until_held(site, tmp_path, 10)
+    second = None
     try:
         first.proc.send_signal(signal.SIGTERM)  # packet 10 is in flight: its ack held back
         receiver.release.set()
@@ -127,6 +128,9 @@ def test_a_restart_in_the_middle_loses_and_duplicates_nothing(site, tmp_path):
         status, metrics = get(f"{url}/metrics")
         assert second.stop() == 0
     finally:
+        for run in (first, second):  # a failed assertion must not leave a service running
+            if run is not None and run.proc.poll() is None:
+                run.proc.kill()
         receiver.release.set()
         receiver.stop()
     counts = received(receiver)
@@ -157,6 +161,9 @@ def test_a_kill_9_re_sends_only_the_hour_in_flight(site, tmp_path):
                    "every hour at the receiver")
         assert second.stop() == 0
     finally:
+        for run in (first, second):  # a failed assertion must not leave a service running
+            if run is not None and run.proc.poll() is None:
+                run.proc.kill()
         receiver.release.set()
         receiver.stop()
     counts = received(receiver)
