@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, Protocol
 
 from store.calendar import Every
 from store.types import Bucket, Latest, RawReadings, Row, Totals
+
+#: tag → the value a row must carry, or a collection of values it may carry (empty: none)
+Where = Mapping[str, str | Collection[str]]
 
 Aggregate = Literal["sum", "mean", "max", "min", "last", "count"]
 
@@ -37,7 +40,7 @@ class Store(Protocol):
         measurement: str,
         start_ns: int,
         end_ns: int,
-        where: Mapping[str, str] | None = None,
+        where: Where | None = None,
     ) -> list[Row]: ...
 
     def aggregate(
@@ -49,7 +52,7 @@ class Store(Protocol):
         every_ns: int,
         fn: Aggregate = "sum",
         group_by: Sequence[str] = (),
-        where: Mapping[str, str] | None = None,
+        where: Where | None = None,
     ) -> list[Bucket]: ...
 
     def totals(
@@ -61,7 +64,7 @@ class Store(Protocol):
         every: Every,
         tz: str,
         group_by: Sequence[str] = (),
-        where: Mapping[str, str] | None = None,
+        where: Where | None = None,
         only: Sequence[str] = (),
     ) -> list[Totals]:
         """Sums of `fields` per local calendar bucket of the IANA zone `tz` (15m, hour, day,
@@ -70,13 +73,28 @@ class Store(Protocol):
         estimated or manual share of a statistics period)."""
         ...
 
+    def count_days(
+        self,
+        measurement: str,
+        fields: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        tz: str,
+        group_by: Sequence[str] = (),
+        where: Where | None = None,
+    ) -> dict[tuple[str, ...], int]:
+        """Per group: the local days of the IANA zone `tz` in [start_ns, end_ns) with a value
+        of any of `fields`, counted by the database (a statistics year of 1,000 buildings is
+        1,000 counts, not 365,000 day sums read back)."""
+        ...
+
     def latest(
         self,
         measurement: str,
         start_ns: int,
         end_ns: int,
         group_by: Sequence[str] = ("point",),
-        where: Mapping[str, str] | None = None,
+        where: Where | None = None,
     ) -> list[Latest]:
         """Per group: the newest `value` in [start_ns, end_ns), its time, and the count."""
         ...

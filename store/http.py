@@ -55,6 +55,11 @@ def _seconds(retry_after: str | None) -> float | None:
         return None
 
 
+#: queries longer than this go in a POST form, not the URL (servers and proxies cap URLs at 8 KiB)
+LONG_QUERY = 4096
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
 class InfluxHTTP:
     """POSTs line protocol and runs InfluxQL against one InfluxDB base URL."""
 
@@ -89,7 +94,11 @@ class InfluxHTTP:
         """Run InfluxQL with chunked results, yielding each result's series."""
         fields = {"db": database, "q": query, "epoch": "ns", "chunked": "true",
                   "chunk_size": "20000"}
-        response = self.request(method, "/query", fields, preload=False)
+        if len(query) > LONG_QUERY:  # e.g. a regex of every root meter: a form has no limit
+            response = self.request("POST", "/query", body=urlencode(fields).encode(),
+                                    headers=FORM, preload=False)
+        else:
+            response = self.request(method, "/query", fields, preload=False)
         try:
             for line in _lines(response):
                 try:

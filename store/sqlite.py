@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from store.base import Aggregate
+from store.base import Aggregate, Where
 from store.calendar import Every, calendar
 from store.errors import StoreUnavailable
 from store.types import Bucket, Latest, RawReadings, Row, Series, Totals
@@ -104,7 +104,7 @@ class SQLiteStore:
         )
 
     def read_rows(self, measurement: str, start_ns: int, end_ns: int,
-                  where: Mapping[str, str] | None = None) -> list[Row]:
+                  where: Where | None = None) -> list[Row]:
         sql, args = self._select("r.tags, s.time_ns, s.fields", measurement, start_ns, end_ns,
                                  where)
         with self._lock, self._guard("read"):
@@ -118,7 +118,7 @@ class SQLiteStore:
 
     def aggregate(self, measurement: str, field: str, start_ns: int, end_ns: int,
                   every_ns: int, fn: Aggregate = "sum", group_by: Sequence[str] = (),
-                  where: Mapping[str, str] | None = None) -> list[Bucket]:
+                  where: Where | None = None) -> list[Bucket]:
         value = "s.value" if field == "value" else "json_extract(s.fields, ?)"
         groups = ["coalesce(json_extract(r.tags, ?), '')" for _ in group_by]
         bucket = f"(s.time_ns / {int(every_ns)}) * {int(every_ns)}"
@@ -132,7 +132,7 @@ class SQLiteStore:
 
     def totals(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
                every: Every, tz: str, group_by: Sequence[str] = (),
-               where: Mapping[str, str] | None = None, only: Sequence[str] = ()) -> list[Totals]:
+               where: Where | None = None, only: Sequence[str] = ()) -> list[Totals]:
         cal = calendar(every, start_ns, end_ns, tz)
         sums = ", ".join("SUM(s.value)" if f == "value" else "SUM(json_extract(s.fields, ?))"
                          for f in fields)
@@ -155,9 +155,18 @@ class SQLiteStore:
             _add(cells.setdefault((cal.starts[bucket], group), [None] * len(fields)), values)
         return sorted(Totals(t, g, tuple(v)) for (t, g), v in cells.items())
 
+    def count_days(self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int,
+                   tz: str, group_by: Sequence[str] = (),
+                   where: Where | None = None) -> dict[tuple[str, ...], int]:
+        days: dict[tuple[str, ...], int] = {}
+        for t in self.totals(measurement, fields, start_ns, end_ns, "day", tz, group_by, where):
+            if any(v is not None for v in t.values):
+                days[t.group] = days.get(t.group, 0) + 1
+        return days
+
     def latest(self, measurement: str, start_ns: int, end_ns: int,
                group_by: Sequence[str] = ("point",),
-               where: Mapping[str, str] | None = None) -> list[Latest]:
+               where: Where | None = None) -> list[Latest]:
         with self._lock, self._guard("read"):
             series = self._series_where(measurement, where)
             if not series:
@@ -177,35 +186,26 @@ class SQLiteStore:
                 groups[group] = seen._replace(count=seen.count + count)
         return sorted(groups.values())
 
-    def _series_where(self, measurement: str, where: Mapping[str, str] | None) -> dict[int, dict]:
+    def _series_where(self, measurement: str, where: Where | None) -> dict[int, dict]:
         """Series id → tags of the measurement's series whose tags match `where`."""
-        sql = "SELECT id, tags FROM series r WHERE r.measurement = ?"
-        args: list = [measurement]
-        for key, value in (where or {}).items():
-            sql += " AND json_extract(r.tags, ?) = ?"
-            args += [f"$.{key}", value]
-        return {sid: json.loads(tags) for sid, tags in self._db.execute(sql, args)}
+        match, args = _tags_match(where)
+        return {sid: json.loads(tags) for sid, tags in self._db.execute(
+            f"SELECT id, tags FROM series r WHERE r.measurement = ?{match}", [measurement, *args])}
 
     def _select(self, columns: str, measurement: str, start_ns: int, end_ns: int,
-                where: Mapping[str, str] | None) -> tuple[str, list]:
-        sql = (f"SELECT {columns} FROM samples s JOIN series r ON r.id = s.series_id "
-               "WHERE r.measurement = ? AND s.time_ns >= ? AND s.time_ns < ?")
-        args: list = [measurement, start_ns, end_ns]
-        for key, value in (where or {}).items():
-            sql += " AND json_extract(r.tags, ?) = ?"
-            args += [f"$.{key}", value]
-        return sql, args
+                where: Where | None) -> tuple[str, list]:
+        match, args = _tags_match(where)
+        return (f"SELECT {columns} FROM samples s JOIN series r ON r.id = s.series_id "
+                f"WHERE r.measurement = ? AND s.time_ns >= ? AND s.time_ns < ?{match}",
+                [measurement, start_ns, end_ns, *args])
 
     def delete(self, measurement: str, start_ns: int, end_ns: int,
                where: Mapping[str, str] | None = None) -> None:
         sql = ("DELETE FROM samples WHERE time_ns >= ? AND time_ns < ? AND series_id IN "
                "(SELECT id FROM series r WHERE r.measurement = ?")
-        args: list = [start_ns, end_ns, measurement]
-        for key, value in (where or {}).items():
-            sql += " AND json_extract(r.tags, ?) = ?"
-            args += [f"$.{key}", value]
+        match, args = _tags_match(where)
         with self._lock, self._guard("delete"), self._db:
-            self._db.execute(sql + ")", args)
+            self._db.execute(f"{sql}{match})", [start_ns, end_ns, measurement, *args])
 
     def _guard(self, what: str):
         return _SQLiteErrors(f"{self.description}: {what} failed")
@@ -231,6 +231,21 @@ def _add(into: list[float | None], values: Sequence[float | None]) -> None:
     for i, value in enumerate(values):
         if value is not None:
             into[i] = value if into[i] is None else into[i] + value
+
+
+
+def _tags_match(where: Where | None) -> tuple[str, list]:
+    """SQL (after a WHERE on `series r`) and its arguments: a tag equals a value, or is one of
+    a collection of them (one JSON array argument: no limit on the number of values)."""
+    sql, args = "", []
+    for key, value in (where or {}).items():
+        if isinstance(value, str):
+            sql += " AND json_extract(r.tags, ?) = ?"
+            args += [f"$.{key}", value]
+        else:
+            sql += " AND json_extract(r.tags, ?) IN (SELECT value FROM json_each(?))"
+            args += [f"$.{key}", json.dumps(sorted(value))]
+    return sql, args
 
 
 def _aggregate_rows(found: list[tuple], n_groups: int, fn: Aggregate) -> list[Bucket]:

@@ -135,3 +135,68 @@ def test_all_is_one_sum_over_the_range_and_only_counts_flagged_rows(store):
         sum(r.fields["amount"] for r in inside if r.fields["estimated"]))
     assert store.totals("energy_interval", ["amount"], start, end, "all", "Asia/Shanghai",
                         only=["manual"]) == []  # no row has the flag
+
+
+def test_a_tag_may_be_one_of_many_values_matched_literally(store):
+    start = utc_ns(2026, 7, 1)
+    names = ["b1.main", "b1Xmain", "a/b's (1)", "x|y", "main", "b1.main.sub"]
+    store.write([r for name in names for r in intervals(start, 4, name)])
+    sums = store.totals("energy_interval", ["kwh"], start, start + 86400 * NS, "all", "UTC",
+                        ["point"], {"site": "s", "point": {"b1.main", "a/b's (1)", "x|y"}})
+    # `.`, `/`, `'`, `(`, `|` are characters, never a pattern: b1Xmain, main and the
+    # sub-meter whose id starts with a wanted one stay out
+    assert {t.group[0]: t.values[0] for t in sums} == {"b1.main": 4.0, "a/b's (1)": 4.0,
+                                                       "x|y": 4.0}
+    raw = store.read_raw("energy_interval", start, start + 86400 * NS, ["x|y", "main"],
+                         field="kwh")
+    assert raw.points == ("main", "x|y") and len(raw) == 8
+
+
+def test_an_empty_set_of_values_matches_nothing_not_the_rows_without_the_tag(store):
+    start = utc_ns(2026, 7, 1)
+    store.write(intervals(start, 4, "m1") + [
+        Row(Series.of("energy_interval", site="s"), start, {"kwh": 5.0})])  # no point tag
+    for where in ({"point": set()}, {"site": "s", "point": ()}):
+        assert store.totals("energy_interval", ["kwh"], start, start + 86400 * NS, "all",
+                            "UTC", where=where) == []
+        assert store.read_rows("energy_interval", start, start + 86400 * NS, where) == []
+        assert store.count_days("energy_interval", ["kwh"], start, start + 86400 * NS, "UTC",
+                                where=where) == {}
+
+
+def test_thousands_of_values_fit_one_query(store):
+    """A portfolio's meters: a filter longer than any URL may be (influxd answers a 1 MB
+    request line with 431), so a long query travels as a form."""
+    start = utc_ns(2026, 7, 1)
+    store.write(intervals(start, 2, "m000017") + intervals(start, 2, "m119999")
+                + intervals(start, 2, "x1"))
+    wanted = {f"m{i:06d}" for i in range(120_000)}
+    got = store.totals("energy_interval", ["kwh"], start, start + 86400 * NS, "all", "UTC",
+                       ["point"], {"point": wanted})
+    assert [(t.group, t.values) for t in got] == [(("m000017",), (2.0,)), (("m119999",), (2.0,))]
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/London"])
+def test_count_days_counts_local_days_with_any_of_the_fields(store, tz):
+    zone = ZoneInfo(tz)
+
+    def at(day: int, hour: int, minute: int = 0) -> int:
+        return int(dt.datetime(2026, 3, day, hour, minute, tzinfo=zone).timestamp()) * NS
+
+    b1 = {"site": "s", "building": "b1"}
+    rows = [Row(Series.of("energy_interval", **b1, point="m1"), at(27, 23, 30), {"amount": 1.0}),
+            Row(Series.of("energy_interval", **b1, point="m1"), at(28, 0, 30), {"amount": 1.0}),
+            Row(Series.of("energy_interval", **b1, point="m1"), at(28, 9), {"amount": 2.0}),
+            # before energy classes: kwh only, on a day nothing else has (London's 23-hour day)
+            Row(Series.of("energy_interval", **b1, point="old"), at(29, 12), {"kwh": 3.0}),
+            Row(Series.of("energy_interval", **b1, point="m1"), at(30, 1), {"cost": 1.0}),
+            Row(Series.of("energy_interval", site="s", building="b2", point="m2"), at(30, 23, 45),
+                {"amount": 1.0}),
+            Row(Series.of("energy_interval", site="s", building="b2", point="m2"), at(31, 0),
+                {"amount": 1.0})]  # the range's end: outside
+    store.write(rows)
+    counted = store.count_days("energy_interval", ["amount", "kwh"], at(27, 0), at(31, 0), tz,
+                               ["building"], {"site": "s"})
+    # b1: the 27th, 28th (two readings, one day) and 29th; the 30th has neither field
+    assert counted == {("b1",): 3, ("b2",): 1}
+    assert store.count_days("energy_interval", ["amount"], at(27, 0), at(31, 0), tz) == {(): 3}
