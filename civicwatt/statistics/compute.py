@@ -9,6 +9,7 @@ is the issue-17 contract (`civicwatt statistics --json`, `GET /api/v1/statistics
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from civicwatt.config import Building, SiteConfig
@@ -99,41 +100,75 @@ def compute(site: SiteConfig, store: Store, period: Period | str, *, compare: bo
     period = Period.parse(period) if isinstance(period, str) else period
     meters = root_meters(site)
     ratio_to = _kgce_ratios(site)
-
-    read: dict[tuple, dict[str, Figures]] = {}  # a year's 环比 is its 同比: read once
-
-    def figures(p: Period, only: tuple[str, ...] = ()) -> dict[str, Figures]:
-        key = (p.start, p.end, only)
-        if key not in read:
-            read[key] = {b: _figures(sums, ratio_to) for b, sums in
-                         read_sums(store, site, meters, p, only).items()}
-        return read[key]
-
-    now, est, man = figures(period), figures(period, ("estimated",)), figures(period,
-                                                                               ("manual",))
-    prev = figures(period.previous()) if compare else None
-    last = figures(period.last_year()) if compare else None
-    ytd = base = None
-    if targets:
-        ytd = figures(period.year_to_date())
-        base = _bases(site, lambda year: figures(Period.month(year, 1, 12, "year")))
-    counted: dict[Period, dict[str, int]] = {}
-
-    def days(p: Period) -> dict[str, int]:
-        if p not in counted:
-            counted[p] = days_with_data(store, site, p)
-        return counted[p]
-
     compared = {"mom": period.previous(), "yoy": period.last_year()} if compare else {}
+    pool = ThreadPoolExecutor(READERS)
+    try:
+        reads = _Reads(pool, store, site, meters, ratio_to)
+        for p in (period, *compared.values()):  # every read starts now; the first are waited on
+            reads.start(p)
+            reads.start_days(p)
+        for only in (("estimated",), ("manual",)):
+            reads.start(period, only)
+        if targets:
+            reads.start(period.year_to_date())
+        now, est, man = (reads.figures(period), reads.figures(period, ("estimated",)),
+                         reads.figures(period, ("manual",)))
+        prev = reads.figures(period.previous()) if compare else None
+        last = reads.figures(period.last_year()) if compare else None
+        ytd = base = None
+        if targets:
+            ytd = reads.figures(period.year_to_date())
+            base = _bases(site, lambda year: reads.figures(Period.month(year, 1, 12, "year")))
+        days = {p: reads.days(p) for p in (period, *compared.values())}
+    finally:  # a store that fails one read would fail the queued ones too: drop them
+        pool.shutdown(cancel_futures=True)
     units = [Unit("building", b.id, b.name or b.id, (b,), now.get(b.id, {}), est.get(b.id, {}),
                   man.get(b.id, {}), None if prev is None else prev.get(b.id, {}),
                   None if last is None else last.get(b.id, {}),
                   None if ytd is None else ytd.get(b.id, {}),
-                  {} if base is None else base.get(b.id, {}), days(period).get(b.id, 0),
-                  compared_days={k: days(p).get(b.id, 0) for k, p in compared.items()})
+                  {} if base is None else base.get(b.id, {}), days[period].get(b.id, 0),
+                  compared_days={k: days[p].get(b.id, 0) for k, p in compared.items()})
              for b in site.buildings]
     return Statistics(site, period, compare, meters=meters, peers=units,
                       **_levels(site, units))
+
+
+#: store reads in flight at once: influxd answers one on each core while Python parses another
+READERS = 3
+
+
+class _Reads:
+    """The store reads of one `compute`, each started once on a small pool and waited for when
+    needed (a year's 环比 is its 同比; the year to date of December is the year)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, store: Store, site: SiteConfig,
+                 meters: Mapping[str, Mapping[str, tuple[str, ...]]],
+                 ratio_to: tuple[float, float]) -> None:
+        self._pool, self._store, self._site, self._meters = pool, store, site, meters
+        self._ratio_to = ratio_to
+        self._started: dict[tuple, Future] = {}
+
+    def start(self, period: Period, only: tuple[str, ...] = ()) -> Future:
+        return self._once(("sums", period.start, period.end, only), self._sums, period, only)
+
+    def start_days(self, period: Period) -> Future:
+        return self._once(("days", period.start, period.end), days_with_data, self._store,
+                          self._site, self._meters, period)
+
+    def figures(self, period: Period, only: tuple[str, ...] = ()) -> dict[str, Figures]:
+        return self.start(period, only).result()
+
+    def days(self, period: Period) -> dict[str, int]:
+        return self.start_days(period).result()
+
+    def _once(self, key: tuple, fn, *args) -> Future:
+        if key not in self._started:
+            self._started[key] = self._pool.submit(fn, *args)
+        return self._started[key]
+
+    def _sums(self, period: Period, only: tuple[str, ...]) -> dict[str, Figures]:
+        return {b: _figures(sums, self._ratio_to) for b, sums in
+                read_sums(self._store, self._site, self._meters, period, only).items()}
 
 
 def _levels(site: SiteConfig, units: list[Unit]) -> dict:

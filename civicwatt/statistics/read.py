@@ -19,6 +19,7 @@ from rules.clock import local_midnight_ns
 from rules.energy import CLASSES
 from rules.statistics_period import Period
 from store import Store
+from store.base import Where
 
 MEASURES = ("amount", "kwh", "kgce", "cost", "co2_kg")
 #: class → its amount's field in the statistics (canonical unit in the name)
@@ -58,7 +59,7 @@ def read_sums(store: Store, site: SiteConfig, roots: Mapping[str, Mapping[str, S
     """Each building's class sums over the period (`only`: rows flagged estimated/manual)."""
     start, end = period_ns(site, period)
     found = store.totals("energy_interval", MEASURES, start, end, "all", site.site.timezone,
-                         ("point",), {"site": site.site.id}, only=only)
+                         ("point",), _roots_of(site, roots), only=only)
     by_point = {t.group[0]: t.values for t in found}
     sums: Sums = {}
     for building, classes in roots.items():
@@ -69,16 +70,22 @@ def read_sums(store: Store, site: SiteConfig, roots: Mapping[str, Mapping[str, S
     return sums
 
 
-def days_with_data(store: Store, site: SiteConfig, period: Period) -> dict[str, int]:
-    """building → local days of the period with any metered interval."""
+def days_with_data(store: Store, site: SiteConfig,
+                   roots: Mapping[str, Mapping[str, Sequence[str]]],
+                   period: Period) -> dict[str, int]:
+    """building → local days of the period with any interval of the meters it is summed from."""
     start, end = period_ns(site, period)
-    found = store.totals("energy_interval", ("amount", "kwh"), start, end, "day",
-                         site.site.timezone, ("building",), {"site": site.site.id})
-    days: dict[str, int] = {}
-    for t in found:
-        if any(v is not None for v in t.values):
-            days[t.group[0]] = days.get(t.group[0], 0) + 1
-    return days
+    found = store.count_days("energy_interval", ("amount", "kwh"), start, end, site.site.timezone,
+                             ("building",), _roots_of(site, roots))
+    return {group[0]: days for group, days in found.items()}
+
+
+def _roots_of(site: SiteConfig, roots: Mapping[str, Mapping[str, Sequence[str]]]) -> Where:
+    """Only the summed meters' series: a site's sub-meters are most of its series, and the
+    store's cost is per series read (bench.statistics: 4× fewer series, 7× faster)."""
+    return {"site": site.site.id,
+            "point": {p for classes in roots.values() for points in classes.values()
+                      for p in points}}
 
 
 def _fold(cells: list[tuple[float | None, ...]]) -> ClassSum:
