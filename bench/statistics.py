@@ -3,7 +3,8 @@ aggregates (8.76 million points) in a real influxd (own folder, free ports, as t
 it), then `civicwatt.statistics.compute` for a month with 同比 and 环比 and for a year, against
 pulling the same rows into Python (`Store.read_rows`) and summing there, in the same run.
 
-    python -m bench.statistics [--buildings 1000 --days 730 --repeat 3]
+    python -m bench.statistics [--buildings 1000 --days 730 --repeat 3 --shards 7d,52w]
+                               [--data DIR] [--baseline month|both]
 
 Goal (issue 17): a month for all 1,000 buildings ≤ 30 s, a year ≤ 60 s on this 2-core machine.
 """
@@ -133,35 +134,47 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--shards", default="7d,52w", help="shard group durations to compare, "
                         "one database each (InfluxDB's default is 7d)")
+    parser.add_argument("--data", type=Path, help="keep influxd's files here; a second run "
+                        "with the same folder and sizes skips the fill")
+    parser.add_argument("--baseline", choices=("month", "both"), default="month",
+                        help="periods read row by row into Python as the baseline (the year of "
+                        "1,000 buildings is 13 million rows: minutes)")
     args = parser.parse_args()
     from tests.services import InfluxDB1
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "influxd").mkdir()
-        server = InfluxDB1(folder / "influxd")
+        data = args.data or folder / "influxd"
+        data.mkdir(parents=True, exist_ok=True)
+        server = InfluxDB1(data)
         server.start()
         try:
-            t0 = time.perf_counter()
             databases = [f"bench{d}" for d in args.shards.split(",")]
-            points = fill(server.http, databases, args.buildings, args.days)
-            print(f"{args.buildings} buildings × {len(SERIES)} series × {args.days} days = "
-                  f"{points:,} daily points per database, written in "
-                  f"{time.perf_counter() - t0:.0f} s (InfluxDB 1.x; shard durations "
-                  f"{args.shards}, 7d being InfluxDB's default)", flush=True)
+            filled = data / f"filled-{args.buildings}x{args.days}-{args.shards}"
+            if filled.exists():
+                print(f"using the fill in {data} ({filled.read_text()} daily points per database)")
+            else:
+                t0 = time.perf_counter()
+                points = fill(server.http, databases, args.buildings, args.days)
+                filled.write_text(f"{points:,}")
+                print(f"{args.buildings} buildings × {len(SERIES)} series × {args.days} days = "
+                      f"{points:,} daily points per database, written in "
+                      f"{time.perf_counter() - t0:.0f} s (InfluxDB 1.x; shard durations "
+                      f"{args.shards}, 7d being InfluxDB's default)", flush=True)
             for db in databases:
                 (folder / db).mkdir()
                 # a year of 12,000 series takes longer than the store's default 10 s read timeout
                 url = server.url(db) + "?timeout=600"
                 site = load_site(write_site(folder / db, args.buildings, url))
                 store = open_store(site.store.url, site.base_dir)
-                measure(site, store, db, args.repeat)
+                measure(site, store, db, args.repeat,
+                        ("2026-10", "2026") if args.baseline == "both" else ("2026-10",))
                 store.close()
         finally:
             server.stop()
 
 
-def measure(site, store, db: str, repeat: int) -> None:
+def measure(site, store, db: str, repeat: int, baselines: tuple[str, ...]) -> None:
     results = {}
     for label in ("2026-10", "2026"):
         period = Period.parse(label)
@@ -172,7 +185,7 @@ def measure(site, store, db: str, repeat: int) -> None:
               f"{median:.1f} s ({', '.join(f'{t:.1f}' for t in times)}); "
               f"{len(doc['buildings'])} buildings, total {doc['total']['kgce']:,.0f} kgce, "
               f"同比 {doc['total']['yoy_pct']['kgce']:+.2f} %", flush=True)
-    for label in ("2026-10", "2026"):
+    for label in baselines:
         period = Period.parse(label)
         base, _, sums = timed(1, lambda p=period: raw_python(site, store, p))
         print(f"[{db}] baseline {label}: the daily rows of the period, the one before and last "
