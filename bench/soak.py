@@ -1,6 +1,7 @@
 """Soak: `civicwatt run` for half an hour on real Mosquitto, InfluxDB 1.x and Modbus meters.
 
     python -m bench.soak [--minutes 30] [--rate 5000] [--points 1000] [--devices 20]
+                         [--outages store:0.2:120,broker:0.4:20,store:0.6:180]
 
 Starts its own Mosquitto, influxd and pymodbus simulator (20 Eastron SDM630s, 10 points
 each = 200 Modbus points polled every 10 s) on free ports, then `civicwatt run` on a site
@@ -8,11 +9,12 @@ config for them. Publishers in two processes send `--rate` readings/s over MQTT 
 reading a message, `--points` meters at rate/points Hz each, with their timestamps; the
 schedule is wall-clock: a publisher behind it sends late, and stops when the time is up). On the
 way the store is stopped twice (at 20 % and 60 % of the run, for 2 and 3 minutes) and the
-broker once (at 40 %, for 20 s). Every minute: the service's RSS and open file descriptors,
-spool depth, store state and the machine's load average. After each outage: how long until
-the spool is back to 0. At the end: published (PUBACKed) = stored for MQTT, the Modbus
-readings the poller took = stored, no dead letters, and RSS/fds flat within 10 % after the
-warm-up (the first 20 % of the run). Not a test: it prints its figures (bench/README.md).
+broker once (at 40 %, for 20 s); `--outages` changes that plan (shorter runs for diagnosis).
+Every minute: the service's RSS and open file descriptors, spool depth, store state and the
+machine's load average. After each outage: how long until the spool is back to 0. At the end:
+published (PUBACKed) = stored for MQTT, the Modbus readings the poller took = stored, no dead
+letters, and RSS/fds flat within 10 % after the warm-up (the first 20 % of the run, and never
+past the first outage). Not a test: it prints its figures (bench/README.md).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import yaml
 from tests.services import InfluxDB1, Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTAGES = "store:0.2:120,broker:0.4:20,store:0.6:180"
 FIELDS = ("power_l1", "power_l2", "power_l3", "power", "power_demand", "power_demand_max",
           "energy_import", "energy_export", "energy_total", "reactive_energy_total")
 
@@ -267,7 +270,7 @@ class Soak:
         started = time.monotonic()
         for proc in publishers:
             proc.start()
-        plan = [(0.2, "store", 120), (0.4, "broker", 20), (0.6, "store", 180)]
+        plan = a.outages
         outages = threading.Thread(target=self._outages, args=(plan, started, seconds),
                                    daemon=True)
         outages.start()
@@ -355,7 +358,7 @@ class Soak:
     def _print(self, sent, acked, mqtt_stored, taken, modbus_stored, dead, drained,
                code) -> int:
         a = self.args
-        warm = [s for s in self.samples if s[0] >= a.minutes * 0.2]
+        warm = [s for s in self.samples if s[0] >= a.minutes * warm_up_share(a.outages)]
         rss = [s[1] for s in warm]
         fds = [s[2] for s in warm]
         loads = [s[5] for s in self.samples]
@@ -377,12 +380,31 @@ class Soak:
         return 0 if ok else 1
 
 
+def outage_plan(text: str) -> list[tuple[float, str, float]]:
+    """`store:0.2:120,broker:0.4:20` → [(0.2, "store", 120.0), (0.4, "broker", 20.0)]: what
+    to stop, at which share of the run, for how many seconds."""
+    plan = []
+    for item in filter(None, text.split(",")):
+        what, share, seconds = item.split(":")
+        if what not in ("store", "broker"):
+            raise argparse.ArgumentTypeError(f"outage {item!r}: stop 'store' or 'broker'")
+        plan.append((float(share), what, float(seconds)))
+    return sorted(plan)
+
+
+def warm_up_share(plan: list[tuple[float, str, float]]) -> float:
+    """The warm-up is the first 20 % of the run, and never reaches past the first outage."""
+    return min([0.2, *(share for share, _, _ in plan)])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=float, default=5000, help="MQTT readings per second")
     parser.add_argument("--points", type=int, default=1000, help="MQTT meters")
     parser.add_argument("--devices", type=int, default=20, help="simulated Modbus meters")
+    parser.add_argument("--outages", type=outage_plan, default=DEFAULT_OUTAGES,
+                        help="what:share-of-run:seconds,... (default %(default)s)")
     parser.add_argument("--keep", type=Path, help="keep the folder (logs, spool, data)")
     args = parser.parse_args()
     if args.keep:

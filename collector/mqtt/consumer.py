@@ -18,8 +18,16 @@ not acknowledged is redelivered, and idempotent writes absorb the duplicates.
   dropped (they come again); without a resumed session they are kept.
 - Every (re)connect resubscribes; filters a previous run subscribed to and the
   config no longer lists are unsubscribed (remembered in the spool's meta).
-- Spool full: messages stay unacknowledged in memory (bounded by the MQTT 5
-  receive maximum) and the broker holds the rest; nothing is dropped.
+- Bounded memory, whatever the broker does: the consumer holds at most
+  `receive_maximum` messages (or `HOLD_BYTES` of payload) received and not yet
+  acknowledged; at that bound the session stops reading the socket, so TCP flow
+  control makes the broker keep the rest. A broker that ignores the receive
+  maximum (MQTT 3.1.1 has none; Mosquitto 2.0 after its own restart sends a
+  restored session's whole queue at once) thus cannot swell the process, and a
+  full spool holds the backlog on the broker, not here. Each spool transaction
+  takes at most `BATCH_MESSAGES`, so a redelivery burst becomes several
+  ordinary batches instead of one that needs tens of MB at once (bench/README.md,
+  soak: the step in RSS this removed).
 """
 
 from __future__ import annotations
@@ -41,6 +49,10 @@ from collector.spool import Spool
 
 __all__ = ["Consumer", "ConsumerStats", "MqttStartError"]
 log = logging.getLogger(__name__)
+#: Most messages one spool transaction takes (plus the rest of one socket read).
+BATCH_MESSAGES = 5_000
+#: Most payload bytes held unacknowledged, so that large payloads are bounded too.
+HOLD_BYTES = 32 << 20
 
 
 class ConsumerStats:
@@ -73,19 +85,37 @@ class Consumer:
             if not any(filter_matches(s.filter, binding) for s in settings.subscriptions):
                 self.filters.append(settings.subscribe_filter(binding))
         self.key = f"{settings.host}:{settings.port}.{settings.client_id}"
-        self._pending: collections.deque = collections.deque()
+        self._pending: collections.deque = collections.deque()  # (gen, publishes, dup, size)
+        self._held = [0, 0]  # messages and payload bytes received, not yet acked or dropped
+        self._held_lock = threading.Lock()
         self._drop_before = 0  # connections older than this were resumed: their messages return
         self._stopping = threading.Event()
         self._accepting = True
         self._full = False
         self._thread: threading.Thread | None = None
         self.client = Session(settings, self.filters, self._deliver, self._on_connected,
-                              self._on_subscribed)
+                              self._on_subscribed, room=self.has_room)
 
     # -- session callbacks (session thread) --------------------------------------------------
     def _deliver(self, gen: int, publishes: list, dup: int) -> None:
         if self._accepting:
-            self._pending.append((gen, publishes, dup))
+            size = sum(len(m[1]) for m in publishes)
+            with self._held_lock:
+                self._held[0] += len(publishes)
+                self._held[1] += size
+            self._pending.append((gen, publishes, dup, size))
+
+    def has_room(self) -> bool:
+        """Whether the session may read more messages off the socket (else the broker keeps
+        them): below `receive_maximum` messages and `HOLD_BYTES` held."""
+        messages, size = self._held
+        return messages < self.settings.receive_maximum and size < HOLD_BYTES
+
+    def _release(self, chunks: list[tuple]) -> None:
+        """Acknowledged or dropped: no longer held."""
+        with self._held_lock:
+            self._held[0] -= sum(len(c[1]) for c in chunks)
+            self._held[1] -= sum(c[3] for c in chunks)
 
     def _on_connected(self, gen: int, resumed: bool) -> None:
         if resumed:
@@ -138,15 +168,32 @@ class Consumer:
                 time.sleep(0.5)
 
     def flush(self) -> int:
-        """Spool and acknowledge everything received so far; returns readings committed."""
+        """Spool and acknowledge everything received so far, `BATCH_MESSAGES` at a time;
+        returns readings committed (stops early, keeping the rest, if the spool is full)."""
+        total = 0
+        while self._pending:
+            total += self._flush_batch()
+            if self._full:
+                break
+        return total
+
+    def _flush_batch(self) -> int:
+        """Spool and acknowledge the oldest messages, up to about `BATCH_MESSAGES`."""
         pending = self._pending
-        n = len(pending)
-        if not n:
-            return 0
+        taken: list[tuple] = []
+        messages = 0
+        while pending and messages < BATCH_MESSAGES:
+            chunk = pending.popleft()
+            taken.append(chunk)
+            messages += len(chunk[1])
         drop = self._drop_before
-        chunks = [c for c in (pending.popleft() for _ in range(n)) if c[0] >= drop]
+        chunks = [c for c in taken if c[0] >= drop]
+        if len(chunks) < len(taken):
+            self._release([c for c in taken if c[0] < drop])
+            if not chunks:
+                return 0
         batch: list[tuple] = []
-        for _, publishes, dup in chunks:
+        for _, publishes, dup, _ in chunks:
             batch += self._restamp(publishes) if dup else publishes
         out = self.decoder.decode(batch, time.time_ns())
         receipts = [(self.key, m[3], digest(m[0], m[1]), m[2])
@@ -169,6 +216,7 @@ class Consumer:
             log.info("spool has room again; acknowledging")
             self._full = False
         self._ack(chunks)
+        self._release(chunks)
         stats = self.stats
         stats.received += len(batch)
         stats.accepted += len(out.lines)
@@ -193,7 +241,7 @@ class Consumer:
     def _ack(self, chunks: list[tuple]) -> None:
         """One PUBACK buffer per connection, in the order received; none for QoS 0."""
         by_gen: dict[int, list[int]] = {}
-        for gen, publishes, _ in chunks:
+        for gen, publishes, _, _ in chunks:
             by_gen.setdefault(gen, []).extend(m[3] for m in publishes if m[4])
         for gen, mids in by_gen.items():
             if mids:

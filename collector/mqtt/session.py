@@ -4,6 +4,10 @@ All socket I/O happens on the session's own thread (TLS objects must not be
 read and written from two threads); the consumer hands it PUBACK bytes with
 `ack()`, which wakes the thread. Messages are handed to `deliver(gen, publishes,
 dup)` one socket read at a time, stamped with the time they were received.
+While `room()` says the consumer holds enough, the thread does not read: the
+broker keeps the rest (TCP flow control) and gets PINGREQs meanwhile, so it
+does not drop the connection; the answer is not awaited, as it queues behind
+the messages not read yet.
 
 An unreachable broker is retried with exponential backoff (1 s doubling to
 60 s). The log says it once when the state changes, then reminds every 10
@@ -41,7 +45,8 @@ class Session:
     def __init__(self, settings: MqttSettings, filters: list[str],
                  deliver: Callable[[int, list, int], None],
                  on_connected: Callable[[int, bool], None] = lambda gen, resumed: None,
-                 on_subscribed: Callable[[bool], None] = lambda first: None) -> None:
+                 on_subscribed: Callable[[bool], None] = lambda first: None,
+                 room: Callable[[], bool] = lambda: True) -> None:
         self.settings = settings
         self.filters = filters
         self.stale: list[str] = []  # unsubscribed on the next connect
@@ -49,6 +54,7 @@ class Session:
         self.deliver = deliver
         self.on_connected = on_connected
         self.on_subscribed = on_subscribed
+        self.room = room
         self.where = f"MQTT broker {settings.host}:{settings.port}"
         self.tls = _tls_context(settings) if settings.uses_tls else None
         self.gen = 0  # connection generation: acks go only to the connection that delivered
@@ -247,8 +253,10 @@ class Session:
             if self._stopping.is_set():
                 self._send(sock, wire.DISCONNECT_PACKET)
                 return None
-            pending_tls = self.tls is not None and sock.pending()  # type: ignore[attr-defined]
-            readable = [sock] if pending_tls else select.select(watch, [], [], 1.0)[0]
+            reading = self.room()
+            pending_tls = reading and self.tls is not None and sock.pending()  # type: ignore
+            readable = [sock] if pending_tls else select.select(
+                watch if reading else watch[1:], [], [], 1.0)[0]
             if self._wake_r in readable:
                 self._wake_r.recv(4096)
             now = time.monotonic()
@@ -265,6 +273,8 @@ class Session:
                         self.deliver(gen, pubs, dup)
                     for first, body in others:
                         self._control(first, body)
+            if not reading:
+                ping_sent = 0.0  # its PINGRESP waits behind the messages not read yet
             if ping_sent and now - ping_sent > keepalive:
                 return f"{self.where} did not answer a ping within {keepalive} s"
             if not ping_sent and now - max(last_in, last_out) > keepalive * 0.5:

@@ -148,7 +148,8 @@ class MqttSettings(_Model):
     group: str | None = Field(None, description="shared-subscription group ($share/<group>/…); "
                                "MQTT 5, or 3.1.1 on brokers that accept it (Mosquitto, EMQX)")
     receive_maximum: int = Field(20000, ge=1, le=65535,
-                                 description="unacknowledged QoS 1 messages in flight (MQTT 5)")
+                                 description="unacknowledged QoS 1 messages in flight (MQTT 5); "
+                                 "also the most the collector holds in memory, any protocol")
     max_payload_bytes: int = Field(256 * 1024, ge=16)
     future_skew: float = Field(300.0, ge=0, description="s a timestamp may run ahead")
     retention: float = Field(400 * 86400.0, gt=0, description="s; older readings are rejected")

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from collector.spool import Spool, SpoolError, SpoolSink
+from collector.spool import CACHE_KIB, Spool, SpoolError, SpoolSink
 
 T0 = 1_795_000_000 * 10**9
 
@@ -33,6 +33,18 @@ def test_the_spool_is_fully_synchronous_and_waits_for_another_process_lock(tmp_p
     assert spool._db.execute("PRAGMA synchronous").fetchone()[0] == 2
     assert spool._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert spool._db.execute("PRAGMA busy_timeout").fetchone()[0] >= 30_000
+
+
+def test_every_spool_connection_caps_its_page_cache(tmp_path):
+    """Several connections share the file (consumer, writer, monitor, poller): each keeps at
+    most CACHE_KIB of pages, however deep the spool grows during a store outage."""
+    first, second = Spool(tmp_path / "s.db"), Spool(tmp_path / "s.db")
+    assert first.append_lines(lines(20_000))
+    for spool in (first, second):
+        assert spool._db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+        spool.refresh()
+        assert spool.depth == 20_000
+    assert CACHE_KIB <= 512
 
 
 def test_a_lock_held_past_the_timeout_is_a_spool_error_and_nothing_is_written(tmp_path):

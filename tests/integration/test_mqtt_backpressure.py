@@ -1,4 +1,5 @@
-"""A full spool stops acknowledgements (the broker holds the rest); stale filters go away."""
+"""A full spool stops acknowledgements and reading (the broker holds the rest, not our memory);
+stale filters go away."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 
 import pytest
 
+from collector.mqtt.consumer import Consumer
 from collector.mqtt.decode import Decoder
 from collector.mqtt.settings import MqttSettings
 from collector.runner import Collector
@@ -18,6 +20,9 @@ from tests.integration.mqtt_helpers import readings as make_readings
 from tests.services import wait_until
 
 pytestmark = pytest.mark.integration
+HOLD = 300
+SENT = 3000
+PAD = "x" * 1000  # ~1 KB messages: one 256 KB socket read holds at most ~250 of them
 
 
 def test_full_spool_stops_acking_and_nothing_is_dropped(tmp_path, mosquitto_factory,
@@ -76,3 +81,42 @@ def test_filters_dropped_from_the_config_are_unsubscribed(tmp_path, mosquitto, c
         assert collector.consumer.stats.received == 1
     finally:
         collector.stop()
+
+
+def test_a_full_spool_holds_the_backlog_on_the_broker_not_in_memory(tmp_path, mosquitto):
+    """For an MQTT 3.1.1 client with `max_inflight_messages 0` Mosquitto sends every queued
+    message at once (as Mosquitto 2.0 also does to an MQTT 5 client after its own restart,
+    whatever the receive maximum). The consumer stops reading at `receive_maximum` held
+    messages, keeps the connection alive while it waits, and loses nothing once the spool
+    has room again."""
+    settings = MqttSettings(url=mosquitto.url, protocol="3.1.1", client_id="hold-test",
+                            keepalive=5, receive_maximum=HOLD,
+                            subscriptions=[{"filter": FILTER, "template": TEMPLATE}])
+    spool = Spool(tmp_path / "s.db", capacity=1)
+    spool.append_lines(["energy,point=x value=1 1"])  # full: the store is "down"
+    consumer = Consumer(settings, Decoder(settings), spool)
+    consumer.start()
+    pub = publisher(mosquitto.host, mosquitto.port, "hold-pub")
+    try:
+        t0 = int(time.time()) - 3600
+        publish_all(pub, [("site/b1/meter/m1/energy",
+                           json.dumps({"value": k, "ts": t0 + k, "note": PAD}))
+                          for k in range(SENT)])
+        wait_until(lambda: consumer._held[0] >= HOLD, 20, "the consumer to reach its bound")
+        most = 0
+        until = time.monotonic() + 9  # longer than 1.5 × keepalive: the broker would cut us
+        while time.monotonic() < until:
+            most = max(most, consumer._held[0])
+            time.sleep(0.05)
+        assert HOLD <= most < HOLD + 260, f"held {most} messages, bound {HOLD} + one read"
+        assert consumer.client.gen == 1 and consumer.client.is_connected()
+        spool.delete(spool.peek(10))  # the store is back: the writer made room
+        spool.capacity = SENT + 1
+        wait_until(lambda: consumer.stats.accepted == SENT, 60, "every message spooled")
+    finally:
+        pub.loop_stop()
+        consumer.stop()
+    values = sorted(int(float(line.split(" value=")[1].split()[0]))
+                    for b in spool.peek(10**6) for line in b.lines.decode().split("\n"))
+    assert values == list(range(SENT))  # nothing accepted is lost, nothing twice
+    assert consumer._held == [0, 0]

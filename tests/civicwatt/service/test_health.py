@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import urllib.error
 import urllib.request
+import weakref
 
 import pytest
 
@@ -68,6 +70,30 @@ def test_metrics_are_prometheus_text_with_jobs_and_providers(served, caplog):
     assert 'civicwatt_job_runs_total{job="meter"} 1.0' in text
     assert 'civicwatt_job_failures_total{job="forecast"} 1.0' in text
     assert health.jobs["forecast"].last_error == "ZeroDivisionError: division by zero"
+
+
+class _Document:
+    """Stands in for a rendered report: an object in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_jobs_garbage_is_collected_when_it_ends(fails):
+    alive: list[weakref.ref] = []
+
+    def job() -> None:
+        alive.append(weakref.ref(_Document()))
+        if fails:
+            raise RuntimeError("render failed")
+
+    gc.disable()  # only the job's own collection may free the cycle
+    try:
+        guarded("report", job, Health())()
+        assert alive[0]() is None, "the job's reference cycles outlived it"
+    finally:
+        gc.enable()
 
 
 def test_unknown_paths_are_404(served):

@@ -13,7 +13,7 @@ import struct
 
 import pytest
 
-from collector.mqtt.consumer import Consumer, digest
+from collector.mqtt.consumer import BATCH_MESSAGES, HOLD_BYTES, Consumer, digest
 from collector.mqtt.decode import Decoder
 from collector.mqtt.settings import MqttSettings
 from collector.spool import Spool
@@ -158,6 +158,51 @@ def test_a_full_spool_acknowledges_nothing_and_keeps_the_messages(tmp_path, capl
     assert consumer._full is False
 
 
+def test_a_burst_is_spooled_in_bounded_transactions_and_acked_in_order(consumer):
+    burst = [[msg(k, {"value": float(k), "ts": 1_789_000_000 + k}) for k in range(i, i + 3000)]
+             for i in range(1, 12_001, 3000)]
+    for chunk in burst:
+        consumer._deliver(1, chunk, 0)
+    assert consumer.flush() == 12_000
+    sizes = [b.n for b in consumer.spool.peek(10**6)]
+    assert sizes == [6000, 6000]  # BATCH_MESSAGES reached within the second socket read
+    assert all(n < BATCH_MESSAGES + 3000 for n in sizes)
+    assert consumer.client.mids == list(range(1, 12_001))
+    assert consumer._held == [0, 0] and consumer.has_room()
+
+
+def test_room_ends_at_receive_maximum_and_returns_once_acknowledged(tmp_path):
+    s = settings(receive_maximum=3)
+    consumer = Consumer(s, Decoder(s), Spool(tmp_path / "s.db"))
+    consumer.client = Acks()
+    consumer._deliver(1, [msg(1, {"value": 1.0}), msg(2, {"value": 2.0})], 0)
+    assert consumer.has_room()
+    consumer._deliver(1, [msg(3, {"value": 3.0})], 0)
+    assert not consumer.has_room() and consumer._held == [3, 42]
+    assert consumer.flush() == 3
+    assert consumer.has_room() and consumer._held == [0, 0]
+
+
+def test_room_ends_at_the_payload_byte_bound(consumer):
+    consumer._deliver(1, [msg(1, "1" * (HOLD_BYTES - 1))], 0)
+    assert consumer.has_room()
+    consumer._deliver(1, [msg(2, "2")], 0)
+    assert not consumer.has_room()
+
+
+def test_a_full_spool_keeps_holding_and_dropped_messages_are_released(tmp_path):
+    s = settings(receive_maximum=2)
+    consumer = Consumer(s, Decoder(s), Spool(tmp_path / "s.db", capacity=1))
+    consumer.client = Acks(current=2)
+    consumer.spool.append_lines(["energy,point=x value=1 1"])
+    consumer._deliver(1, [msg(1, {"value": 1.0})], 0)
+    consumer._deliver(2, [msg(2, {"value": 2.0})], 0)
+    assert consumer.flush() == 0 and not consumer.has_room()  # full: still held, unacked
+    consumer._on_connected(3, True)  # resumed: the broker sends both again
+    consumer.flush()
+    assert consumer._held == [0, 0] and consumer.client.calls == []
+
+
 def test_a_failing_commit_keeps_the_messages_unacknowledged(consumer, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk gone")
@@ -245,7 +290,8 @@ def test_the_session_is_wired_to_this_consumer(tmp_path):
     session = consumer.client
     assert session.filters is consumer.filters and session.settings is s
     session.deliver(3, [msg(1, {"value": 1.0})], 0)
-    assert list(consumer._pending) == [(3, [msg(1, {"value": 1.0})], 0)]
+    assert list(consumer._pending) == [(3, [msg(1, {"value": 1.0})], 0, 14)]
+    assert session.room == consumer.has_room
     session.on_connected(4, True)
     assert consumer._drop_before == 4
     session.on_subscribed(True)
