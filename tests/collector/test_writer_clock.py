@@ -85,7 +85,7 @@ class Flaky:
 
 
 class ClockWaits(threading.Event):
-    """The writer's stop event: each backoff wait moves the clock and is recorded; `then`
+    """The writer's stop or wake event: each wait moves the clock and is recorded; `then`
     is called after each wait with the seconds since the first wait began."""
 
     def __init__(self, clock: Clock, then) -> None:
@@ -251,26 +251,16 @@ def test_backoff_starts_again_at_a_quarter_second_after_a_write_succeeds(tmp_pat
     assert writer.stats.written == 1 and spool.depth == 1
 
 
-class Polls(threading.Event):
-    """The writer's wake event: records each poll of an empty spool, stops after three."""
-
-    def __init__(self, writer: Writer) -> None:
-        super().__init__()
-        self.writer, self.seen = writer, []
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.seen.append(timeout)
-        if len(self.seen) == 3:
-            self.writer._stop.set()
-        return False
-
-
 def test_an_empty_spool_is_polled_every_50_ms_and_a_stop_returns_at_once(tmp_path, clock):
     writer = Writer(Spool(tmp_path / "s.db"), Flaky(tmp_path, clock))
-    writer._wake = Polls(writer)
+    # each poll moves the clock by its wait; the third one asks the writer to stop
+    writer._wake = ClockWaits(clock, lambda elapsed: len(writer._wake.seen) == 3
+                              and writer._stop.set())
     thread = threading.Thread(target=writer.run, daemon=True)  # default 10 s drain timeout
     thread.start()
     thread.join(5)
     assert not thread.is_alive()
     assert writer._wake.seen == [0.05, 0.05, 0.05]
-    assert writer.stats.requests == 0 and clock.slept == [] and clock.mono == 5_000.0
+    # no write, no backoff sleep, no waiting out the drain timeout: 3 polls of 50 ms
+    assert writer.stats.requests == 0 and clock.slept == []
+    assert clock.mono == pytest.approx(5_000.15)
