@@ -74,9 +74,11 @@ class Flaky:
         self.retry_after: float | None = None
         self.script: list[str | None] = []  # causes for the next attempts, then `down`
         self.attempts = 0
+        self.sizes: list[int] = []  # readings per write request
 
     def write(self, rows) -> None:
         self.attempts += 1
+        self.sizes.append(len(rows))
         self.clock.advance(self.cost)
         down = self.script.pop(0) if self.script else self.down
         if down:
@@ -264,3 +266,14 @@ def test_an_empty_spool_is_polled_every_50_ms_and_a_stop_returns_at_once(tmp_pat
     # no write, no backoff sleep, no waiting out the drain timeout: 3 polls of 50 ms
     assert writer.stats.requests == 0 and clock.slept == []
     assert clock.mono == pytest.approx(5_000.15)
+
+
+def test_a_default_request_carries_at_most_50000_readings(tmp_path, clock):
+    """Batches are whole spool transactions: 50,000 then 1 go as two requests."""
+    store = Flaky(tmp_path, clock)
+    store.down = "server_error"  # records the request without writing 50,000 rows
+    spool = spooled(tmp_path, [f"energy,point=m value=1.0 {T0 + i}" for i in range(50_000)],
+                    [f"energy,point=m value=2.0 {T0 + 50_000}"])
+    with pytest.raises(StoreUnavailable):
+        Writer(spool, store).drain_once()
+    assert store.sizes == [50_000] and spool.depth == 50_001
