@@ -36,7 +36,8 @@ TESTS = {
                             "tests/collector/test_spool_writer.py",
                             "tests/collector/test_spool_state.py",
                             "tests/collector/test_writer_outage.py",
-                            "tests/integration/test_store_outage.py"],
+                            "tests/integration/test_store_outage.py",
+                            "tests/collector/test_writer_clock.py"],
     "store/http.py": ["tests/store", "tests/integration/test_store_outage.py",
                       "tests/collector/test_writer_outage.py"],
     "collector/mqtt/consumer.py": ["tests/collector/mqtt/test_consumer.py"],
@@ -64,6 +65,10 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="mutation-"))
     try:
         prepare(work, args.file, tests)
+        # mutants/ must exist before mutmut starts: Python caches "no finder" for a
+        # PYTHONPATH entry that is missing at startup, so the in-process stats run would not
+        # find `tests` in it even after mutmut has copied it there (a retry hid this)
+        (work / "mutants").mkdir(exist_ok=True)
         env = {**os.environ, "PYTHONPATH": str(work / "mutants"), "CI": "true",
                "CIVICWATT_MUTATION": "1"}  # fewer property-test examples per mutant
         for _ in range(3):  # a test that flakes under load in the clean run: try again
@@ -71,6 +76,7 @@ def main() -> int:
                                   cwd=work, env=env, check=False)
             if done.returncode == 0:
                 break
+            print(f"mutmut run exited {done.returncode}; trying again", file=sys.stderr)
         subprocess.run(["mutmut", "export-cicd-stats"], cwd=work, env=env, check=True,
                        capture_output=True)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())

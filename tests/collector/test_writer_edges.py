@@ -149,3 +149,19 @@ def test_stop_drains_what_is_spooled_and_then_returns(tmp_path, caplog):
     thread.join(10)
     assert not thread.is_alive()
     assert spool.depth == 0 and writer.stats.written == 5 and writer.stats.batches == 3
+
+
+def test_before_any_metering_run_no_reading_is_late_not_even_one_before_1970(tmp_path):
+    # watermark 0 = nothing metered yet; a negative time (a device clock never set) must not
+    # send the metering job to 1969 (late_span alone would call it older than 0)
+    spool = spooled(tmp_path, ["energy,point=m value=1.0 -86400000000000"])
+    assert spool.watermark() == 0
+    writer = Writer(spool, open_store(f"sqlite://{tmp_path}/store.db"))
+    assert writer.drain_once() == 1 and writer.stats.written == 1
+    assert spool.dirty_ranges() == [] and spool.depth == 0
+    # the same reading after a metering run is late, and marked
+    spool.raise_watermark(T0)
+    assert spool.append_lines(["energy,point=m value=2.0 -86400000000000"])
+    assert writer.drain_once() == 1
+    assert [(r.start_ns, r.end_ns, r.reason) for r in spool.dirty_ranges()] == [
+        (-86400000000000, -86399999999999, "late")]
