@@ -53,6 +53,13 @@ VARIANTS: dict[str, dict] = {
     "half-life 112 d": {"half_life_days": 112.0},
     "persistence learnt on 180 d": {"residual_days": 180},
     "persistence inputs clipped at 4 sigma": {"ar_clip_sigmas": 4.0},
+    "model alone (no combination)": {"combine_days": 0},
+    "combination learnt on 14 d": {"combine_days": 14},
+    "combination learnt on 56 d": {"combine_days": 56},
+    "combination shrunk 0.25": {"combine_shrink": 0.25},
+    "combination shrunk 4": {"combine_shrink": 4.0},
+    "intervals adapted 0.5": {"interval_adapt": 0.5},
+    "intervals adapted 1": {"interval_adapt": 1.0},
 }
 
 

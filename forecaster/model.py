@@ -18,6 +18,7 @@ import statsmodels.api as sm
 
 from forecaster import __version__
 from forecaster import closures as C
+from forecaster import combine as M
 from forecaster import features as F
 from forecaster import intervals as I
 from forecaster import persistence as P
@@ -144,8 +145,13 @@ class LoadForecaster:
         resid[out & ~near[1:-1]] = np.nan
         self._sigma_clip = s.ar_clip_sigmas * scale
         work = daytype < 5
-        self._fit_ar(resid, hour, work)
+        off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
+        held = self._holdout_errors(h, y, temp, hour, work)
+        self._fit_ar(resid, hour, work, y, off, held)
         self._end_ns = int(t[-1])
+        pad = max(M.PAST_HOURS - y.size, 0)
+        self._tail_y = np.concatenate([np.full(pad, np.nan), y[-M.PAST_HOURS:]])
+        self._tail_off = np.concatenate([np.full(pad, off[0]), off[-M.PAST_HOURS:]])
         pad = max(WEEK - resid.size, 0)
         self._last_resid = np.concatenate([np.full(pad, np.nan), resid[-WEEK:]])
         self._last_work = np.concatenate([np.zeros(pad, bool), work[-WEEK:]])
@@ -184,8 +190,33 @@ class LoadForecaster:
     def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
         return self._level[group] + z @ self._beta
 
-    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray) -> None:
-        """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
+    def _holdout_errors(self, h: HourlyHistory, y: np.ndarray, temp: np.ndarray | None,
+                        hour: np.ndarray, work: np.ndarray,
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+        """Out-of-sample day-ahead errors on the last `combine_days` days, per lead:
+        (target indices, errors) of a model fitted on the history before them, its stage 2
+        fed its own errors up to each origin; None when that history is too short."""
+        s = self.settings
+        cut = y.size - 24 * s.combine_days
+        if (not s.combine_days or self.short or s.persistence == Persistence.none
+                or cut < 24 * s.full_model_days):
+            return None
+        ho = LoadForecaster(s.model_copy(update={"combine_days": 0}))
+        ho.fit(h.slice(0, cut, s.min_history_days), use_temperature=self.use_temp)
+        if ho.short or ho.use_temp != self.use_temp:
+            return None
+        _, daytype, _ = self.calendar.features(h.time_ns)  # the calendar's, not observed
+        group, _ = F.base_index(hour, daytype, False)
+        z = F.hinge_columns(np.nan_to_num(temp), ho.occ[group], *ho.cps) if ho.use_temp \
+            else np.zeros((y.size, 0))
+        return M.replay(y - ho._stage1(group, z), work, ho._ar, ho._sigma_clip, cut)
+
+    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray, y: np.ndarray,
+                off: np.ndarray, held: tuple[list[np.ndarray], list[np.ndarray]] | None,
+                ) -> None:
+        """Per-lead OLS of the error on origin-time features; the building's weights of
+        the persistence forecasts and interval widening from the held-out errors `held`
+        (`combine.py`); empirical quantiles of the final in-sample errors."""
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
         r, hr, wk = resid[-n:], hour[-n:], work[-n:]
@@ -193,10 +224,25 @@ class LoadForecaster:
         warm = WEEK if n > 2 * WEEK else DAY
         use = 0 if s.persistence == Persistence.none else s.ar_features
         self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
+        self._w = np.zeros((s.horizon_hours, 2))
+        self._scales = np.asarray(s.interval_scales, dtype=float)
+        if held is None:
+            self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
+            return
+        held_x = M.columns(y, off, *held)
+        self._w = M.fit_weights(held[1], held_x, s.combine_shrink)
+        inside = M.columns(y, off, [y.size - n + i for i in where], errors)
+        errors = M.combined(errors, inside, self._w)
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
+        if s.interval_adapt > 0:
+            own = I.conformal_scales(M.combined(held[1], held_x, self._w),
+                                     [hour[i] for i in held[0]], self._q, self._spread)
+            a = s.interval_adapt
+            self._scales = self._scales ** (1 - a) * np.maximum(own, 1e-3) ** a
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
+               "_w", "_tail_y", "_tail_off", "_scales")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
                 "_sigma_clip", "_end_ns")
 
@@ -267,11 +313,27 @@ class LoadForecaster:
                 q[i] = self._q[L - 1]
             else:
                 q[i] = self._q[-1]
-        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour],
-                                          self.settings.interval_scales)
+        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour], tuple(self._scales))
         if self.nonneg:
             return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
         return value, lo95, lo80, hi80, hi95
+
+    def _combine(self, t: np.ndarray, lead: np.ndarray, *cols: np.ndarray,
+                 ) -> tuple[np.ndarray, ...]:
+        """Move the forecast (and its intervals) towards last week and the mean of the
+        last 7 days by the weights learnt for this building (`combine.py`)."""
+        if not self._w.any():
+            return cols
+        n = self._tail_y.size
+        off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
+        naive, mean7 = M.persistence_forecasts(self._tail_y, self._tail_off, n - 1 + lead,
+                                               off, lead)
+        w = np.where((lead <= self._w.shape[0])[:, None],
+                     self._w[np.minimum(lead, self._w.shape[0]) - 1], 0.0)
+        value = cols[0]
+        delta = np.nan_to_num(w[:, 0] * (naive - value)) + np.nan_to_num(w[:, 1] * (mean7 - value))
+        out = tuple(c + delta for c in cols)
+        return tuple(np.maximum(c, 0.0) for c in out) if self.nonneg else out
 
     def predict(self, future: FutureInput) -> Forecast:
         """Forecast the hours in `future` (all after the end of the history).
@@ -303,5 +365,6 @@ class LoadForecaster:
                           ((lo95, other[1]), (lo80, other[2])))
             hi80, hi95 = (np.where(sure, c, np.maximum(o, c)) for o, c in
                           ((hi80, other[3]), (hi95, other[4])))
+        value, lo95, lo80, hi80, hi95 = self._combine(t, lead, value, lo95, lo80, hi80, hi95)
         return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
                         list(self.issues))
