@@ -22,37 +22,42 @@ import numpy as np
 
 from forecaster import persistence as P
 
-__all__ = ["PAST_HOURS", "columns", "combined", "fit_weights", "persistence_forecasts", "replay"]
+__all__ = ["PAST_HOURS", "columns", "combined", "fit_weights", "persistence_forecasts",
+           "replay"]
 
 DAY, WEEK = 24, 168
 PAST_HOURS = 15 * DAY  # history a forecast needs: 7 days back from up to 8 days ahead
 
 
-def _lag(y: np.ndarray, off: np.ndarray, idx: np.ndarray, off_idx: np.ndarray,
-         days: np.ndarray | int, last: np.ndarray) -> np.ndarray:
+def _lag(y: np.ndarray, off: np.ndarray, work: np.ndarray, idx: np.ndarray,
+         off_idx: np.ndarray, work_idx: np.ndarray, days: np.ndarray | int, last: np.ndarray,
+         ) -> np.ndarray:
     """y at the same local hour `days` days before index `idx` (whose UTC offset, in hours,
-    is `off_idx`); NaN where outside `y` or after `last` (the origin)."""
+    is `off_idx`); NaN where outside `y`, after `last` (the origin) or on a day of the
+    other class (workday or not) than `work_idx`."""
     p = idx - DAY * days
     inside = (p >= 0) & (p < y.size)
     q = np.where(inside, p, 0)
-    q = q + off_idx - off[q]
-    ok = inside & (q >= 0) & (q < y.size) & (q <= last)
+    q = np.clip(q + off_idx - off[q], 0, y.size - 1)
+    ok = inside & (q <= last) & (work[q] == work_idx)
     out = np.full(idx.shape, np.nan)
     out[ok] = y[q[ok]]
     return out
 
 
-def persistence_forecasts(y: np.ndarray, off: np.ndarray, idx: np.ndarray,
-                          off_idx: np.ndarray, lead: np.ndarray | int,
+def persistence_forecasts(y: np.ndarray, off: np.ndarray, work: np.ndarray, idx: np.ndarray,
+                          off_idx: np.ndarray, work_idx: np.ndarray, lead: np.ndarray | int,
                           ) -> tuple[np.ndarray, np.ndarray]:
     """(last week, mean of the last 7 known days) at the same local hour, for target
-    indices `idx` into the hourly series `y` (UTC offsets `off`, hours) forecast `lead`
-    hours ahead: only values up to index `idx - lead` are used."""
+    indices `idx` into the hourly series `y` (UTC offsets `off` in hours, workday flags
+    `work`) forecast `lead` hours ahead: only values up to index `idx - lead`, and only
+    from days of the target's class (a bank holiday is no forecast for a Monday)."""
     lead = np.broadcast_to(np.asarray(lead), idx.shape)
     last = idx - lead
     first = -(-lead // DAY)  # the most recent whole day known
-    naive = _lag(y, off, idx, off_idx, 7, last)
-    lags = np.vstack([_lag(y, off, idx, off_idx, first + k, last) for k in range(7)])
+    args = (y, off, work, idx, off_idx, work_idx)
+    naive = _lag(*args, 7, last)
+    lags = np.vstack([_lag(*args, first + k, last) for k in range(7)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all seven unknown: NaN
         mean7 = np.nanmean(lags, axis=0)
@@ -64,7 +69,7 @@ def replay(r: np.ndarray, work: np.ndarray, ar: np.ndarray, clip: float, cut: in
     """Stage 2 with fixed coefficients `ar` run over the errors `r` of a stage 1 fitted
     before index `cut`: per lead, (target indices from `cut` on, errors left)."""
     start = cut - WEEK - 1  # a week of errors before the first origin
-    wk = work[start:]
+    wk = work[start:r.size]
     feats = P.Features(r[start:], wk, clip)
     idx, err = [], []
     for lead in range(1, ar.shape[0] + 1):
@@ -76,13 +81,13 @@ def replay(r: np.ndarray, work: np.ndarray, ar: np.ndarray, clip: float, cut: in
     return idx, err
 
 
-def columns(y: np.ndarray, off: np.ndarray, idx: list[np.ndarray], error: list[np.ndarray],
-            ) -> list[np.ndarray]:
+def columns(y: np.ndarray, off: np.ndarray, work: np.ndarray, idx: list[np.ndarray],
+            error: list[np.ndarray]) -> list[np.ndarray]:
     """Per lead: (last week − model, mean of 7 − model) at target indices `idx`, where the
     model's forecast is y − `error`."""
     out = []
     for lead, (at, e) in enumerate(zip(idx, error, strict=True), start=1):
-        naive, mean7 = persistence_forecasts(y, off, at, off[at], lead)
+        naive, mean7 = persistence_forecasts(y, off, work, at, off[at], work[at], lead)
         model = y[at] - e
         out.append(np.column_stack([naive - model, mean7 - model]))
     return out

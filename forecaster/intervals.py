@@ -43,17 +43,3 @@ def bounds(value: np.ndarray, q: np.ndarray, spread: np.ndarray,
     width = q * spread[:, None] * np.array([k95, k80, k80, k95])
     return tuple(value + width[:, j] for j in range(4))
 
-
-def conformal_scales(errors: list[np.ndarray], hours: list[np.ndarray], q: np.ndarray,
-                     spread: np.ndarray) -> tuple[float, float]:
-    """The (80 %, 95 %) widening that puts exactly 80 % / 95 % of out-of-sample `errors`
-    (per lead, at local `hours`) inside the bands of quantile rows `q` (split conformal)."""
-    need = []
-    for lo, hi, level in ((1, 2, 0.80), (0, 3, 0.95)):
-        ratio = np.concatenate([
-            np.where(e >= 0, e / np.maximum(q[i, hi] * spread[h], 1e-12),
-                     e / np.minimum(q[i, lo] * spread[h], -1e-12))
-            for i, (e, h) in enumerate(zip(errors, hours, strict=True))])
-        ratio = ratio[np.isfinite(ratio)]
-        need.append(float(np.quantile(ratio, level)) if ratio.size else 1.0)
-    return need[0], need[1]

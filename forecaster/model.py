@@ -147,11 +147,13 @@ class LoadForecaster:
         work = daytype < 5
         off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
         held = self._holdout_errors(h, y, temp, hour, work)
-        self._fit_ar(resid, hour, work, y, off, held)
+        clean = np.where(np.isnan(resid) & ok, np.nan, y)  # no lone bad reading either
+        self._fit_ar(resid, hour, work, clean, off, held)
         self._end_ns = int(t[-1])
         pad = max(M.PAST_HOURS - y.size, 0)
-        self._tail_y = np.concatenate([np.full(pad, np.nan), y[-M.PAST_HOURS:]])
+        self._tail_y = np.concatenate([np.full(pad, np.nan), clean[-M.PAST_HOURS:]])
         self._tail_off = np.concatenate([np.full(pad, off[0]), off[-M.PAST_HOURS:]])
+        self._tail_work = np.concatenate([np.zeros(pad, bool), work[-M.PAST_HOURS:]])
         pad = max(WEEK - resid.size, 0)
         self._last_resid = np.concatenate([np.full(pad, np.nan), resid[-WEEK:]])
         self._last_work = np.concatenate([np.zeros(pad, bool), work[-WEEK:]])
@@ -194,29 +196,39 @@ class LoadForecaster:
                         hour: np.ndarray, work: np.ndarray,
                         ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
         """Out-of-sample day-ahead errors on the last `combine_days` days, per lead:
-        (target indices, errors) of a model fitted on the history before them, its stage 2
-        fed its own errors up to each origin; None when that history is too short."""
+        (target indices, errors) of models fitted on the history before each of
+        `combine_folds` equal parts of them, their stage 2 fed their own errors up to each
+        origin; None when that history is too short."""
         s = self.settings
-        cut = y.size - 24 * s.combine_days
-        if (not s.combine_days or self.short or s.persistence == Persistence.none
-                or cut < 24 * s.full_model_days):
-            return None
-        ho = LoadForecaster(s.model_copy(update={"combine_days": 0}))
-        ho.fit(h.slice(0, cut, s.min_history_days), use_temperature=self.use_temp)
-        if ho.short or ho.use_temp != self.use_temp:
+        days = s.combine_days // max(s.combine_folds, 1)
+        cuts = [y.size - 24 * days * (k + 1) for k in range(s.combine_folds)]
+        if (not days or self.short or s.persistence == Persistence.none
+                or min(cuts) < 24 * s.full_model_days):
             return None
         _, daytype, _ = self.calendar.features(h.time_ns)  # the calendar's, not observed
         group, _ = F.base_index(hour, daytype, False)
-        z = F.hinge_columns(np.nan_to_num(temp), ho.occ[group], *ho.cps) if ho.use_temp \
-            else np.zeros((y.size, 0))
-        return M.replay(y - ho._stage1(group, z), work, ho._ar, ho._sigma_clip, cut)
+        idx: list[list[np.ndarray]] = [[] for _ in range(s.horizon_hours)]
+        err: list[list[np.ndarray]] = [[] for _ in range(s.horizon_hours)]
+        for cut in cuts:
+            ho = LoadForecaster(s.model_copy(update={"combine_days": 0}))
+            ho.fit(h.slice(0, cut, s.min_history_days), use_temperature=self.use_temp)
+            if ho.short or ho.use_temp != self.use_temp:
+                return None
+            z = F.hinge_columns(np.nan_to_num(temp), ho.occ[group], *ho.cps) if ho.use_temp \
+                else np.zeros((y.size, 0))
+            fold = M.replay(y[: cut + 24 * days] - ho._stage1(group, z)[: cut + 24 * days],
+                            work, ho._ar, ho._sigma_clip, cut)
+            for lead in range(s.horizon_hours):
+                idx[lead].append(fold[0][lead])
+                err[lead].append(fold[1][lead])
+        return [np.concatenate(i) for i in idx], [np.concatenate(e) for e in err]
 
     def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray, y: np.ndarray,
                 off: np.ndarray, held: tuple[list[np.ndarray], list[np.ndarray]] | None,
                 ) -> None:
         """Per-lead OLS of the error on origin-time features; the building's weights of
-        the persistence forecasts and interval widening from the held-out errors `held`
-        (`combine.py`); empirical quantiles of the final in-sample errors."""
+        the persistence forecasts from the held-out errors `held` (`combine.py`); empirical
+        quantiles of the final (combined) errors in the fit."""
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
         r, hr, wk = resid[-n:], hour[-n:], work[-n:]
@@ -225,24 +237,17 @@ class LoadForecaster:
         use = 0 if s.persistence == Persistence.none else s.ar_features
         self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
         self._w = np.zeros((s.horizon_hours, 2))
-        self._scales = np.asarray(s.interval_scales, dtype=float)
         if held is None:
             self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
             return
-        held_x = M.columns(y, off, *held)
-        self._w = M.fit_weights(held[1], held_x, s.combine_shrink)
-        inside = M.columns(y, off, [y.size - n + i for i in where], errors)
+        self._w = M.fit_weights(held[1], M.columns(y, off, work, *held), s.combine_shrink)
+        inside = M.columns(y, off, work, [y.size - n + i for i in where], errors)
         errors = M.combined(errors, inside, self._w)
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
-        if s.interval_adapt > 0:
-            own = I.conformal_scales(M.combined(held[1], held_x, self._w),
-                                     [hour[i] for i in held[0]], self._q, self._spread)
-            a = s.interval_adapt
-            self._scales = self._scales ** (1 - a) * np.maximum(own, 1e-3) ** a
 
     # ------------------------------------------------------ serialization
     _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
-               "_w", "_tail_y", "_tail_off", "_scales")
+               "_w", "_tail_y", "_tail_off", "_tail_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
                 "_sigma_clip", "_end_ns")
 
@@ -313,12 +318,13 @@ class LoadForecaster:
                 q[i] = self._q[L - 1]
             else:
                 q[i] = self._q[-1]
-        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour], tuple(self._scales))
+        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour],
+                                          self.settings.interval_scales)
         if self.nonneg:
             return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
         return value, lo95, lo80, hi80, hi95
 
-    def _combine(self, t: np.ndarray, lead: np.ndarray, *cols: np.ndarray,
+    def _combine(self, t: np.ndarray, lead: np.ndarray, work: np.ndarray, *cols: np.ndarray,
                  ) -> tuple[np.ndarray, ...]:
         """Move the forecast (and its intervals) towards last week and the mean of the
         last 7 days by the weights learnt for this building (`combine.py`)."""
@@ -326,8 +332,8 @@ class LoadForecaster:
             return cols
         n = self._tail_y.size
         off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
-        naive, mean7 = M.persistence_forecasts(self._tail_y, self._tail_off, n - 1 + lead,
-                                               off, lead)
+        naive, mean7 = M.persistence_forecasts(self._tail_y, self._tail_off, self._tail_work,
+                                               n - 1 + lead, off, work, lead)
         w = np.where((lead <= self._w.shape[0])[:, None],
                      self._w[np.minimum(lead, self._w.shape[0]) - 1], 0.0)
         value = cols[0]
@@ -365,6 +371,7 @@ class LoadForecaster:
                           ((lo95, other[1]), (lo80, other[2])))
             hi80, hi95 = (np.where(sure, c, np.maximum(o, c)) for o, c in
                           ((hi80, other[3]), (hi95, other[4])))
-        value, lo95, lo80, hi80, hi95 = self._combine(t, lead, value, lo95, lo80, hi80, hi95)
+        value, lo95, lo80, hi80, hi95 = self._combine(t, lead, daytype < 5, value, lo95, lo80,
+                                                      hi80, hi95)
         return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
                         list(self.issues))

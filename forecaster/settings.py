@@ -81,11 +81,10 @@ class ForecastSettings(_Frozen):
     combine_days: int = Field(28, ge=0, description="days of the building's own day-ahead "
                               "errors that learn how far to move towards last week and the "
                               "mean of the last 7 days (combine.py); 0 = the model alone")
+    combine_folds: int = Field(2, ge=1, description="refits those days are split into (each "
+                               "learns from the history before its part)")
     combine_shrink: float = Field(1.0, ge=0, description="ridge shrinkage of those weights "
                                   "towards the model alone")
-    interval_adapt: float = Field(0.0, ge=0, le=1, description="how far each building's "
-                                  "interval widening moves from `interval_scales` to what its "
-                                  "own out-of-sample errors need (0 = not at all)")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "
                                           "调休, closures); default: `country`'s public holidays")

@@ -17,19 +17,25 @@ def test_persistence_forecasts_use_the_same_local_hour_and_nothing_after_the_ori
     y = np.arange(24 * 10, dtype=float)  # 10 days, value = index
     off = np.zeros(y.size, np.int64)
     off[24 * 5 - 1:] = 1  # clocks go forward an hour before day 5 (local = UTC + 1)
+    work = np.ones(y.size, bool)
     idx = np.array([24 * 9 + 3])  # day 9, 03:00 UTC = 04:00 local
-    naive, mean7 = persistence_forecasts(y, off, idx, off[idx], lead=4)
+    naive, mean7 = persistence_forecasts(y, off, work, idx, off[idx], work[idx], lead=4)
     # 7 days before at the same local hour: day 2 was on UTC + 0, so one hour later in UTC
     assert naive[0] == 24 * 2 + 3 + 1
     # days 8..2 back at 04:00 local: days 5..8 on UTC + 1, days 2..4 one index later
     expected = np.mean([24 * d + 3 for d in (5, 6, 7, 8)] + [24 * d + 4 for d in (2, 3, 4)])
     assert mean7[0] == expected
     # lead 28 from an origin on day 8 at 00:00: the day-8 value is after the origin
-    _, later = persistence_forecasts(y, off, idx, off[idx], lead=28)
+    _, later = persistence_forecasts(y, off, work, idx, off[idx], work[idx], lead=28)
     assert later[0] == np.mean([24 * d + 3 for d in (5, 6, 7)] + [24 * d + 4 for d in
                                                                    (1, 2, 3, 4)])
+    # a holiday is no forecast for a workday: day 2 (last week) left out, day 3 too
+    work[24 * 2:24 * 4] = False
+    naive, mean7 = persistence_forecasts(y, off, work, idx, off[idx], work[idx], lead=4)
+    assert np.isnan(naive[0])
+    assert mean7[0] == np.mean([24 * d + 3 for d in (5, 6, 7, 8)] + [24 * 4 + 4])
     # nothing at all before the series: NaN, not an error
-    none, none7 = persistence_forecasts(y, off, np.array([5]), off[:1], lead=1)
+    none, none7 = persistence_forecasts(y, off, work, np.array([5]), off[:1], work[:1], lead=1)
     assert np.isnan(none[0]) and np.isnan(none7[0])
 
 
