@@ -58,7 +58,7 @@ VARIANTS: dict[str, dict] = {
     "combination learnt on 14 d": {"combine_days": 14},
     "combination learnt on 56 d": {"combine_days": 56},
     "combination shrunk 0.25": {"combine_shrink": 0.25},
-    "combination shrunk 4": {"combine_shrink": 4.0},
+    "combination shrunk 1": {"combine_shrink": 1.0},
 }
 
 

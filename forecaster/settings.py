@@ -83,7 +83,7 @@ class ForecastSettings(_Frozen):
                               "mean of the last 7 days (combine.py); 0 = the model alone")
     combine_folds: int = Field(2, ge=1, description="refits those days are split into (each "
                                "learns from the history before its part)")
-    combine_shrink: float = Field(1.0, ge=0, description="ridge shrinkage of those weights "
+    combine_shrink: float = Field(4.0, ge=0, description="ridge shrinkage of those weights "
                                   "towards the model alone")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "

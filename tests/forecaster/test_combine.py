@@ -29,6 +29,11 @@ def test_persistence_forecasts_use_the_same_local_hour_and_nothing_after_the_ori
     _, later = persistence_forecasts(y, off, work, idx, off[idx], work[idx], lead=28)
     assert later[0] == np.mean([24 * d + 3 for d in (5, 6, 7)] + [24 * d + 4 for d in
                                                                    (1, 2, 3, 4)])
+    # the day the clocks went forward: 24 h before 10:00 local is 11:00 local, after the
+    # origin, so yesterday is left out (not its 11:00, which was not known at 10:00)
+    at = np.array([24 * 5 + 10])
+    _, mean7 = persistence_forecasts(y, off, work, at, off[at], work[at], lead=24)
+    assert mean7[0] == np.mean([24 * 5 + 10 - 24 * k + 1 for k in (2, 3, 4, 5)])
     # a holiday is no forecast for a workday: day 2 (last week) left out, day 3 too
     work[24 * 2:24 * 4] = False
     naive, mean7 = persistence_forecasts(y, off, work, idx, off[idx], work[idx], lead=4)
