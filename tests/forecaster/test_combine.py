@@ -85,7 +85,8 @@ def test_a_building_that_repeats_last_week_is_forecast_with_last_week():
     history = HourlyHistory(t, kwh)
     cv, weight = {}, {}
     for days in (0, 28):
-        settings = LONDON.model_copy(update={"combine_days": days, "temperature": "off"})
+        settings = LONDON.model_copy(update={"combine_days": days, "temperature": "off",
+                                             "combine_shrink": 1.0})  # default 4: 0.16
         cv[days] = backtest(history, settings, horizon=24, test_days=14).summary()["cv_rmse"]
         weight[days] = LoadForecaster(settings).fit(history)._w[:, 0].mean()
     assert weight[0] == 0.0 and weight[28] > 0.25  # learnt: last week is worth much here
