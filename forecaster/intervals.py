@@ -42,4 +42,3 @@ def bounds(value: np.ndarray, q: np.ndarray, spread: np.ndarray,
     k80, k95 = scales
     width = q * spread[:, None] * np.array([k95, k80, k80, k95])
     return tuple(value + width[:, j] for j in range(4))
-
