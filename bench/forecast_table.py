@@ -1,6 +1,6 @@
 """The forecaster's acceptance table: day-ahead backtests on buildings it was not tuned on.
 
-    python -m bench.forecast_table [--variant NAME] [--stride K] [--previous]
+    python -m bench.forecast_table [--variant NAME] [--stride K] [--sets H:W,...] [--previous]
                                    [--compare STRIDE] [--write forecaster/README.md]
 
 The protocol (buildings, halves, windows) is in `bench/forecast_cases.py`. Per building the
@@ -53,6 +53,12 @@ VARIANTS: dict[str, dict] = {
     "half-life 112 d": {"half_life_days": 112.0},
     "persistence learnt on 180 d": {"residual_days": 180},
     "persistence inputs clipped at 4 sigma": {"ar_clip_sigmas": 4.0},
+    "model alone (no combination)": {"combine_days": 0},
+    "combination learnt on one refit": {"combine_folds": 1},
+    "combination learnt on 14 d": {"combine_days": 14},
+    "combination learnt on 56 d": {"combine_days": 56},
+    "combination shrunk 0.25": {"combine_shrink": 0.25},
+    "combination shrunk 1": {"combine_shrink": 1.0},
 }
 
 
@@ -168,11 +174,14 @@ SUMMARY_HEAD = ("| set | buildings | median ratio | worst ratio | worst abs NMBE
                 "|---|---:|---:|---:|---:|---|---|---:|---|---|")
 
 
-def protocol(pool: ProcessPoolExecutor, variant: str, stride: int) -> tuple[list[str], bool]:
+def protocol(pool: ProcessPoolExecutor, variant: str, stride: int,
+             only: tuple[str, ...] = ()) -> tuple[list[str], bool]:
     """Summary table and per-building tables of `variant` on every set; passes on the
     confirmation half's and both halves' 2019 windows?"""
     summary_md, detail_md, ok = [SUMMARY_HEAD], [], True
     for half, which, title in SETS:
+        if only and f"{half}:{which}" not in only:
+            continue
         rows = run(pool, half, which, variant, stride)
         s = summary(rows)
         summary_md.append(summary_row(title, s))
@@ -212,12 +221,15 @@ def main() -> int:
                     help="also the summary of the model before issue 19")
     ap.add_argument("--compare", type=int, metavar="STRIDE", default=0,
                     help="also the variant table on the tuning half, every STRIDE-th origin")
+    ap.add_argument("--sets", default="", help="only these sets, e.g. confirm:2019,tune:2019 "
+                    "(halves confirm/tune/bdg1, windows 2019/select)")
     ap.add_argument("--write", type=Path, help="replace the table between the markers in FILE")
     a = ap.parse_args()
     with ProcessPoolExecutor(max_workers=2) as pool:
-        md, ok = protocol(pool, a.variant, a.stride)
+        only = tuple(x for x in a.sets.split(",") if x)
+        md, ok = protocol(pool, a.variant, a.stride, only)
         if a.previous:
-            prev, _ = protocol(pool, "previous", a.stride)
+            prev, _ = protocol(pool, "previous", a.stride, only)
             md.insert(1, "The model before issue 19 (version 0.1), same cases:\n\n" + prev[0])
         if a.compare:
             md.append(f"#### What each choice is worth (tuning half, selection windows, every "

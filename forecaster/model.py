@@ -18,6 +18,7 @@ import statsmodels.api as sm
 
 from forecaster import __version__
 from forecaster import closures as C
+from forecaster import combine as M
 from forecaster import features as F
 from forecaster import intervals as I
 from forecaster import persistence as P
@@ -144,8 +145,15 @@ class LoadForecaster:
         resid[out & ~near[1:-1]] = np.nan
         self._sigma_clip = s.ar_clip_sigmas * scale
         work = daytype < 5
-        self._fit_ar(resid, hour, work)
+        off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
+        held = self._holdout_errors(h, y, temp, hour, work)
+        clean = np.where(np.isnan(resid) & ok, np.nan, y)  # no lone bad reading either
+        self._fit_ar(resid, hour, work, clean, off, held)
         self._end_ns = int(t[-1])
+        pad = max(M.PAST_HOURS - y.size, 0)
+        self._tail_y = np.concatenate([np.full(pad, np.nan), clean[-M.PAST_HOURS:]])
+        self._tail_off = np.concatenate([np.full(pad, off[0]), off[-M.PAST_HOURS:]])
+        self._tail_work = np.concatenate([np.zeros(pad, bool), work[-M.PAST_HOURS:]])
         pad = max(WEEK - resid.size, 0)
         self._last_resid = np.concatenate([np.full(pad, np.nan), resid[-WEEK:]])
         self._last_work = np.concatenate([np.zeros(pad, bool), work[-WEEK:]])
@@ -184,8 +192,43 @@ class LoadForecaster:
     def _stage1(self, group: np.ndarray, z: np.ndarray) -> np.ndarray:
         return self._level[group] + z @ self._beta
 
-    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray) -> None:
-        """Per-lead OLS of the error on origin-time features; empirical interval quantiles."""
+    def _holdout_errors(self, h: HourlyHistory, y: np.ndarray, temp: np.ndarray | None,
+                        hour: np.ndarray, work: np.ndarray,
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+        """Out-of-sample day-ahead errors on the last `combine_days` days, per lead:
+        (target indices, errors) of models fitted on the history before each of
+        `combine_folds` equal parts of them, their stage 2 fed their own errors up to each
+        origin; None when that history is too short."""
+        s = self.settings
+        days = s.combine_days // max(s.combine_folds, 1)
+        cuts = [y.size - 24 * days * (k + 1) for k in range(s.combine_folds)]
+        if (not days or self.short or s.persistence == Persistence.none
+                or min(cuts) < 24 * s.full_model_days):
+            return None
+        _, daytype, _ = self.calendar.features(h.time_ns)  # the calendar's, not observed
+        group, _ = F.base_index(hour, daytype, False)
+        idx: list[list[np.ndarray]] = [[] for _ in range(s.horizon_hours)]
+        err: list[list[np.ndarray]] = [[] for _ in range(s.horizon_hours)]
+        for cut in cuts:
+            ho = LoadForecaster(s.model_copy(update={"combine_days": 0}))
+            ho.fit(h.slice(0, cut, s.min_history_days), use_temperature=self.use_temp)
+            if ho.short or ho.use_temp != self.use_temp:
+                return None
+            z = F.hinge_columns(np.nan_to_num(temp), ho.occ[group], *ho.cps) if ho.use_temp \
+                else np.zeros((y.size, 0))
+            fold = M.replay(y[: cut + 24 * days] - ho._stage1(group, z)[: cut + 24 * days],
+                            work, ho._ar, ho._sigma_clip, cut)
+            for lead in range(s.horizon_hours):
+                idx[lead].append(fold[0][lead])
+                err[lead].append(fold[1][lead])
+        return [np.concatenate(i) for i in idx], [np.concatenate(e) for e in err]
+
+    def _fit_ar(self, resid: np.ndarray, hour: np.ndarray, work: np.ndarray, y: np.ndarray,
+                off: np.ndarray, held: tuple[list[np.ndarray], list[np.ndarray]] | None,
+                ) -> None:
+        """Per-lead OLS of the error on origin-time features; the building's weights of
+        the persistence forecasts from the held-out errors `held` (`combine.py`); empirical
+        quantiles of the final (combined) errors in the fit."""
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
         r, hr, wk = resid[-n:], hour[-n:], work[-n:]
@@ -193,10 +236,18 @@ class LoadForecaster:
         warm = WEEK if n > 2 * WEEK else DAY
         use = 0 if s.persistence == Persistence.none else s.ar_features
         self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
+        self._w = np.zeros((s.horizon_hours, 2))
+        if held is None:
+            self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
+            return
+        self._w = M.fit_weights(held[1], M.columns(y, off, work, *held), s.combine_shrink)
+        inside = M.columns(y, off, work, [y.size - n + i for i in where], errors)
+        errors = M.combined(errors, inside, self._w)
         self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
-    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work")
+    _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
+               "_w", "_tail_y", "_tail_off", "_tail_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
                 "_sigma_clip", "_end_ns")
 
@@ -273,6 +324,23 @@ class LoadForecaster:
             return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
         return value, lo95, lo80, hi80, hi95
 
+    def _combine(self, t: np.ndarray, lead: np.ndarray, work: np.ndarray, *cols: np.ndarray,
+                 ) -> tuple[np.ndarray, ...]:
+        """Move the forecast (and its intervals) towards last week and the mean of the
+        last 7 days by the weights learnt for this building (`combine.py`)."""
+        if not self._w.any():
+            return cols
+        n = self._tail_y.size
+        off = (self.calendar.utc_offset_ns(t) // HOUR_NS).astype(np.int64)
+        naive, mean7 = M.persistence_forecasts(self._tail_y, self._tail_off, self._tail_work,
+                                               n - 1 + lead, off, work, lead)
+        w = np.where((lead <= self._w.shape[0])[:, None],
+                     self._w[np.minimum(lead, self._w.shape[0]) - 1], 0.0)
+        value = cols[0]
+        delta = np.nan_to_num(w[:, 0] * (naive - value)) + np.nan_to_num(w[:, 1] * (mean7 - value))
+        out = tuple(c + delta for c in cols)
+        return tuple(np.maximum(c, 0.0) for c in out) if self.nonneg else out
+
     def predict(self, future: FutureInput) -> Forecast:
         """Forecast the hours in `future` (all after the end of the history).
 
@@ -303,5 +371,7 @@ class LoadForecaster:
                           ((lo95, other[1]), (lo80, other[2])))
             hi80, hi95 = (np.where(sure, c, np.maximum(o, c)) for o, c in
                           ((hi80, other[3]), (hi95, other[4])))
+        value, lo95, lo80, hi80, hi95 = self._combine(t, lead, daytype < 5, value, lo95, lo80,
+                                                      hi80, hi95)
         return Forecast(t.copy(), value, lo80, hi80, lo95, hi95, self.model_name,
                         list(self.issues))

@@ -78,6 +78,13 @@ class ForecastSettings(_Frozen):
     interval_scales: tuple[float, float] = Field(
         (1.15, 1.24), description="widen the in-sample error quantiles of the 80 % and 95 % "
         "intervals to out-of-sample coverage (calibrated by backtest)")
+    combine_days: int = Field(28, ge=0, description="days of the building's own day-ahead "
+                              "errors that learn how far to move towards last week and the "
+                              "mean of the last 7 days (combine.py); 0 = the model alone")
+    combine_folds: int = Field(2, ge=1, description="refits those days are split into (each "
+                               "learns from the history before its part)")
+    combine_shrink: float = Field(4.0, ge=0, description="ridge shrinkage of those weights "
+                                  "towards the model alone")
     outlier_z: float = Field(5.0, gt=2, description="robust z beyond which an hour is ignored")
     calendar: CalendarSpec | None = Field(None, description="the site's day types (holidays, "
                                           "调休, closures); default: `country`'s public holidays")
