@@ -171,6 +171,25 @@ def test_a_burst_is_spooled_in_bounded_transactions_and_acked_in_order(consumer)
     assert consumer._held == [0, 0] and consumer.has_room()
 
 
+def test_a_transaction_takes_exactly_batch_messages_when_they_come_one_by_one(consumer):
+    for k in range(1, BATCH_MESSAGES + 2):
+        consumer._deliver(1, [msg(k, {"value": float(k), "ts": 1_789_000_000 + k})], 0)
+    assert consumer.flush() == BATCH_MESSAGES + 1
+    assert [b.n for b in consumer.spool.peek(10**6)] == [BATCH_MESSAGES, 1]
+
+
+def test_what_a_resumed_session_drops_is_released_once_and_counts_as_nothing(consumer):
+    consumer._deliver(1, [msg(1, {"value": 1.0}), msg(2, {"value": 2.0})], 0)
+    consumer._on_connected(2, True)  # resumed: the broker sends both again
+    assert consumer.flush() == 0  # nothing committed: the batch held only dropped messages
+    assert consumer._held == [0, 0] and consumer.client.calls == []
+    consumer._deliver(2, [msg(1, {"value": 1.0}, dup=8)], 8)
+    consumer._on_connected(3, True)
+    consumer._deliver(3, [msg(1, {"value": 1.0}, dup=8), msg(2, {"value": 2.0}, dup=8)], 8)
+    assert consumer.flush() == 2  # one batch: connection 2's copy dropped, 3's kept
+    assert consumer._held == [0, 0] and consumer.client.calls == [(3, [1, 2])]
+
+
 def test_room_ends_at_receive_maximum_and_returns_once_acknowledged(tmp_path):
     s = settings(receive_maximum=3)
     consumer = Consumer(s, Decoder(s), Spool(tmp_path / "s.db"))
