@@ -1,7 +1,8 @@
 """The forecaster's acceptance table: day-ahead backtests on buildings it was not tuned on.
 
     python -m bench.forecast_table [--variant NAME] [--stride K] [--sets H:W,...] [--previous]
-                                   [--compare STRIDE] [--write forecaster/README.md]
+                                   [--compare STRIDE] [--calibrate H:W]
+                                   [--write forecaster/README.md]
 
 The protocol (buildings, halves, windows) is in `bench/forecast_cases.py`. Per building the
 hours of all its windows are pooled: CV(RMSE) = RMSE / mean(actual) of the 24 hourly values
@@ -12,7 +13,8 @@ CV(RMSE) for the model and the persistence baselines (previous day, previous wee
 of the last 7 same hours). Goal (issue 19): median ratio ≤ 0.68, worst ≤ 0.90, |NMBE| ≤ 5 %,
 coverage 80 ± 5 % and 95 ± 3 % per building, on the confirmation half and on the 2019
 windows (the exit status says whether they are met). `--previous` adds the model before
-issue 19 on the same cases; `--compare` what each choice is worth on the tuning half.
+issue 19 on the same cases; `--compare` what each choice is worth on the tuning half;
+`--calibrate tune:select` the `interval_scales` that centre a set's coverage on 80 %/95 %.
 Uses both cores; results are cached on disk (`.cache/forecast_table/`).
 """
 
@@ -213,6 +215,57 @@ def compare(pool: ProcessPoolExecutor, stride: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def _covers(cat: list[dict], level: int, stretch: float) -> np.ndarray:
+    """Per building, the share of actuals inside the `level` % bounds stretched about the
+    forecast by `stretch`."""
+    out = []
+    for c in cat:
+        a, f = c["actual"], c["forecast"]
+        ok = np.isfinite(a) & np.isfinite(f)
+        inside = ((a >= f + stretch * (c[f"lo{level}"] - f))
+                  & (a <= f + stretch * (c[f"hi{level}"] - f)))
+        out.append(float(np.mean(inside[ok])))
+    return np.array(out)
+
+
+def _scale_for(cat: list[dict], level: int, now: float, target: float, stat) -> float:
+    """The scale at which `stat` of the per-building coverage is `target` (bisection:
+    coverage grows with the scale)."""
+    low, high = 0.25 * now, 4.0 * now
+    for _ in range(40):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if stat(_covers(cat, level, mid / now)) < target else (low, mid)
+    return high
+
+
+def calibrate(pool: ProcessPoolExecutor, half: str, which: str, variant: str, stride: int,
+              ) -> str:
+    """The `interval_scales` that centre a set's per-building coverage on 80 % and 95 %:
+    the median building's, and the middle of the lowest and highest (the scale that leaves
+    most room to both edges of the goal's band). Only the width of an interval depends on
+    its scale (value + scale × in-sample quantile × spread), so one backtest gives the
+    coverage at any scale: the bounds are stretched about the forecast by new/old (exact but
+    for the clip at zero, which only moves lower bounds that no actual falls below)."""
+    from forecaster.settings import ForecastSettings
+
+    now = ForecastSettings(**VARIANTS[variant]).interval_scales
+    by: dict[str, list[dict]] = {}
+    for r in pool.map(run_case, cases(half, which, variant, stride)):
+        by.setdefault(r["building"], []).append(r)
+    cat = [{k: np.concatenate([p[k] for p in parts]) for k in
+            ("actual", "forecast", "lo80", "hi80", "lo95", "hi95")} for parts in by.values()]
+    out = [f"interval_scales calibrated on {half}:{which}, every {stride}. origin, "
+           f"{len(cat)} buildings, variant {variant} (coverage min/median/max):"]
+    stats = (("median", np.median), ("middle of the range", lambda c: (c.min() + c.max()) / 2))
+    for level, k, target in ((80, now[0], 0.80), (95, now[1], 0.95)):
+        for name, scale in [("now", k)] + [(n, _scale_for(cat, level, k, target, st))
+                                           for n, st in stats]:
+            c = _covers(cat, level, scale / k)
+            out.append(f"  {level} %, {name}: scale {scale:.3f} → {c.min():.3f} / "
+                       f"{np.median(c):.3f} / {c.max():.3f}")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", default="chosen", choices=sorted(VARIANTS))
@@ -223,9 +276,15 @@ def main() -> int:
                     help="also the variant table on the tuning half, every STRIDE-th origin")
     ap.add_argument("--sets", default="", help="only these sets, e.g. confirm:2019,tune:2019 "
                     "(halves confirm/tune/bdg1, windows 2019/select)")
+    ap.add_argument("--calibrate", metavar="H:W", default="",
+                    help="print the interval_scales centring this set's coverage, e.g. "
+                    "tune:select")
     ap.add_argument("--write", type=Path, help="replace the table between the markers in FILE")
     a = ap.parse_args()
     with ProcessPoolExecutor(max_workers=2) as pool:
+        if a.calibrate:
+            print(calibrate(pool, *a.calibrate.split(":"), a.variant, a.stride))
+            return 0
         only = tuple(x for x in a.sets.split(",") if x)
         md, ok = protocol(pool, a.variant, a.stride, only)
         if a.previous:
