@@ -1,44 +1,57 @@
 """Prediction intervals: empirical quantiles of the model's own errors, per lead hour.
 
-Each lead's errors (stage 2, in the fit) are divided by the error spread of their local
-hour of day (RMS over the residual window), so one set of quantiles per lead serves quiet
-nights and busy mornings alike. Errors in the fit understate errors on days the model has
-not seen; `scales` (80 %, 95 %) widen them, calibrated by the backtest on the tuning half
-of the buildings (forecaster/README.md).
+Each lead's errors (stage 2, in the fit) are divided by the error spread of their *slot*,
+local hour of day × workday or not (RMS over the residual window), so one set of quantiles
+per lead serves quiet nights, busy mornings and weekends alike (by hour alone a weekend's
+band was as wide as a workday's, and too wide). Errors in the fit understate errors on days
+the model has not seen; `scales` (80 %, 95 %) widen them, calibrated by the backtest on the
+tuning half of the buildings (forecaster/README.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PROBS", "bounds", "hourly_spread", "lead_quantiles"]
+__all__ = ["PROBS", "bounds", "lead_quantiles", "slot", "slot_spread"]
 
 PROBS = (0.025, 0.10, 0.90, 0.975)  # lower 95, lower 80, upper 80, upper 95
+MIN_SLOT_ERRORS = 8  # fewer in a slot: its hour's spread over both classes
 
 
-def hourly_spread(r: np.ndarray, hour: np.ndarray) -> np.ndarray:
-    """RMS of the finite errors per local hour 0-23 (the mean spread where an hour has none)."""
+def slot(hour: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """Slot 0-47 of each hour: local hour, plus 24 on days that are not workdays."""
+    return hour + 24 * ~np.asarray(work, bool)
+
+
+def slot_spread(r: np.ndarray, hour: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """RMS of the finite errors per slot (`slot`); where a slot has too few, that of its
+    hour over both classes, and where the hour has none, the overall RMS."""
     fin = np.isfinite(r)
-    n = np.bincount(hour[fin], minlength=24)
-    ss = np.bincount(hour[fin], weights=r[fin] ** 2, minlength=24)
-    spread = np.sqrt(ss / np.maximum(n, 1))
-    spread = np.where(n > 0, spread, np.sqrt(ss.sum() / max(n.sum(), 1)))
+    s = slot(hour, work)[fin]
+    n = np.bincount(s, minlength=48).astype(float)
+    ss = np.bincount(s, weights=r[fin] ** 2, minlength=48)
+    n_hour, ss_hour = n[:24] + n[24:], ss[:24] + ss[24:]
+    by_hour = np.where(n_hour > 0, np.sqrt(ss_hour / np.maximum(n_hour, 1)),
+                       np.sqrt(ss.sum() / max(n.sum(), 1)))
+    spread = np.where(n >= MIN_SLOT_ERRORS, np.sqrt(ss / np.maximum(n, 1)),
+                      np.tile(by_hour, 2))
     return np.maximum(spread, 1e-3 * max(float(spread.mean()), 1e-9))
 
 
-def lead_quantiles(errors: list[np.ndarray], hours: list[np.ndarray],
+def lead_quantiles(errors: list[np.ndarray], slots: list[np.ndarray],
                    spread: np.ndarray) -> np.ndarray:
-    """(leads, 4) quantiles `PROBS` of each lead's errors in units of their hour's spread."""
+    """(leads, 4) quantiles `PROBS` of each lead's errors in units of their slot's spread."""
     q = np.zeros((len(errors), len(PROBS)))
-    for i, (e, h) in enumerate(zip(errors, hours, strict=True)):
+    for i, (e, s) in enumerate(zip(errors, slots, strict=True)):
         if e.size:
-            q[i] = np.quantile(e / spread[h], PROBS)
+            q[i] = np.quantile(e / spread[s], PROBS)
     return q
 
 
 def bounds(value: np.ndarray, q: np.ndarray, spread: np.ndarray,
            scales: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    """(lo95, lo80, hi80, hi95) around `value` from per-hour quantile rows `q` and spreads."""
+    """(lo95, lo80, hi80, hi95) around `value` from quantile rows `q` and spreads, one
+    per hour forecast."""
     k80, k95 = scales
     width = q * spread[:, None] * np.array([k95, k80, k80, k95])
     return tuple(value + width[:, j] for j in range(4))

@@ -6,7 +6,7 @@ the stage-1 error from what is known at the forecast origin: the last hour's
 error, the last 24 h mean error (yesterday's level), and the errors at the same
 hour one day and one week earlier (last week's shape), with one small OLS per
 lead hour. Intervals are empirical quantiles of the stage-2 errors per lead,
-scaled by the hour-of-day spread. No statsmodels object leaves this module.
+scaled by the error spread of the hour and day class. No statsmodels object leaves this module.
 """
 
 from __future__ import annotations
@@ -232,18 +232,19 @@ class LoadForecaster:
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
         r, hr, wk = resid[-n:], hour[-n:], work[-n:]
-        self._spread = I.hourly_spread(r, hr)
+        self._spread = I.slot_spread(r, hr, wk)
+        slots = I.slot(hr, wk)
         warm = WEEK if n > 2 * WEEK else DAY
         use = 0 if s.persistence == Persistence.none else s.ar_features
         self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
         self._w = np.zeros((s.horizon_hours, 2))
         if held is None:
-            self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
+            self._q = I.lead_quantiles(errors, [slots[i] for i in where], self._spread)
             return
         self._w = M.fit_weights(held[1], M.columns(y, off, work, *held), s.combine_shrink)
         inside = M.columns(y, off, work, [y.size - n + i for i in where], errors)
         errors = M.combined(errors, inside, self._w)
-        self._q = I.lead_quantiles(errors, [hr[i] for i in where], self._spread)
+        self._q = I.lead_quantiles(errors, [slots[i] for i in where], self._spread)
 
     # ------------------------------------------------------ serialization
     _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
@@ -318,7 +319,7 @@ class LoadForecaster:
                 q[i] = self._q[L - 1]
             else:
                 q[i] = self._q[-1]
-        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[hour],
+        lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[I.slot(hour, daytype < 5)],
                                           self.settings.interval_scales)
         if self.nonneg:
             return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
