@@ -40,8 +40,11 @@ GOAL = {"median": 0.68, "worst": 0.90, "nmbe": 0.05, "c80": (0.75, 0.85), "c95":
 # 1.0000; b70 = 0.295 x b71, b60 = 0.515 x b118): their ratios are their originals'
 COPIES = {"b70": "b71", "b60": "b118"}
 BASELINES = (("day", "previous day"), ("week", "previous week"), ("mean7", "mean of last 7"))
+# version 0.1, the model before issue 19 (but for the intervals' spread per hour and day
+# class, which has no switch)
+PREVIOUS = {"ar_features": 4, "detect_closures": False, "interval_scales": (1.3, 1.3),
+            "combine_days": 0, "interval_adapt": 0.0}
 # name: ForecastSettings overrides on top of the shipped defaults ("chosen")
-PREVIOUS = {"ar_features": 4, "detect_closures": False, "interval_scales": (1.3, 1.3)}
 VARIANTS: dict[str, dict] = {
     "chosen": {},
     "previous": PREVIOUS,  # version 0.1, the model before issue 19
@@ -61,6 +64,8 @@ VARIANTS: dict[str, dict] = {
     "combination learnt on 56 d": {"combine_days": 56},
     "combination shrunk 0.25": {"combine_shrink": 0.25},
     "combination shrunk 1": {"combine_shrink": 1.0},
+    "fixed interval scales": {"interval_adapt": 0.0},
+    "intervals follow recent errors all the way": {"interval_adapt": 1.0},
 }
 
 

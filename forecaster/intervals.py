@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PROBS", "bounds", "lead_quantiles", "slot", "slot_spread"]
+__all__ = ["PROBS", "adapted_scales", "bounds", "lead_quantiles", "slot", "slot_spread"]
 
 PROBS = (0.025, 0.10, 0.90, 0.975)  # lower 95, lower 80, upper 80, upper 95
 MIN_SLOT_ERRORS = 8  # fewer in a slot: its hour's spread over both classes
@@ -46,6 +46,28 @@ def lead_quantiles(errors: list[np.ndarray], slots: list[np.ndarray],
         if e.size:
             q[i] = np.quantile(e / spread[s], PROBS)
     return q
+
+
+def _width80(errors: list[np.ndarray], slots: list[np.ndarray], spread: np.ndarray) -> float:
+    """Width of the central 80 % of the errors of all leads, in units of their slot's spread."""
+    z = np.concatenate([e / spread[s] for e, s in zip(errors, slots, strict=True)])
+    z = z[np.isfinite(z)]
+    return float(np.subtract(*np.quantile(z, [0.9, 0.1]))) if z.size >= 100 else np.nan
+
+
+def adapted_scales(scales: tuple[float, float], adapt: float, fit: list[np.ndarray],
+                   fit_slots: list[np.ndarray], held: list[np.ndarray],
+                   held_slots: list[np.ndarray], spread: np.ndarray) -> tuple[float, float]:
+    """`scales` moved towards this building's own ratio of out-of-sample to in-sample
+    error width: `held` are its day-ahead errors on recent days it was not fitted on,
+    `fit` those in the fit. The fixed scales are the typical ratio (80 %); a building whose
+    recent days were calmer or wilder than its fit gets `(ratio / typical) ** adapt` of
+    that, 0 = none, 1 = all."""
+    ratio = _width80(held, held_slots, spread) / _width80(fit, fit_slots, spread)
+    if not np.isfinite(ratio) or ratio <= 0:
+        return scales
+    f = (ratio / scales[0]) ** adapt
+    return scales[0] * f, scales[1] * f
 
 
 def bounds(value: np.ndarray, q: np.ndarray, spread: np.ndarray,

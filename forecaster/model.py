@@ -238,19 +238,27 @@ class LoadForecaster:
         use = 0 if s.persistence == Persistence.none else s.ar_features
         self._ar, errors, where = P.fit_leads(r, wk, s.horizon_hours, self._sigma_clip, warm, use)
         self._w = np.zeros((s.horizon_hours, 2))
+        self._scales = tuple(s.interval_scales)
+        where_slots = [slots[i] for i in where]
         if held is None:
-            self._q = I.lead_quantiles(errors, [slots[i] for i in where], self._spread)
+            self._q = I.lead_quantiles(errors, where_slots, self._spread)
             return
-        self._w = M.fit_weights(held[1], M.columns(y, off, work, *held), s.combine_shrink)
+        held_cols = M.columns(y, off, work, *held)
+        self._w = M.fit_weights(held[1], held_cols, s.combine_shrink)
         inside = M.columns(y, off, work, [y.size - n + i for i in where], errors)
         errors = M.combined(errors, inside, self._w)
-        self._q = I.lead_quantiles(errors, [slots[i] for i in where], self._spread)
+        self._q = I.lead_quantiles(errors, where_slots, self._spread)
+        if s.interval_adapt:
+            held_slots = [I.slot(hour[i], work[i]) for i in held[0]]
+            self._scales = I.adapted_scales(
+                s.interval_scales, s.interval_adapt, errors, where_slots,
+                M.combined(held[1], held_cols, self._w), held_slots, self._spread)
 
     # ------------------------------------------------------ serialization
     _ARRAYS = ("occ", "_level", "_beta", "_ar", "_q", "_spread", "_last_resid", "_last_work",
                "_w", "_tail_y", "_tail_off", "_tail_work")
     _SCALARS = ("model_name", "short", "use_temp", "nonneg", "cps", "_n_groups",
-                "_sigma_clip", "_end_ns")
+                "_sigma_clip", "_end_ns", "_scales")
 
     def to_dict(self) -> dict:
         """JSON-safe state (NaN → None), with the package version; fitted models only."""
@@ -320,7 +328,7 @@ class LoadForecaster:
             else:
                 q[i] = self._q[-1]
         lo95, lo80, hi80, hi95 = I.bounds(value, q, self._spread[I.slot(hour, daytype < 5)],
-                                          self.settings.interval_scales)
+                                          self._scales)
         if self.nonneg:
             return tuple(np.maximum(a, 0.0) for a in (value, lo95, lo80, hi80, hi95))
         return value, lo95, lo80, hi80, hi95

@@ -78,6 +78,9 @@ class ForecastSettings(_Frozen):
     interval_scales: tuple[float, float] = Field(
         (1.15, 1.24), description="widen the in-sample error quantiles of the 80 % and 95 % "
         "intervals to out-of-sample coverage (calibrated by backtest)")
+    interval_adapt: float = Field(0.5, ge=0, le=1, description="how far each meter's scales "
+                                  "follow its own recent out-of-sample errors (the stage-3 "
+                                  "refits'); 0 = the fixed scales")
     combine_days: int = Field(28, ge=0, description="days of the building's own day-ahead "
                               "errors that learn how far to move towards last week and the "
                               "mean of the last 7 days (combine.py); 0 = the model alone")

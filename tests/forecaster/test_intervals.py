@@ -43,3 +43,40 @@ def test_a_slot_with_few_errors_borrows_its_hours_spread():
     work[:9 * 24] = False  # 9 days off: enough
     np.testing.assert_allclose(I.slot_spread(r * 0 + np.where(work, 2.0, 6.0), hour, work)[24:],
                                6.0)
+
+
+def test_scales_follow_a_buildings_own_out_of_sample_errors_as_far_as_asked():
+    rng = np.random.default_rng(3)
+    spread = np.ones(48)
+    slots = [np.zeros(600, int)]
+    fit = [rng.normal(0, 1, 600)]
+    calm = [0.5 * fit[0]]  # recent days it was not fitted on: half as wide
+    full = I.adapted_scales((1.15, 1.24), 1.0, fit, slots, calm, slots, spread)
+    np.testing.assert_allclose(full[0], 0.5, rtol=1e-9)  # exactly the ratio seen
+    np.testing.assert_allclose(full[1], 0.5 * 1.24 / 1.15, rtol=1e-9)
+    half = I.adapted_scales((1.15, 1.24), 0.5, fit, slots, calm, slots, spread)
+    np.testing.assert_allclose(half[0], 1.15 * np.sqrt(0.5 / 1.15), rtol=1e-9)
+    # too few out-of-sample errors to tell: the fixed scales
+    few = I.adapted_scales((1.15, 1.24), 1.0, fit, slots, [calm[0][:50]], [slots[0][:50]],
+                           spread)
+    assert few == (1.15, 1.24)
+
+
+def test_a_building_that_has_calmed_down_gets_narrower_bands_when_adapting():
+    days = 140
+    t = pd.Timestamp("2018-01-01", tz="UTC").value + HOUR_NS * np.arange(days * 24)
+    weekend = (np.arange(days * 24) // 24) % 7 >= 5
+    rng = np.random.default_rng(11)
+    sigma = np.where(np.arange(t.size) < (days - 30) * 24, 10.0, 3.0)  # calm for 30 days
+    kwh = np.where(weekend, 50.0, 100.0) + rng.normal(0, 1, t.size) * sigma
+    history = HourlyHistory(t, kwh)
+    width = {}
+    for adapt in (0.0, 0.5):
+        settings = ForecastSettings(timezone="UTC", temperature="off", interval_adapt=adapt)
+        model = LoadForecaster(settings).fit(history)
+        fc = model.predict(FutureInput.hours_after(int(t[-1]), 24))
+        width[adapt] = float(np.median(fc.upper80 - fc.lower80))
+        same = LoadForecaster.from_dict(model.to_dict()).predict(
+            FutureInput.hours_after(int(t[-1]), 24))
+        np.testing.assert_array_equal(same.upper80, fc.upper80)
+    assert width[0.5] < 0.85 * width[0.0], width
