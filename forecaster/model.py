@@ -228,7 +228,9 @@ class LoadForecaster:
                 ) -> None:
         """Per-lead OLS of the error on origin-time features; the building's weights of
         the persistence forecasts from the held-out errors `held` (`combine.py`); empirical
-        quantiles of the final (combined) errors in the fit."""
+        quantiles of the final (combined) errors in the fit, per slot (`intervals.py`), and
+        the interval scales moved `interval_adapt` of the way towards the ratio of the
+        held-out to the in-fit error width."""
         s = self.settings
         n = min(resid.size, s.residual_days * 24)
         r, hr, wk = resid[-n:], hour[-n:], work[-n:]
